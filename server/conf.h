@@ -1,0 +1,229 @@
+/*
+ * The parsed configuration as the core uses it. conf.c loads it from
+ * libconfig files through the directive tables in conf_core.c; a new one
+ * is built whole on every (re)load and swapped in, never patched.
+ */
+#ifndef PT_CONF_H
+#define PT_CONF_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <portier/conf.h>
+
+struct conf_listen {
+	const char		*text;		/* as configured: "127.0.0.1:8080" */
+	struct sockaddr_storage	 addr;
+	socklen_t		 addrlen;
+	const char		*file;		/* where it was configured */
+	int			 line;
+};
+
+struct conf_error_page {
+	int			 status;
+	const char		*file;		/* absolute path */
+};
+
+/* Directives valid at global, server and route scope, inherited downward. */
+struct core_scope {
+	const char		*root;		/* static files folder; NULL = none */
+	struct pt_strlist	 index;		/* index file names */
+	bool			 symlinks;	/* follow symlinks leaving root */
+	const char		*access_log;	/* path, or NULL/"off" */
+	const char		*access_log_format; /* "combined", "json" or a format */
+	const char		*server_header;	/* Server value; "" hides it */
+	struct conf_error_page	*error_pages;	/* CUSTOM list */
+	size_t			 nerror_pages;
+	int			 log_level;	/* enum pt_log_level */
+};
+
+struct conf_route {
+	const char		*path;		/* prefix ("/" matches all) */
+	size_t			 path_len;
+	struct core_scope	 sc;
+	void			**mod_conf;	/* per loaded module */
+	const char		*file;
+	int			 line;
+};
+
+struct conf_server {
+	struct conf_listen	*listen;
+	size_t			 nlisten;
+	struct pt_strlist	 names;		/* Host names; empty = any */
+	struct conf_route	*routes;
+	size_t			 nroutes;
+	struct core_scope	 sc;
+	void			**mod_conf;
+	const char		*file;
+	int			 line;
+};
+
+struct conf_workers {
+	long long		 start, min_spare, max_spare, max;
+	long long		 max_requests;	/* 0 = unlimited */
+};
+
+struct conf_limits {
+	long long		 line, field, fields, body;
+	long long		 conns_per_client;	/* 0 = unlimited */
+};
+
+struct conf_timeouts {		/* all in ms */
+	long long		 head, body, keepalive, send;
+};
+
+struct pt_conf {
+	struct pt_arena		*arena;
+	const char		*file;		/* absolute path of the main file */
+	const char		*user, *group;
+	bool			 allow_root;	/* workers may run as root */
+	const char		*pid_file;
+	const char		*error_log;	/* path or "stderr" */
+	int			 log_level;
+	const char		*listen_report;	/* file to write bound addresses */
+	long long		 rlimit_nofile;
+	const char		*mime_types;
+	const char		*modules_dir;
+	struct pt_strlist	 modules_load;
+	struct conf_workers	 workers;
+	struct conf_limits	 limits;
+	struct conf_timeouts	 timeouts;
+	struct core_scope	 sc;		/* defaults for servers and routes */
+	struct conf_server	*servers;
+	size_t			 nservers;
+};
+
+/* Command-line overrides (-u, -M); NULL fields leave the file's value. */
+struct conf_overrides {
+	const char		*user;
+	const char		*modules_dir;
+};
+
+/* conf.c */
+/*
+ * Loads and checks path and everything it includes. Every error goes to
+ * errs as "file:line: key: message (hint)". Returns NULL when there was
+ * any error (the count in *nerrors), else a conf owning its arena.
+ */
+struct pt_conf	*conf_load(const char *path, const struct conf_overrides *,
+		    FILE *errs, int *nerrors);
+void		 conf_free(struct pt_conf *);
+/* Prints the effective configuration (defaults filled in) in libconfig
+ * syntax, loadable again. */
+void		 conf_dump(const struct pt_conf *, FILE *);
+
+/* conf_core.c */
+extern const struct pt_directive conf_core_directives[];  /* global keys */
+extern const struct pt_directive conf_server_directives[]; /* server keys */
+extern const struct pt_directive conf_route_directives[];  /* route keys */
+extern const struct pt_directive conf_scope_directives[];  /* inheritable */
+extern const char *const conf_log_levels[];
+
+/*
+ * Internal to conf*.c: the state of one load and the generic table walk.
+ * Nothing else in the server needs these; they live here only because
+ * conf.c, conf_util.c, conf_core.c and conf_dump.c share them.
+ */
+
+/* One file of the configuration, parsed on its own config_t. */
+struct conf_file {
+	config_t		 cfg;
+	const char		*name;		/* as shown in messages */
+	const char		*abspath;	/* realpath(3) of name */
+	const char		*dir;		/* absolute folder, for relative paths */
+	char			*text;		/* raw bytes, to catch wrapped ints */
+	bool			 cfg_live;	/* cfg needs config_destroy() */
+};
+
+/*
+ * An owner of a group of keys named after it ("ssl = { ... };"), valid at
+ * the scopes its table says. The core's own keys are not in a group and
+ * are not listed here. A module is known by name before it is loaded, so
+ * its group gets a precise error; loading it fills in table and conf_size.
+ */
+struct conf_owner {
+	const char		*name;		/* group name: "ssl" */
+	const struct pt_directive *table;	/* NULL: not loaded */
+	size_t			 conf_size;	/* one block per scope */
+};
+
+/* A message kept until the end of the load, then printed in file order. */
+struct conf_msg {
+	size_t			 file;		/* index in files; nfiles = none */
+	unsigned int		 line;
+	size_t			 seq;		/* keeps the order within a line */
+	const char		*text;
+};
+
+struct pt_conf_ctx {
+	struct pt_conf		*conf;
+	struct pt_arena		*arena;
+	FILE			*errs;
+	int			 nerrors;
+	const struct conf_overrides *ov;
+	struct conf_msg		*msgs;		/* malloc'ed, flushed by conf_load */
+	size_t			 nmsgs, msgs_cap;
+	struct conf_file	**files;	/* [0] is the main file */
+	size_t			 nfiles;
+	struct conf_owner	*owners;
+	size_t			 nowners;
+	struct conf_server	*server;	/* whose routes are being parsed */
+	/* Lists concatenated across files: indexes in adj_list shift by adj. */
+	const config_setting_t	*adj_list;
+	int			 adj;
+	const char		*dflt_key;	/* key whose default is parsed */
+};
+
+/*
+ * Where a table's keys are looked up. At the top there is one group per
+ * file (the roots); inside servers and routes there is exactly one.
+ */
+struct conf_block {
+	config_setting_t *const	*groups;
+	size_t			 ngroups;
+	unsigned int		 scope;		/* one PT_SCOPE_* */
+	const char		*prefix;	/* "workers" inside a group, or "" */
+};
+
+/* The struct that holds member m, whose address is p. */
+#define CONF_CONTAINER(p, type, m) \
+	((type *)(void *)((char *)(p) - offsetof(type, m)))
+
+/* conf.c */
+void		 conf_error_key(struct pt_conf_ctx *, const config_setting_t *,
+		    const char *key, const char *fmt, ...)
+		    __attribute__((__format__(printf, 4, 5)));
+const char	*conf_file_dir(struct pt_conf_ctx *, const config_setting_t *);
+const char	*conf_file_text(struct pt_conf_ctx *, const config_setting_t *);
+void		 conf_owners_init(struct pt_conf_ctx *);
+
+void		 conf_unknown_check(struct pt_conf_ctx *, config_setting_t *group,
+		    unsigned int scope, const struct pt_directive *const *tables,
+		    bool owners);
+void		 conf_unknown_names(struct pt_conf_ctx *, config_setting_t *group,
+		    const char *const *names);
+
+/* conf_util.c */
+int		 conf_table_parse(struct pt_conf_ctx *, const struct pt_directive *,
+		    const struct conf_block *, void *base, const void *parent);
+/* Looks name up in group and marks it consumed (see conf_unknown_check). */
+config_setting_t *conf_member(const config_setting_t *group, const char *name);
+bool		 conf_is_seen(const config_setting_t *);
+void		*conf_calloc(struct pt_conf_ctx *, size_t, size_t);
+char		*conf_strdup(struct pt_conf_ctx *, const char *);
+const char	*conf_frag(struct pt_conf_ctx *, const char *fmt, ...)
+		    __attribute__((__format__(printf, 2, 3)));
+const char	*conf_strlist_parse(struct pt_conf_ctx *, const config_setting_t *,
+		    struct pt_strlist *);
+const char	*conf_type_name(const config_setting_t *);
+const char	*conf_did_you_mean(struct pt_conf_ctx *, const char *word,
+		    const char *const *names);
+char		*conf_size_fmt(long long bytes, char *buf, size_t len);
+char		*conf_duration_fmt(long long ms, char *buf, size_t len);
+/* Parses every default in t (and its groups); returns the error count. */
+int		 conf_defaults_check(const struct pt_directive *t, FILE *errs);
+
+/* conf_core.c */
+void		 conf_core_parse(struct pt_conf_ctx *);
+
+#endif /* PT_CONF_H */

@@ -1,0 +1,740 @@
+/*
+ * The core's directive tables (global, server, route and the inheritable
+ * scope keys), the hand-written parsers for listen, servers, routes and
+ * error_pages, and the cross-field checks. The generic walk that applies
+ * these tables is in conf_util.c; the man page documents every entry.
+ */
+#include "config.h"
+
+#include "conf.h"
+
+#include <arpa/inet.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arena_priv.h"
+
+#ifndef PT_MODULES_DIR
+#define PT_MODULES_DIR	"/usr/local/lib/portier/modules"
+#endif
+
+#define G	PT_SCOPE_GLOBAL
+#define S	PT_SCOPE_SERVER
+#define R	PT_SCOPE_ROUTE
+#define GSR	(PT_SCOPE_GLOBAL | PT_SCOPE_SERVER | PT_SCOPE_ROUTE)
+
+/* Bytes from first to the end of last, for CUSTOM fields that are pairs. */
+#define SPAN(type, first, last)						\
+	(offsetof(type, last) + sizeof(((type *)0)->last) -		\
+	    offsetof(type, first))
+
+#define LISTEN_HINT \
+	"e.g. \"127.0.0.1:8080\", \"[::1]:8080\" or \"*:8080\""
+
+const char *const conf_log_levels[] = {
+	"emerg", "alert", "crit", "error", "warn", "notice", "info", "debug",
+	"trace", NULL
+};
+static const char *const error_log_literals[] = { "stderr", NULL };
+static const char *const access_log_literals[] = {
+	"off", "stderr", "stdout", NULL
+};
+
+static const char *parse_include(struct pt_conf_ctx *,
+    const config_setting_t *, void *);
+static const char *parse_servers(struct pt_conf_ctx *,
+    const config_setting_t *, void *);
+static const char *parse_listen(struct pt_conf_ctx *,
+    const config_setting_t *, void *);
+static const char *parse_routes(struct pt_conf_ctx *,
+    const config_setting_t *, void *);
+static const char *parse_error_pages(struct pt_conf_ctx *,
+    const config_setting_t *, void *);
+static const char *check_user(struct pt_conf_ctx *, const config_setting_t *,
+    void *);
+static const char *check_group(struct pt_conf_ctx *, const config_setting_t *,
+    void *);
+static const char *check_root(struct pt_conf_ctx *, const config_setting_t *,
+    void *);
+static const char *check_header(struct pt_conf_ctx *,
+    const config_setting_t *, void *);
+static const char *check_route_path(struct pt_conf_ctx *,
+    const config_setting_t *, void *);
+static const char *check_workers_max(struct pt_conf_ctx *,
+    const config_setting_t *, void *);
+static const char *check_max_spare(struct pt_conf_ctx *,
+    const config_setting_t *, void *);
+
+static const struct pt_directive modules_directives[] = {
+	{ .name = "dir", .type = PT_T_PATH, .scopes = G,
+	  .offset = offsetof(struct pt_conf, modules_dir),
+	  .def = "\"" PT_MODULES_DIR "\"",
+	  .hint = "the folder holding mod_*.so" },
+	{ .name = "load", .type = PT_T_STRLIST, .scopes = G,
+	  .offset = offsetof(struct pt_conf, modules_load), .def = "[ ]",
+	  .hint = "module names, e.g. [ \"mod_ssl\", \"mod_rewrite\" ]" },
+	PT_DIRECTIVE_END
+};
+
+static const struct pt_directive workers_directives[] = {
+	{ .name = "start", .type = PT_T_INT, .scopes = G,
+	  .offset = offsetof(struct conf_workers, start), .def = "4",
+	  .min = 1, .max = 4096, .hint = "workers forked at start-up" },
+	{ .name = "min_spare", .type = PT_T_INT, .scopes = G,
+	  .offset = offsetof(struct conf_workers, min_spare), .def = "2",
+	  .min = 0, .max = 4096, .hint = "idle workers kept ready" },
+	{ .name = "max_spare", .type = PT_T_INT, .scopes = G,
+	  .offset = offsetof(struct conf_workers, max_spare), .def = "8",
+	  .min = 1, .max = 4096, .check = check_max_spare,
+	  .hint = "idle workers above this are stopped" },
+	{ .name = "max", .type = PT_T_INT, .scopes = G,
+	  .offset = offsetof(struct conf_workers, max), .def = "64",
+	  .min = 1, .max = 4096, .check = check_workers_max,
+	  .hint = "most workers at once: the most connections served" },
+	{ .name = "max_requests", .type = PT_T_INT, .scopes = G,
+	  .offset = offsetof(struct conf_workers, max_requests), .def = "0",
+	  .min = 0, .max = 1000000000,
+	  .hint = "requests before a worker is replaced; 0 = never" },
+	PT_DIRECTIVE_END
+};
+
+static const struct pt_directive limits_directives[] = {
+	{ .name = "line", .type = PT_T_SIZE, .scopes = G,
+	  .offset = offsetof(struct conf_limits, line), .def = "\"8190\"",
+	  .min = 256, .max = 1LL << 20,
+	  .hint = "longest request line; longer gets 414" },
+	{ .name = "field", .type = PT_T_SIZE, .scopes = G,
+	  .offset = offsetof(struct conf_limits, field), .def = "\"8190\"",
+	  .min = 256, .max = 1LL << 20,
+	  .hint = "longest header field line; longer gets 431" },
+	{ .name = "fields", .type = PT_T_INT, .scopes = G,
+	  .offset = offsetof(struct conf_limits, fields), .def = "100",
+	  .min = 1, .max = 10000, .hint = "most header fields; more gets 431" },
+	{ .name = "body", .type = PT_T_SIZE, .scopes = G,
+	  .offset = offsetof(struct conf_limits, body), .def = "\"1g\"",
+	  .min = 0, .max = 1LL << 40,
+	  .hint = "largest request body; larger gets 413" },
+	{ .name = "conns_per_client", .type = PT_T_INT, .scopes = G,
+	  .offset = offsetof(struct conf_limits, conns_per_client),
+	  .def = "0", .min = 0, .max = 100000,
+	  .hint = "connections one client address may hold; 0 = no limit" },
+	PT_DIRECTIVE_END
+};
+
+#define TIMEOUT(n, h) {							\
+	.name = #n, .type = PT_T_DURATION, .scopes = G,			\
+	.offset = offsetof(struct conf_timeouts, n), .def = "\"60s\"",	\
+	.min = 1, .max = 86400000LL, .hint = h }
+
+static const struct pt_directive timeouts_directives[] = {
+	TIMEOUT(head, "to receive a request head"),
+	TIMEOUT(body, "between two reads of a request body"),
+	{ .name = "keepalive", .type = PT_T_DURATION, .scopes = G,
+	  .offset = offsetof(struct conf_timeouts, keepalive), .def = "\"5s\"",
+	  .min = 1, .max = 86400000LL,
+	  .hint = "idle time between requests on one connection" },
+	TIMEOUT(send, "between two writes to a slow client"),
+	PT_DIRECTIVE_END
+};
+
+/* Global-only keys, into struct pt_conf. servers stays last: see below. */
+const struct pt_directive conf_core_directives[] = {
+	{ .name = "include", .type = PT_T_CUSTOM, .scopes = G,
+	  .parse = parse_include,
+	  .hint = "e.g. include = [ \"conf.d/*.conf\" ];" },
+	{ .name = "user", .type = PT_T_STRING, .scopes = G,
+	  .offset = offsetof(struct pt_conf, user), .check = check_user,
+	  .hint = "the account workers run as" },
+	{ .name = "group", .type = PT_T_STRING, .scopes = G,
+	  .offset = offsetof(struct pt_conf, group), .check = check_group,
+	  .hint = "the group workers run as" },
+	{ .name = "allow_root", .type = PT_T_BOOL, .scopes = G,
+	  .offset = offsetof(struct pt_conf, allow_root), .def = "false" },
+	{ .name = "pid_file", .type = PT_T_PATH, .scopes = G,
+	  .offset = offsetof(struct pt_conf, pid_file) },
+	{ .name = "error_log", .type = PT_T_PATH, .scopes = G,
+	  .offset = offsetof(struct pt_conf, error_log), .def = "\"stderr\"",
+	  .choices = error_log_literals, .hint = "a file, or \"stderr\"" },
+	{ .name = "listen_report", .type = PT_T_PATH, .scopes = G,
+	  .offset = offsetof(struct pt_conf, listen_report) },
+	{ .name = "rlimit_nofile", .type = PT_T_INT, .scopes = G,
+	  .offset = offsetof(struct pt_conf, rlimit_nofile), .def = "0",
+	  .min = 0, .max = 1048576, .hint = "0 leaves the limit as it is" },
+	{ .name = "mime_types", .type = PT_T_PATH, .scopes = G,
+	  .offset = offsetof(struct pt_conf, mime_types) },
+	{ .name = "modules", .type = PT_T_GROUP, .scopes = G, .offset = 0,
+	  .sub = modules_directives },
+	{ .name = "workers", .type = PT_T_GROUP, .scopes = G,
+	  .offset = offsetof(struct pt_conf, workers),
+	  .sub = workers_directives },
+	{ .name = "request_limits", .type = PT_T_GROUP, .scopes = G,
+	  .offset = offsetof(struct pt_conf, limits),
+	  .sub = limits_directives },
+	{ .name = "timeouts", .type = PT_T_GROUP, .scopes = G,
+	  .offset = offsetof(struct pt_conf, timeouts),
+	  .sub = timeouts_directives },
+	/* Last: servers inherit the global values parsed above. */
+	{ .name = "servers", .type = PT_T_CUSTOM, .scopes = G,
+	  .offset = offsetof(struct pt_conf, servers),
+	  .size = SPAN(struct pt_conf, servers, nservers),
+	  .parse = parse_servers,
+	  .hint = "servers = ( { listen = \"127.0.0.1:8080\"; ... } );" },
+	PT_DIRECTIVE_END
+};
+
+/* Inheritable keys, into struct core_scope at every level. */
+const struct pt_directive conf_scope_directives[] = {
+	{ .name = "root", .type = PT_T_PATH, .scopes = GSR,
+	  .offset = offsetof(struct core_scope, root), .check = check_root,
+	  .hint = "root must be an existing folder" },
+	{ .name = "index", .type = PT_T_STRLIST, .scopes = GSR,
+	  .offset = offsetof(struct core_scope, index),
+	  .def = "[ \"index.html\" ]" },
+	{ .name = "symlinks", .type = PT_T_BOOL, .scopes = GSR,
+	  .offset = offsetof(struct core_scope, symlinks), .def = "false" },
+	{ .name = "access_log", .type = PT_T_PATH, .scopes = GSR,
+	  .offset = offsetof(struct core_scope, access_log), .def = "\"off\"",
+	  .choices = access_log_literals,
+	  .hint = "a file, \"off\", \"stderr\" or \"stdout\"" },
+	{ .name = "access_log_format", .type = PT_T_STRING, .scopes = GSR,
+	  .offset = offsetof(struct core_scope, access_log_format),
+	  .def = "\"combined\"",
+	  .hint = "\"combined\", \"common\", \"json\" or a format with "
+	    "%{var}" },
+	{ .name = "server_header", .type = PT_T_STRING, .scopes = GSR,
+	  .offset = offsetof(struct core_scope, server_header),
+	  .def = "\"portier\"", .check = check_header,
+	  .hint = "\"\" sends no Server field" },
+	{ .name = "error_pages", .type = PT_T_CUSTOM, .scopes = GSR,
+	  .offset = offsetof(struct core_scope, error_pages),
+	  .size = SPAN(struct core_scope, error_pages, nerror_pages),
+	  .parse = parse_error_pages,
+	  .hint = "error_pages = ( { status = [ 502, 503 ]; "
+	    "file = \"50x.html\"; } );" },
+	{ .name = "log_level", .type = PT_T_ENUM, .scopes = GSR,
+	  .offset = offsetof(struct core_scope, log_level),
+	  .def = "\"notice\"", .choices = conf_log_levels },
+	PT_DIRECTIVE_END
+};
+
+/* Server-only keys; routes stays last so the server's values are final. */
+const struct pt_directive conf_server_directives[] = {
+	{ .name = "listen", .type = PT_T_CUSTOM, .scopes = S,
+	  .offset = offsetof(struct conf_server, listen),
+	  .size = SPAN(struct conf_server, listen, nlisten),
+	  .parse = parse_listen, .hint = LISTEN_HINT },
+	{ .name = "names", .type = PT_T_STRLIST, .scopes = S,
+	  .offset = offsetof(struct conf_server, names),
+	  .hint = "Host names, e.g. [ \"example.com\", \"www.example.com\" ]" },
+	{ .name = "routes", .type = PT_T_CUSTOM, .scopes = S,
+	  .offset = offsetof(struct conf_server, routes),
+	  .size = SPAN(struct conf_server, routes, nroutes),
+	  .parse = parse_routes,
+	  .hint = "routes = ( { path = \"/\"; ... } );" },
+	PT_DIRECTIVE_END
+};
+
+const struct pt_directive conf_route_directives[] = {
+	{ .name = "path", .type = PT_T_STRING, .scopes = R,
+	  .offset = offsetof(struct conf_route, path),
+	  .check = check_route_path,
+	  .hint = "a URL path prefix, e.g. \"/static/\"" },
+	PT_DIRECTIVE_END
+};
+
+static const struct pt_directive *const global_tables[] = {
+	conf_scope_directives, conf_core_directives, NULL
+};
+static const struct pt_directive *const server_tables[] = {
+	conf_scope_directives, conf_server_directives, NULL
+};
+static const struct pt_directive *const route_tables[] = {
+	conf_scope_directives, conf_route_directives, NULL
+};
+
+/* The loader (conf.c) already expanded the patterns. */
+static const char *
+parse_include(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
+{
+	(void)cx;
+	(void)s;
+	(void)field;
+	return (NULL);
+}
+
+/*
+ * One block (global, a server or a route): the inheritable keys first,
+ * with the enclosing block's values as parent, so that the block's own
+ * table (which holds the nested servers or routes, parsed last) sees them
+ * final; then the keys nothing consumed.
+ */
+static void
+conf_scope_block(struct pt_conf_ctx *cx, const struct conf_block *b,
+    struct core_scope *sc, const struct core_scope *parent,
+    const struct pt_directive *own, void *own_base,
+    const struct pt_directive *const *tables)
+{
+	size_t i;
+
+	conf_table_parse(cx, conf_scope_directives, b, sc, parent);
+	/*
+	 * XXX: each loaded owner (cx->owners with a table) parses its group
+	 * here, into a block of conf_size for mod_conf, with the enclosing
+	 * block's as parent. None is loaded yet, so mod_conf stays NULL.
+	 */
+	conf_table_parse(cx, own, b, own_base, NULL);
+	for (i = 0; i < b->ngroups; i++)
+		conf_unknown_check(cx, b->groups[i], b->scope, tables, true);
+}
+
+/* Grows an arena array of n elements of size by more (zeroed); NULL on OOM. */
+static void *
+conf_grow(struct pt_conf_ctx *cx, void *old, size_t n, size_t more,
+    size_t size)
+{
+	void *p;
+
+	if ((p = conf_calloc(cx, n + more, size)) != NULL && n > 0)
+		memcpy(p, old, n * size);
+	return (p);
+}
+
+static void
+route_parse(struct pt_conf_ctx *cx, config_setting_t *g,
+    struct conf_server *srv, struct conf_route *rt)
+{
+	struct conf_block	 b = { &g, 1, R, "" };
+	config_setting_t	*p;
+	size_t			 i;
+
+	rt->file = conf_strdup(cx, config_setting_source_file(g));
+	rt->line = (int)config_setting_source_line(g);
+	conf_scope_block(cx, &b, &rt->sc, &srv->sc, conf_route_directives, rt,
+	    route_tables);
+	if ((p = config_setting_get_member(g, "path")) == NULL) {
+		pt_conf_error(cx, g, "missing required directive \"path\" "
+		    "(e.g. path = \"/\";)");
+		return;
+	}
+	if (rt->path == NULL)
+		return;
+	rt->path_len = strlen(rt->path);
+	for (i = 0; &srv->routes[i] != rt; i++)
+		if (srv->routes[i].path != NULL &&
+		    strcmp(srv->routes[i].path, rt->path) == 0)
+			pt_conf_error(cx, p, "duplicate route \"%s\" (first at "
+			    "%s:%d)", rt->path, srv->routes[i].file,
+			    srv->routes[i].line);
+}
+
+static const char *
+parse_routes(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
+{
+	struct conf_server	*srv;
+	config_setting_t	*g;
+	unsigned int		 i, n;
+
+	srv = CONF_CONTAINER(field, struct conf_server, routes);
+	if (!config_setting_is_list(s))
+		return (conf_frag(cx, "expected a list of route groups, not %s",
+		    conf_type_name(s)));
+	n = (unsigned int)config_setting_length(s);
+	srv->routes = conf_grow(cx, srv->routes, srv->nroutes, n,
+	    sizeof(*srv->routes));
+	if (srv->routes == NULL)
+		return (NULL);
+	for (i = 0; i < n; i++) {
+		g = config_setting_get_elem(s, i);
+		if (!config_setting_is_group(g)) {
+			pt_conf_error(cx, g, "expected a route group { path = "
+			    "\"/\"; ... }, not %s", conf_type_name(g));
+			continue;
+		}
+		route_parse(cx, g, srv, &srv->routes[srv->nroutes++]);
+	}
+	return (NULL);
+}
+
+/* A server without routes serves everything from one route "/". */
+static void
+server_implicit_route(struct pt_conf_ctx *cx, struct conf_server *srv)
+{
+	struct conf_route *rt;
+
+	if ((rt = conf_calloc(cx, 1, sizeof(*rt))) == NULL)
+		return;
+	rt->path = "/";
+	rt->path_len = 1;
+	rt->sc = srv->sc;
+	rt->file = srv->file;
+	rt->line = srv->line;
+	srv->routes = rt;
+	srv->nroutes = 1;
+}
+
+static void
+server_parse(struct pt_conf_ctx *cx, config_setting_t *g,
+    struct conf_server *srv)
+{
+	struct conf_block b = { &g, 1, S, "" };
+
+	srv->file = conf_strdup(cx, config_setting_source_file(g));
+	srv->line = (int)config_setting_source_line(g);
+	cx->server = srv;
+	conf_scope_block(cx, &b, &srv->sc, &cx->conf->sc,
+	    conf_server_directives, srv, server_tables);
+	cx->server = NULL;
+	if (config_setting_get_member(g, "listen") == NULL)
+		pt_conf_error(cx, g, "missing required directive \"listen\" "
+		    "(e.g. listen = \"127.0.0.1:8080\";)");
+	if (srv->nroutes == 0 && config_setting_get_member(g, "routes") == NULL)
+		server_implicit_route(cx, srv);
+}
+
+/* Called once per file that sets servers: the lists are concatenated. */
+static const char *
+parse_servers(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
+{
+	struct pt_conf		*conf;
+	config_setting_t	*g;
+	unsigned int		 i, n;
+
+	conf = CONF_CONTAINER(field, struct pt_conf, servers);
+	if (!config_setting_is_list(s))
+		return (conf_frag(cx, "expected a list of server groups, "
+		    "not %s", conf_type_name(s)));
+	n = (unsigned int)config_setting_length(s);
+	conf->servers = conf_grow(cx, conf->servers, conf->nservers, n,
+	    sizeof(*conf->servers));
+	if (conf->servers == NULL)
+		return (NULL);
+	for (i = 0; i < n; i++) {
+		g = config_setting_get_elem(s, i);
+		if (!config_setting_is_group(g)) {
+			pt_conf_error(cx, g, "expected a server group "
+			    "{ listen = ...; }, not %s", conf_type_name(g));
+			continue;
+		}
+		server_parse(cx, g, &conf->servers[conf->nservers++]);
+	}
+	return (NULL);
+}
+
+static const char *
+listen_port(const char *p, in_port_t *port)
+{
+	long	v = 0;
+	size_t	i;
+
+	for (i = 0; p[i] >= '0' && p[i] <= '9' && i < 6; i++)
+		v = v * 10 + (p[i] - '0');
+	if (i == 0 || p[i] != '\0' || v > 65535)
+		return ("the port must be a number from 0 to 65535");
+	*port = htons((in_port_t)v);
+	return (NULL);
+}
+
+/* "127.0.0.1:80", "*:80", ":80", "[::1]:80", "[::]:80"; numeric only. */
+static const char *
+listen_addr(const char *text, struct conf_listen *l)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&l->addr;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&l->addr;
+	const char		*end, *colon;
+	char			 host[INET6_ADDRSTRLEN];
+	size_t			 len;
+
+	memset(&l->addr, 0, sizeof(l->addr));
+	if (text[0] == '[') {
+		if ((end = strchr(text, ']')) == NULL || end[1] != ':')
+			return ("expected [address]:port");
+		if ((len = (size_t)(end - text - 1)) >= sizeof(host))
+			return ("not a numeric IPv6 address");
+		memcpy(host, text + 1, len);
+		host[len] = '\0';
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			return ("not a numeric IPv6 address");
+		sin6->sin6_family = AF_INET6;
+		l->addrlen = sizeof(*sin6);
+		return (listen_port(end + 2, &sin6->sin6_port));
+	}
+	if ((colon = strrchr(text, ':')) == NULL)
+		return ("missing \":port\"");
+	if ((len = (size_t)(colon - text)) >= sizeof(host))
+		return ("not a numeric IPv4 address");
+	memcpy(host, text, len);
+	host[len] = '\0';
+	if (strchr(host, ':') != NULL)
+		return ("an IPv6 address needs brackets, e.g. \"[::1]:8080\"");
+	sin->sin_family = AF_INET;
+	l->addrlen = sizeof(*sin);
+	if (host[0] == '\0' || strcmp(host, "*") == 0)
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+		return ("not a numeric IPv4 address (host names are not "
+		    "resolved)");
+	return (listen_port(colon + 1, &sin->sin_port));
+}
+
+static const char *
+parse_listen(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
+{
+	struct conf_server	*srv;
+	struct conf_listen	*l;
+	const config_setting_t	*e;
+	const char		*text, *frag;
+	unsigned int		 i, n = 1;
+
+	srv = CONF_CONTAINER(field, struct conf_server, listen);
+	if (config_setting_is_array(s) || config_setting_is_list(s))
+		n = (unsigned int)config_setting_length(s);
+	else if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return (conf_frag(cx, "expected an address string or a list of "
+		    "them, not %s", conf_type_name(s)));
+	srv->listen = conf_grow(cx, srv->listen, srv->nlisten, n,
+	    sizeof(*srv->listen));
+	if (srv->listen == NULL)
+		return (NULL);
+	for (i = 0; i < n; i++) {
+		e = config_setting_type(s) == CONFIG_TYPE_STRING ? s :
+		    config_setting_get_elem(s, i);
+		if ((text = config_setting_get_string(e)) == NULL) {
+			pt_conf_error(cx, e, "expected an address string, "
+			    "not %s (%s)", conf_type_name(e), LISTEN_HINT);
+			continue;
+		}
+		l = &srv->listen[srv->nlisten];
+		if ((frag = listen_addr(text, l)) != NULL) {
+			pt_conf_error(cx, e, "bad listen address \"%s\": "
+			    "%s (%s)", text, frag, LISTEN_HINT);
+			continue;
+		}
+		l->text = conf_strdup(cx, text);
+		l->file = conf_strdup(cx, config_setting_source_file(e));
+		l->line = (int)config_setting_source_line(e);
+		srv->nlisten++;
+	}
+	return (NULL);
+}
+
+static void
+error_page_add(struct pt_conf_ctx *cx, struct core_scope *sc,
+    const config_setting_t *e, const char *file)
+{
+	struct conf_error_page	*p;
+	long long		 st;
+	size_t			 i;
+
+	if (config_setting_type(e) != CONFIG_TYPE_INT &&
+	    config_setting_type(e) != CONFIG_TYPE_INT64) {
+		pt_conf_error(cx, e, "expected a status code, not %s",
+		    conf_type_name(e));
+		return;
+	}
+	if ((st = config_setting_get_int64(e)) < 400 || st > 599) {
+		pt_conf_error(cx, e, "%lld is out of range: must be between "
+		    "400 and 599", st);
+		return;
+	}
+	for (i = 0; i < sc->nerror_pages; i++)
+		if (sc->error_pages[i].status == st) {
+			pt_conf_error(cx, e, "status %lld already has an error "
+			    "page", st);
+			return;
+		}
+	p = conf_grow(cx, sc->error_pages, sc->nerror_pages, 1, sizeof(*p));
+	if (p == NULL)
+		return;
+	p[sc->nerror_pages].status = (int)st;
+	p[sc->nerror_pages].file = file;
+	sc->error_pages = p;
+	sc->nerror_pages++;
+}
+
+/* { status = [ 502, 503 ]; file = "50x.html"; } */
+static void
+error_page_record(struct pt_conf_ctx *cx, config_setting_t *g,
+    struct core_scope *sc)
+{
+	static const char *const names[] = { "status", "file", NULL };
+	config_setting_t	*st, *f;
+	const char		*path;
+	struct stat		 sb;
+	unsigned int		 i;
+
+	st = conf_member(g, "status");
+	f = conf_member(g, "file");
+	conf_unknown_names(cx, g, names);
+	if (st == NULL || f == NULL) {
+		pt_conf_error(cx, g, "missing \"%s\" (e.g. { status = [ 502, "
+		    "503 ]; file = \"50x.html\"; })", st == NULL ? "status" :
+		    "file");
+		return;
+	}
+	if (config_setting_get_string(f) == NULL) {
+		pt_conf_error(cx, f, "expected a file name, not %s",
+		    conf_type_name(f));
+		return;
+	}
+	if ((path = pt_conf_path(cx, f, config_setting_get_string(f))) == NULL)
+		return;
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    access(path, R_OK) != 0) {
+		pt_conf_error(cx, f, "cannot read %s (the error page must be a "
+		    "readable file)", path);
+		return;
+	}
+	if (!config_setting_is_aggregate(st))
+		error_page_add(cx, sc, st, path);
+	for (i = 0; config_setting_is_aggregate(st) &&
+	    i < (unsigned int)config_setting_length(st); i++)
+		error_page_add(cx, sc, config_setting_get_elem(st, i), path);
+}
+
+static const char *
+parse_error_pages(struct pt_conf_ctx *cx, const config_setting_t *s,
+    void *field)
+{
+	struct core_scope	*sc;
+	config_setting_t	*g;
+	unsigned int		 i;
+
+	sc = CONF_CONTAINER(field, struct core_scope, error_pages);
+	if (!config_setting_is_list(s))
+		return (conf_frag(cx, "expected a list of records, not %s",
+		    conf_type_name(s)));
+	for (i = 0; (g = config_setting_get_elem(s, i)) != NULL; i++) {
+		if (!config_setting_is_group(g)) {
+			pt_conf_error(cx, g, "expected a record { status = "
+			    "...; file = ...; }, not %s", conf_type_name(g));
+			continue;
+		}
+		error_page_record(cx, g, sc);
+	}
+	return (NULL);
+}
+
+static const char *
+check_user(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
+{
+	const char *name = *(const char **)field;
+
+	(void)s;
+	/* -u replaces the file's user, so the file's need not exist here. */
+	if (name == NULL || (cx->ov != NULL && cx->ov->user != NULL))
+		return (NULL);
+	if (getpwnam(name) == NULL)
+		return (conf_frag(cx, "no such user \"%s\"", name));
+	return (NULL);
+}
+
+static const char *
+check_group(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
+{
+	const char *name = *(const char **)field;
+
+	(void)s;
+	if (name != NULL && getgrnam(name) == NULL)
+		return (conf_frag(cx, "no such group \"%s\"", name));
+	return (NULL);
+}
+
+static const char *
+check_root(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
+{
+	const char	*path = *(const char **)field;
+	struct stat	 sb;
+
+	(void)s;
+	if (path != NULL && (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)))
+		return (conf_frag(cx, "not a directory: %s", path));
+	return (NULL);
+}
+
+/* A CR or LF in a header value would let the config inject fields. */
+static const char *
+check_header(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
+{
+	const unsigned char *p = *(const unsigned char **)field;
+
+	(void)cx;
+	(void)s;
+	for (; p != NULL && *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return ("must not contain control characters");
+	return (NULL);
+}
+
+static const char *
+check_route_path(struct pt_conf_ctx *cx, const config_setting_t *s,
+    void *field)
+{
+	const char *path = *(const char **)field;
+
+	(void)s;
+	if (path != NULL && path[0] != '/')
+		return (conf_frag(cx, "\"%s\" must start with \"/\"", path));
+	return (NULL);
+}
+
+static const char *
+check_workers_max(struct pt_conf_ctx *cx, const config_setting_t *s,
+    void *field)
+{
+	struct conf_workers *w = CONF_CONTAINER(field, struct conf_workers,
+	    max);
+
+	(void)s;
+	if (w->max < w->start)
+		return (conf_frag(cx, "%lld must be >= workers.start (%lld)",
+		    w->max, w->start));
+	return (NULL);
+}
+
+static const char *
+check_max_spare(struct pt_conf_ctx *cx, const config_setting_t *s,
+    void *field)
+{
+	struct conf_workers *w = CONF_CONTAINER(field, struct conf_workers,
+	    max_spare);
+
+	(void)s;
+	if (w->max_spare < w->min_spare)
+		return (conf_frag(cx, "%lld must be >= workers.min_spare "
+		    "(%lld)", w->max_spare, w->min_spare));
+	return (NULL);
+}
+
+/* The whole configuration: the roots of all files form the global block. */
+void
+conf_core_parse(struct pt_conf_ctx *cx)
+{
+	struct pt_conf		 *conf = cx->conf;
+	config_setting_t	**roots, *s = NULL;
+	struct conf_block	  b;
+	size_t			  i;
+
+	if ((roots = conf_calloc(cx, cx->nfiles, sizeof(*roots))) == NULL)
+		return;
+	for (i = 0; i < cx->nfiles; i++)
+		roots[i] = config_root_setting(&cx->files[i]->cfg);
+	b.groups = roots;
+	b.ngroups = cx->nfiles;
+	b.scope = G;
+	b.prefix = "";
+	conf_scope_block(cx, &b, &conf->sc, NULL, conf_core_directives, conf,
+	    global_tables);
+	conf->log_level = conf->sc.log_level;
+	for (i = 0; i < cx->nfiles && s == NULL; i++)
+		s = config_setting_get_member(roots[i], "servers");
+	if (conf->nservers == 0 && (s == NULL || config_setting_length(s) == 0))
+		conf_error_key(cx, s, s == NULL ? "servers" : NULL,
+		    "at least one server is required (e.g. servers = ( { "
+		    "listen = \"127.0.0.1:8080\"; } );)");
+}

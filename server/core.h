@@ -1,0 +1,204 @@
+/*
+ * The core's private structures and entry points: connections, requests,
+ * the worker loop, responses, the scoreboard and process control. Modules
+ * never include this file; they see accessors in include/portier/.
+ */
+#ifndef PT_CORE_H
+#define PT_CORE_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <portier/types.h>
+#include <portier/log.h>
+#include "arena_priv.h"
+#include "conf.h"
+#include "http_parse.h"
+
+#define PT_VERSION_STR	"portier/" PACKAGE_VERSION
+
+/* One listening socket, shared by every worker. */
+struct listener {
+	int			 fd;
+	const struct conf_listen *cl;		/* first config entry that named it */
+	char			 text[128];	/* its configured text */
+	char			 bound[64];	/* actual address, "127.0.0.1:41234" */
+};
+
+/* A response header added by a handler (name and value NUL-terminated). */
+struct resp_field {
+	const char		*name;
+	const char		*value;
+};
+
+struct pt_conn {
+	int			 fd;
+	struct listener		*lst;
+	struct sockaddr_storage	 peer;
+	char			 client[64];	/* textual address, no port */
+	char			 client_port[8];
+	struct pt_arena		*arena;		/* lives as long as the connection */
+	char			*buf;		/* read buffer */
+	size_t			 buf_size, buf_len, buf_off;
+	unsigned int		 requests;	/* served on this connection */
+	bool			 closing;	/* no more requests after this one */
+	bool			 eof;		/* the client half-closed */
+};
+
+struct pt_request {
+	struct pt_conn		*conn;
+	struct pt_arena		*arena;		/* reset after each request */
+	const struct pt_conf	*conf;
+	struct http_head	 head;
+	const struct conf_server *srv;
+	const struct conf_route	*route;
+	char			 id[24];	/* request id */
+	char			*path;		/* decoded, dot segments resolved */
+	bool			 path_slash;	/* path ends with '/' */
+	struct timespec		 start;
+
+	/* Request body: what is left to read from the client. */
+	uint64_t		 body_left;	/* Content-Length bytes not yet read */
+	struct http_chunked	 chunked;
+	bool			 body_done;
+
+	/* Response. */
+	int			 status;
+	struct resp_field	*fields;
+	size_t			 nfields, fields_cap;
+	bool			 head_only;	/* HEAD: headers, no body */
+	bool			 keep_alive;	/* decided when the head is sent */
+	bool			 head_sent;
+	uint64_t		 bytes_out;	/* body bytes sent */
+	uint64_t		 bytes_in;	/* head + body bytes read */
+};
+
+/* Worker-wide state, one per process. */
+struct worker {
+	const struct pt_conf	*conf;
+	struct listener		*lst;
+	size_t			 nlst;
+	int			 slot;		/* scoreboard slot */
+	int			 epfd;		/* several listeners: epoll set */
+	unsigned long		 served;	/* requests served by this process */
+	struct pt_arena		*conn_arena;
+	struct pt_arena		*req_arena;
+};
+
+/* Scoreboard states. */
+enum sb_state {
+	SB_FREE = 0, SB_STARTING, SB_IDLE, SB_READ, SB_BUSY, SB_WRITE,
+	SB_KEEPALIVE, SB_CLOSING, SB_EXITING
+};
+
+struct sb_slot {
+	pid_t			 pid;
+	unsigned int		 generation;
+	volatile int		 state;
+	unsigned long		 requests;
+	time_t			 started;
+	time_t			 last_used;
+	char			 client[64];
+	char			 last_request[128];	/* method and path, query masked */
+};
+
+struct scoreboard {
+	unsigned int		 nslots;
+	unsigned int		 generation;	/* current generation */
+	int			 idle;		/* workers waiting in accept (atomic) */
+	struct sb_slot		 slots[];
+};
+
+/* Globals: the only ones (CONVENTIONS 4). */
+extern struct scoreboard	*pt_scoreboard;
+extern volatile sig_atomic_t	 pt_stop;		/* TERM: stop now */
+extern volatile sig_atomic_t	 pt_graceful;		/* finish and exit */
+extern volatile sig_atomic_t	 pt_master_reload;	/* 1 HUP, 2 USR1 */
+extern volatile sig_atomic_t	 pt_master_child;	/* SIGCHLD seen */
+
+/* listen.c */
+int		 listen_open_all(const struct pt_conf *, struct listener *old,
+		    size_t nold, struct listener **, size_t *);
+void		 listen_close_all(struct listener *, size_t);
+int		 listen_report(const struct pt_conf *, struct listener *, size_t);
+
+/* scoreboard.c */
+int		 sb_create(unsigned int nslots);
+void		 sb_set(int slot, enum sb_state);
+int		 sb_slot_alloc(pid_t, unsigned int generation);
+void		 sb_slot_free(int slot);
+int		 sb_slot_of(pid_t);
+unsigned int	 sb_count(enum sb_state, unsigned int generation);
+void		 sb_note_request(int slot, const struct pt_request *);
+void		 sb_idle_enter(int slot);
+void		 sb_idle_leave(int slot);
+int		 sb_idle(void);
+
+/* master.c */
+int		 master_run(const char *conf_path, struct pt_conf *,
+		    const struct conf_overrides *, bool foreground);
+/* worker.c */
+void		 worker_main(struct worker *) __attribute__((noreturn));
+int		 worker_drop_privileges(const struct pt_conf *, bool explicit_user);
+
+/* signals.c */
+void		 signals_master(void);
+void		 signals_worker(void);
+void		 signals_block_all(sigset_t *old);
+
+/* proc.c */
+void		 proc_title_init(int argc, char **argv);
+void		 proc_title_set(const char *fmt, ...)
+		    __attribute__((__format__(printf, 1, 2)));
+int		 proc_daemonize(void);
+int		 proc_write_pid(const char *path);
+
+/* http_conn.c */
+void		 conn_serve(struct worker *, int fd, struct sockaddr_storage *,
+		    struct listener *);
+/* Reads more bytes into c->buf; 1 read, 0 EOF, -1 error/timeout (errno). */
+ssize_t		 conn_read_more(struct pt_conn *, long long deadline_ms);
+long long	 now_ms(void);
+
+/* http_body.c */
+/* Reads and drops the rest of the request body within limits;
+ * 0 when all was read, -1 when the connection must close. */
+int		 body_discard(struct pt_request *);
+
+/* http_response.c */
+int		 resp_field_add(struct pt_request *, const char *name, const char *value);
+int		 resp_send(struct pt_request *, int status, const char *type,
+		    const void *body, size_t len);
+int		 resp_send_file(struct pt_request *, int status, const char *type,
+		    int fd, off_t off, off_t len);
+int		 resp_error(struct pt_request *, int status);
+const char	*resp_reason(int status);
+void		 resp_date_refresh(void);
+int		 write_full(int fd, const struct iovec *, int iovcnt);
+
+/* static.c */
+int		 static_handler(struct pt_request *);
+int		 static_init(const struct pt_conf *);
+
+/* log.c (error log) */
+int		 log_open(const struct pt_conf *);
+void		 log_set_level(int level);
+void		 log_reopen(void);
+
+/* log_access.c */
+int		 access_log_open(const struct pt_conf *);
+void		 access_log_request(struct pt_request *);
+void		 access_log_flush(void);
+void		 access_log_close(void);
+
+/* util.c */
+void		 request_id_new(char *out, size_t len);
+size_t		 addr_format(const struct sockaddr_storage *, char *host,
+		    size_t hostlen, char *port, size_t portlen);
+bool		 str_case_eq(const char *, size_t, const char *);
+
+#endif /* PT_CORE_H */

@@ -1,0 +1,368 @@
+/*
+ * One client connection, served to its end: the keep-alive loop, reading
+ * and parsing each request head, choosing the server and route, running
+ * the handler, draining what is left of the body, logging. Timeouts come
+ * from deadlines checked at each receive tick (SO_RCVTIMEO, set once on
+ * the listener and inherited), so no system call is spent arming timers.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "static_file.h"
+
+#define CONN_BUF_FIRST	(16 * 1024)
+
+long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* The largest head the limits allow, plus room for the blank line. */
+static size_t
+conn_buf_cap(const struct pt_conf *cf)
+{
+	return ((size_t)(cf->limits.line + 2 +
+	    cf->limits.fields * (cf->limits.field + 2) + 2));
+}
+
+/* Moves unread bytes to the front, or grows the buffer, to make room. */
+static int
+conn_buf_room(struct pt_conn *c, const struct pt_conf *cf)
+{
+	size_t	 cap = conn_buf_cap(cf), nsize;
+	char	*nb;
+
+	if (c->buf_off > 0) {
+		memmove(c->buf, c->buf + c->buf_off, c->buf_len - c->buf_off);
+		c->buf_len -= c->buf_off;
+		c->buf_off = 0;
+	}
+	if (c->buf_len < c->buf_size)
+		return (0);
+	if (c->buf_size >= cap)
+		return (-1);
+	nsize = c->buf_size * 2 < cap ? c->buf_size * 2 : cap;
+	if ((nb = pt_alloc(c->arena, nsize)) == NULL)
+		return (-1);
+	memcpy(nb, c->buf, c->buf_len);
+	c->buf = nb;
+	c->buf_size = nsize;
+	return (0);
+}
+
+/*
+ * Reads once into the free end of the buffer. Returns bytes read, 0 on
+ * EOF, -1 on error or when the deadline passes (errno ETIMEDOUT) or the
+ * worker must stop. keepalive: also give up at once when no other worker
+ * is free (DESIGN.md: busy servers degrade to short connections).
+ */
+static ssize_t
+conn_read(struct pt_conn *c, long long deadline, bool keepalive)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (keepalive && sb_idle() == 0) {
+			errno = ETIMEDOUT;
+			return (-1);
+		}
+		n = read(c->fd, c->buf + c->buf_len, c->buf_size - c->buf_len);
+		if (n >= 0) {
+			c->buf_len += (size_t)n;
+			if (n == 0)
+				c->eof = true;
+			return (n);
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return (-1);
+		if (pt_stop || now_ms() >= deadline) {
+			errno = ETIMEDOUT;
+			return (-1);
+		}
+	}
+}
+
+ssize_t
+conn_read_more(struct pt_conn *c, long long deadline)
+{
+	return (conn_read(c, deadline, false));
+}
+
+static void
+conn_init(struct pt_conn *c, struct worker *w, int fd,
+    struct sockaddr_storage *ss, struct listener *l)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->lst = l;
+	c->peer = *ss;
+	c->arena = w->conn_arena;
+	addr_format(ss, c->client, sizeof(c->client), c->client_port,
+	    sizeof(c->client_port));
+	c->buf_size = CONN_BUF_FIRST;
+	c->buf = pt_alloc(c->arena, c->buf_size);
+}
+
+/* The servers on this listener: the one naming the host, else the first. */
+static const struct conf_server *
+conn_find_server(const struct pt_conf *cf, const struct listener *l,
+    const struct pt_str *host)
+{
+	const struct conf_server	*first = NULL, *s;
+	size_t				 i, j, k, hl = host->len;
+
+	/* Compare without the port; an IPv6 literal keeps its brackets. */
+	for (k = hl; k > 0; k--) {
+		if (host->p[k - 1] == ':') {
+			hl = k - 1;
+			break;
+		}
+		if (host->p[k - 1] == ']' || host->p[k - 1] < '0' ||
+		    host->p[k - 1] > '9')
+			break;
+	}
+	for (i = 0; i < cf->nservers; i++) {
+		s = &cf->servers[i];
+		for (j = 0; j < s->nlisten; j++)
+			if (strcmp(s->listen[j].text, l->text) == 0)
+				break;
+		if (j == s->nlisten)
+			continue;
+		if (first == NULL)
+			first = s;
+		for (j = 0; j < s->names.n; j++)
+			if (str_case_eq(host->p, hl, s->names.v[j]))
+				return (s);
+	}
+	return (first != NULL ? first : &cf->servers[0]);
+}
+
+/* First route in config order whose prefix matches the normalised path. */
+static const struct conf_route *
+conn_find_route(const struct conf_server *s, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < s->nroutes; i++)
+		if (strncmp(path, s->routes[i].path, s->routes[i].path_len) == 0)
+			return (&s->routes[i]);
+	return (NULL);
+}
+
+/*
+ * Waits for and parses the next request head. Returns 0 with r->head
+ * filled, an HTTP status to answer (and then close), or -1 to close
+ * without answering (client gone, idle timeout, nothing received).
+ */
+static int
+conn_read_head(struct pt_conn *c, struct pt_request *r)
+{
+	const struct pt_conf	*cf = r->conf;
+	struct http_limits	 lim;
+	long long		 deadline;
+	bool			 idle;
+	ssize_t			 n;
+	int			 rc;
+
+	lim.line_max = (size_t)cf->limits.line;
+	lim.field_max = (size_t)cf->limits.field;
+	lim.fields_max = (size_t)cf->limits.fields;
+	idle = c->buf_len == c->buf_off;
+	deadline = now_ms() + (c->requests > 0 && idle ?
+	    cf->timeouts.keepalive : cf->timeouts.head);
+	for (;;) {
+		if (c->buf_len > c->buf_off) {
+			pt_arena_reset(r->arena);
+			rc = http_parse_head(r->arena, c->buf + c->buf_off,
+			    c->buf_len - c->buf_off, &lim, &r->head);
+			if (rc != HTTP_PARSE_AGAIN)
+				return (rc);
+			if (idle) {	/* first bytes: the head timeout starts */
+				idle = false;
+				deadline = now_ms() + cf->timeouts.head;
+			}
+		}
+		if (c->eof || conn_buf_room(c, cf) == -1)
+			return (c->eof ? -1 : 431);
+		n = conn_read(c, deadline, idle && c->requests > 0);
+		if (n == 0)
+			return (-1);
+		if (n < 0)
+			return (!idle && errno == ETIMEDOUT && !pt_stop ? 408 : -1);
+	}
+}
+
+static void
+request_init(struct pt_request *r, struct pt_conn *c, struct worker *w)
+{
+	memset(r, 0, sizeof(*r));
+	r->conn = c;
+	r->arena = w->req_arena;
+	r->conf = w->conf;
+	clock_gettime(CLOCK_REALTIME, &r->start);
+	request_id_new(r->id, sizeof(r->id));
+}
+
+/* Framing is known before routing: refuse a declared body over the limit. */
+static int
+request_prepare(struct pt_request *r)
+{
+	const struct http_head	*h = &r->head;
+	char			*out;
+	int			 rc;
+
+	r->head_only = h->method_id == HTTP_M_HEAD;
+	if (h->framing == HTTP_BODY_LENGTH) {
+		r->body_left = h->content_length;
+		if (h->content_length > (uint64_t)r->conf->limits.body)
+			return (413);
+	} else if (h->framing == HTTP_BODY_CHUNKED) {
+		r->chunked.line_max = (size_t)r->conf->limits.field;
+	}
+	r->body_done = h->framing == HTTP_BODY_NONE ||
+	    (h->framing == HTTP_BODY_LENGTH && h->content_length == 0);
+	r->srv = conn_find_server(r->conf, r->conn->lst, &h->host);
+	if (h->form == HTTP_T_AUTHORITY || h->form == HTTP_T_ASTERISK)
+		return (h->method_id == HTTP_M_OPTIONS ? 0 : 405);
+	if ((out = pt_alloc(r->arena, h->path.len + 2)) == NULL)
+		return (500);
+	rc = path_normalize(h->path.p, h->path.len, out, &r->path_slash);
+	if (rc != 0)
+		return (rc == PATH_ESCAPES ? 400 : rc);
+	r->path = out;
+	r->route = conn_find_route(r->srv, out);
+	return (0);
+}
+
+static int
+request_handle(struct pt_request *r)
+{
+	if (r->head.form == HTTP_T_ASTERISK) {
+		resp_field_add(r, "Allow", "GET, HEAD, OPTIONS");
+		return (resp_send(r, 200, NULL, NULL, 0));
+	}
+	if (r->route == NULL)
+		return (resp_error(r, 404));
+	if (r->route->sc.root != NULL)
+		return (static_handler(r));
+	return (resp_error(r, 404));
+}
+
+/*
+ * What is left of the body after the answer: drained when small enough to
+ * keep the connection, else the connection closes. A client that sent
+ * Expect: 100-continue and got a final answer instead may never send the
+ * body, so that connection closes too (RFC 9110 10.1.1).
+ */
+static void
+request_finish_body(struct pt_request *r)
+{
+	if (r->body_done)
+		return;
+	if (r->head.expect_continue || body_discard(r) == -1)
+		r->conn->closing = true;
+}
+
+static void
+request_log(struct worker *w, struct pt_request *r)
+{
+	w->served++;
+	sb_note_request(w->slot, r);
+	access_log_request(r);
+}
+
+/* An answer to a request whose head could not be used: always closes. */
+static void
+conn_reject(struct worker *w, struct pt_request *r, int status)
+{
+	r->conn->closing = true;
+	if (r->srv == NULL)
+		r->srv = conn_find_server(r->conf, r->conn->lst, &r->head.host);
+	resp_error(r, status);
+	request_log(w, r);
+}
+
+/*
+ * Closing with unread input makes the kernel send a reset, which can destroy
+ * the answer before the client reads it. So when the client may still be
+ * sending, close our side first and drain for a short bounded while.
+ */
+static void
+conn_close(struct pt_conn *c)
+{
+	char		 sink[4096];
+	long long	 until;
+	size_t		 total = 0;
+	ssize_t		 n;
+
+	if (c->eof || (!c->closing && c->buf_len == c->buf_off)) {
+		close(c->fd);
+		return;
+	}
+	shutdown(c->fd, SHUT_WR);
+	until = now_ms() + 2000;
+	while (total < 256 * 1024 && now_ms() < until && !pt_stop) {
+		n = read(c->fd, sink, sizeof(sink));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			break;
+		if (n > 0)
+			total += (size_t)n;
+	}
+	close(c->fd);
+}
+
+void
+conn_serve(struct worker *w, int fd, struct sockaddr_storage *ss,
+    struct listener *l)
+{
+	struct pt_conn		c;
+	struct pt_request	r;
+	int			rc;
+
+	conn_init(&c, w, fd, ss, l);
+	while (c.buf != NULL && !pt_stop) {
+		sb_set(w->slot, c.requests > 0 ? SB_KEEPALIVE : SB_READ);
+		request_init(&r, &c, w);
+		if ((rc = conn_read_head(&c, &r)) != 0) {
+			if (rc > 0) {
+				memset(&r.head, 0, sizeof(r.head));
+				conn_reject(w, &r, rc);
+			}
+			break;
+		}
+		c.buf_off += r.head.head_len;
+		r.bytes_in = r.head.head_len;
+		sb_set(w->slot, SB_BUSY);
+		if ((rc = request_prepare(&r)) != 0) {
+			conn_reject(w, &r, rc);
+			break;
+		}
+		/* The last request this worker serves says so. */
+		if (w->conf->workers.max_requests > 0 && w->served + 1 >=
+		    (unsigned long)w->conf->workers.max_requests)
+			c.closing = true;
+		if (request_handle(&r) == -1)
+			c.closing = true;
+		request_finish_body(&r);
+		request_log(w, &r);
+		c.requests++;
+		if (!r.keep_alive || c.closing)
+			break;
+		pt_arena_reset(r.arena);
+	}
+	sb_set(w->slot, SB_CLOSING);
+	conn_close(&c);
+	pt_arena_reset(w->req_arena);
+	pt_arena_reset(w->conn_arena);
+}

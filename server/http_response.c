@@ -1,0 +1,327 @@
+/*
+ * Responses: the status line and header block built in one buffer, sent
+ * with the body in one writev (small bodies) or followed by sendfile(2)
+ * (large files). Error answers reveal nothing internal: a configured page
+ * or a short built-in one.
+ */
+#include "config.h"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "static_file.h"
+
+#define RESP_SMALL_FILE	(32 * 1024)	/* up to this, read + one writev */
+
+static char	date_line[64];		/* "Date: ...\r\n", refreshed each second */
+static size_t	date_len;
+static time_t	date_at;
+
+void
+resp_date_refresh(void)
+{
+	time_t	now = time(NULL);
+	char	d[32];
+
+	if (now == date_at)
+		return;
+	date_at = now;
+	http_date_format(now, d);
+	date_len = (size_t)snprintf(date_line, sizeof(date_line),
+	    "Date: %s\r\n", d);
+}
+
+const char *
+resp_reason(int status)
+{
+	switch (status) {
+	case 100: return ("Continue");
+	case 101: return ("Switching Protocols");
+	case 200: return ("OK");
+	case 201: return ("Created");
+	case 204: return ("No Content");
+	case 206: return ("Partial Content");
+	case 301: return ("Moved Permanently");
+	case 302: return ("Found");
+	case 303: return ("See Other");
+	case 304: return ("Not Modified");
+	case 307: return ("Temporary Redirect");
+	case 308: return ("Permanent Redirect");
+	case 400: return ("Bad Request");
+	case 401: return ("Unauthorized");
+	case 403: return ("Forbidden");
+	case 404: return ("Not Found");
+	case 405: return ("Method Not Allowed");
+	case 408: return ("Request Timeout");
+	case 411: return ("Length Required");
+	case 412: return ("Precondition Failed");
+	case 413: return ("Content Too Large");
+	case 414: return ("URI Too Long");
+	case 416: return ("Range Not Satisfiable");
+	case 417: return ("Expectation Failed");
+	case 421: return ("Misdirected Request");
+	case 429: return ("Too Many Requests");
+	case 431: return ("Request Header Fields Too Large");
+	case 500: return ("Internal Server Error");
+	case 501: return ("Not Implemented");
+	case 502: return ("Bad Gateway");
+	case 503: return ("Service Unavailable");
+	case 504: return ("Gateway Timeout");
+	case 505: return ("HTTP Version Not Supported");
+	default: return (status < 400 ? "OK" : status < 500 ?
+	    "Bad Request" : "Internal Server Error");
+	}
+}
+
+/* Writes every byte or fails (-1: timeout via SO_SNDTIMEO, reset, stop). */
+int
+write_full(int fd, const struct iovec *iov_in, int iovcnt)
+{
+	struct iovec	 iov[8];
+	ssize_t		 n;
+	int		 i = 0;
+
+	if (iovcnt > 8)
+		return (-1);
+	memcpy(iov, iov_in, sizeof(iov[0]) * (size_t)iovcnt);
+	while (i < iovcnt) {
+		if ((n = writev(fd, iov + i, iovcnt - i)) == -1) {
+			if (errno == EINTR && !pt_stop)
+				continue;
+			return (-1);
+		}
+		while (i < iovcnt && (size_t)n >= iov[i].iov_len) {
+			n -= (ssize_t)iov[i].iov_len;
+			i++;
+		}
+		if (i < iovcnt) {
+			iov[i].iov_base = (char *)iov[i].iov_base + n;
+			iov[i].iov_len -= (size_t)n;
+		}
+	}
+	return (0);
+}
+
+int
+resp_field_add(struct pt_request *r, const char *name, const char *value)
+{
+	struct resp_field *nf;
+
+	if (r->nfields == r->fields_cap) {
+		size_t cap = r->fields_cap ? r->fields_cap * 2 : 8;
+
+		if ((nf = pt_alloc(r->arena, cap * sizeof(*nf))) == NULL)
+			return (-1);
+		if (r->nfields > 0)
+			memcpy(nf, r->fields, r->nfields * sizeof(*nf));
+		r->fields = nf;
+		r->fields_cap = cap;
+	}
+	r->fields[r->nfields].name = name;
+	r->fields[r->nfields].value = value;
+	r->nfields++;
+	return (0);
+}
+
+/* Whether the connection stays open after this response. */
+static bool
+resp_keep_alive(struct pt_request *r)
+{
+	if (r->conn->closing || pt_stop || !r->head.keep_alive)
+		return (false);
+	if (pt_graceful)
+		return (false);	/* an old worker: this answer says close */
+	return (true);
+}
+
+static size_t
+resp_put(char *buf, size_t room, size_t at, const char *s, size_t len)
+{
+	if (at + len > room)
+		return (room + 1);	/* overflow marker */
+	memcpy(buf + at, s, len);
+	return (at + len);
+}
+
+/*
+ * Builds the head into buf. Content-Length is always sent (all bodies this
+ * engine produces have a known length), except for 1xx, 204 and 304.
+ */
+static size_t
+resp_build_head(struct pt_request *r, int status, const char *type,
+    uint64_t length, char *buf, size_t room)
+{
+	const struct core_scope	*sc = r->route != NULL ? &r->route->sc :
+	    (r->srv != NULL ? &r->srv->sc : &r->conf->sc);
+	char			 line[128];
+	size_t			 at, i;
+	int			 n;
+
+	resp_date_refresh();
+	r->keep_alive = resp_keep_alive(r);
+	n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status,
+	    resp_reason(status));
+	at = resp_put(buf, room, 0, line, (size_t)n);
+	at = resp_put(buf, room, at, date_line, date_len);
+	if (sc->server_header != NULL && sc->server_header[0] != '\0') {
+		n = snprintf(line, sizeof(line), "Server: %.100s\r\n",
+		    sc->server_header);
+		at = resp_put(buf, room, at, line, (size_t)n);
+	}
+	if (type != NULL) {
+		n = snprintf(line, sizeof(line), "Content-Type: %.100s\r\n", type);
+		at = resp_put(buf, room, at, line, (size_t)n);
+	}
+	if (status >= 200 && status != 204 && status != 304) {
+		n = snprintf(line, sizeof(line), "Content-Length: %llu\r\n",
+		    (unsigned long long)length);
+		at = resp_put(buf, room, at, line, (size_t)n);
+	}
+	for (i = 0; i < r->nfields && at <= room; i++) {
+		at = resp_put(buf, room, at, r->fields[i].name,
+		    strlen(r->fields[i].name));
+		at = resp_put(buf, room, at, ": ", 2);
+		at = resp_put(buf, room, at, r->fields[i].value,
+		    strlen(r->fields[i].value));
+		at = resp_put(buf, room, at, "\r\n", 2);
+	}
+	if (!r->keep_alive)
+		at = resp_put(buf, room, at, "Connection: close\r\n", 19);
+	else if (r->head.version == 10)
+		at = resp_put(buf, room, at, "Connection: keep-alive\r\n", 24);
+	at = resp_put(buf, room, at, "\r\n", 2);
+	r->status = status;
+	r->head_sent = true;
+	return (at);
+}
+
+int
+resp_send(struct pt_request *r, int status, const char *type,
+    const void *body, size_t len)
+{
+	char		buf[4096];
+	struct iovec	iov[2];
+	size_t		hl;
+	int		rc;
+
+	hl = resp_build_head(r, status, type, len, buf, sizeof(buf));
+	if (hl > sizeof(buf))
+		return (-1);
+	iov[0].iov_base = buf;
+	iov[0].iov_len = hl;
+	iov[1].iov_base = (void *)(uintptr_t)body;
+	iov[1].iov_len = r->head_only || body == NULL ? 0 : len;
+	rc = write_full(r->conn->fd, iov, iov[1].iov_len > 0 ? 2 : 1);
+	if (rc == 0)
+		r->bytes_out += iov[1].iov_len;
+	return (rc);
+}
+
+static int
+resp_sendfile_all(struct pt_request *r, int fd, off_t off, off_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = sendfile(r->conn->fd, fd, &off, (size_t)len);
+		if (n == -1) {
+			if (errno == EINTR && !pt_stop)
+				continue;
+			return (-1);
+		}
+		if (n == 0)
+			return (-1);	/* the file shrank under us */
+		len -= n;
+		r->bytes_out += (uint64_t)n;
+	}
+	return (0);
+}
+
+/*
+ * A file body: small ones are read and go out with the head in one writev;
+ * large ones follow the head (sent with MSG_MORE so they share packets)
+ * through sendfile(2).
+ */
+int
+resp_send_file(struct pt_request *r, int status, const char *type, int fd,
+    off_t off, off_t len)
+{
+	char		 head[4096];
+	struct iovec	 iov[2];
+	char		*body;
+	size_t		 hl;
+	ssize_t		 n;
+
+	hl = resp_build_head(r, status, type, (uint64_t)len, head, sizeof(head));
+	if (hl > sizeof(head))
+		return (-1);
+	iov[0].iov_base = head;
+	iov[0].iov_len = hl;
+	if (r->head_only || len == 0)
+		return (write_full(r->conn->fd, iov, 1));
+	if (len <= RESP_SMALL_FILE &&
+	    (body = pt_alloc(r->arena, (size_t)len)) != NULL) {
+		n = pread(fd, body, (size_t)len, off);
+		if (n != (ssize_t)len)
+			return (-1);
+		iov[1].iov_base = body;
+		iov[1].iov_len = (size_t)len;
+		if (write_full(r->conn->fd, iov, 2) == -1)
+			return (-1);
+		r->bytes_out += (uint64_t)len;
+		return (0);
+	}
+	while (send(r->conn->fd, head, hl, MSG_MORE) != (ssize_t)hl)
+		if (errno != EINTR || pt_stop)
+			return (-1);
+	return (resp_sendfile_all(r, fd, off, len));
+}
+
+static const struct conf_error_page *
+resp_error_page(const struct pt_request *r, int status)
+{
+	const struct core_scope	*sc = r->route != NULL ? &r->route->sc :
+	    (r->srv != NULL ? &r->srv->sc : &r->conf->sc);
+	size_t			 i;
+
+	for (i = 0; i < sc->nerror_pages; i++)
+		if (sc->error_pages[i].status == status)
+			return (&sc->error_pages[i]);
+	return (NULL);
+}
+
+/*
+ * An error answer. A 4xx from the engine closes the connection unless the
+ * request was read whole; the caller decides that through conn->closing.
+ */
+int
+resp_error(struct pt_request *r, int status)
+{
+	const struct conf_error_page	*ep;
+	struct stat			 st;
+	char				 body[512];
+	int				 n, fd, rc;
+
+	if ((ep = resp_error_page(r, status)) != NULL &&
+	    (fd = open(ep->file, O_RDONLY | O_CLOEXEC)) != -1) {
+		if (fstat(fd, &st) == 0) {
+			rc = resp_send_file(r, status, "text/html", fd, 0,
+			    st.st_size);
+			close(fd);
+			return (rc);
+		}
+		close(fd);
+	}
+	n = snprintf(body, sizeof(body), "<!DOCTYPE html>\n<html><head>"
+	    "<title>%d %s</title></head>\n<body><h1>%d %s</h1></body></html>\n",
+	    status, resp_reason(status), status, resp_reason(status));
+	return (resp_send(r, status, "text/html", body, (size_t)n));
+}

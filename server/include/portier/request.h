@@ -1,0 +1,54 @@
+/*
+ * Accessors for requests and connections. Modules never see the structs:
+ * a new field in the core breaks no module. Strings returned here live in
+ * the request's arena (or the connection's) unless said otherwise.
+ */
+#ifndef PORTIER_REQUEST_H
+#define PORTIER_REQUEST_H
+
+#include <portier/types.h>
+
+struct pt_arena;
+
+/* The request line, as received (not NUL-terminated: use the length). */
+PT_API struct pt_str	 pt_req_method(const struct pt_request *);
+PT_API struct pt_str	 pt_req_target(const struct pt_request *);
+PT_API struct pt_str	 pt_req_query(const struct pt_request *);
+/* The decoded, normalised path (NUL-terminated), or NULL before routing. */
+PT_API const char	*pt_req_path(const struct pt_request *);
+/* Replaces the normalised path (translate hooks); the core re-routes. */
+PT_API int		 pt_req_set_path(struct pt_request *, const char *);
+PT_API struct pt_str	 pt_req_host(const struct pt_request *);
+PT_API const char	*pt_req_id(const struct pt_request *);
+PT_API const char	*pt_req_client_addr(const struct pt_request *);
+PT_API struct pt_arena	*pt_req_arena(struct pt_request *);
+
+/* Request header fields; names compare case-insensitively. */
+PT_API bool		 pt_req_header(const struct pt_request *, const char *name,
+			    struct pt_str *value);
+PT_API int		 pt_req_header_set(struct pt_request *, const char *name,
+			    const char *value);
+PT_API int		 pt_req_header_add(struct pt_request *, const char *name,
+			    const char *value);
+PT_API int		 pt_req_header_remove(struct pt_request *, const char *name);
+
+/* Response status and header fields (response filters, handlers). */
+PT_API int		 pt_resp_status(const struct pt_request *);
+PT_API const char	*pt_resp_header(const struct pt_request *, const char *name);
+PT_API int		 pt_resp_header_set(struct pt_request *, const char *name,
+			    const char *value);
+PT_API int		 pt_resp_header_add(struct pt_request *, const char *name,
+			    const char *value);
+PT_API int		 pt_resp_header_remove(struct pt_request *, const char *name);
+/* Sends a whole response (handlers); PT_OK or PT_ERROR. */
+PT_API int		 pt_resp_send(struct pt_request *, int status,
+			    const char *content_type, const void *body, size_t len);
+
+/*
+ * Expands a string with %{variable} references (host, path, query, method,
+ * client_addr, header.NAME, cookie.NAME, request_id, status, ...) into the
+ * request's arena. Absent values expand to "".
+ */
+PT_API char		*pt_req_expand(struct pt_request *, const char *tmpl);
+
+#endif /* PORTIER_REQUEST_H */

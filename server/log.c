@@ -1,0 +1,125 @@
+/*
+ * Error log: one line per message, written with a single write(2) to a file
+ * opened O_APPEND (or stderr), so lines from many workers never interleave.
+ * The access log lives in log_access.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+
+PT_API int		 pt_log_max = PT_LOG_NOTICE;
+static int		 log_fd = STDERR_FILENO;
+static char		 log_path[4096];
+
+static const char *const level_names[] = {
+	"emerg", "alert", "crit", "error", "warn", "notice", "info", "debug",
+	"trace"
+};
+
+void
+log_set_level(int level)
+{
+	pt_log_max = level;
+}
+
+static int
+log_open_path(const char *path)
+{
+	int fd;
+
+	if (path == NULL || strcmp(path, "stderr") == 0)
+		return (STDERR_FILENO);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	return (fd);
+}
+
+/*
+ * Opens the configured error log. On failure the old one stays in use, so a
+ * bad path in a reload never leaves the server without a log.
+ */
+int
+log_open(const struct pt_conf *cf)
+{
+	int fd;
+
+	if ((fd = log_open_path(cf->error_log)) == -1) {
+		PT_LOG_ERRNO(PT_LOG_ERR, "error_log %s", cf->error_log);
+		return (-1);
+	}
+	if (log_fd != STDERR_FILENO && log_fd != fd)
+		close(log_fd);
+	log_fd = fd;
+	snprintf(log_path, sizeof(log_path), "%s",
+	    cf->error_log != NULL ? cf->error_log : "stderr");
+	log_set_level(cf->log_level);
+	return (0);
+}
+
+/* USR1: the file may have been rotated away; open the name again. */
+void
+log_reopen(void)
+{
+	int fd;
+
+	if (log_path[0] == '\0' || strcmp(log_path, "stderr") == 0)
+		return;
+	if ((fd = log_open_path(log_path)) == -1)
+		return;
+	if (log_fd != STDERR_FILENO)
+		close(log_fd);
+	log_fd = fd;
+}
+
+PT_API void
+pt_log_emit(int level, int with_errno, const struct pt_request *r,
+    const char *tag, const char *fmt, ...)
+{
+	char		 line[2048];
+	struct tm	 tm;
+	time_t		 now;
+	va_list		 ap;
+	size_t		 n;
+	int		 saved = errno, k;
+
+	if (level < 0 || level > PT_LOG_TRACE || level > pt_log_max)
+		return;
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	k = snprintf(line + n, sizeof(line) - n, " [%s] [%s] pid=%d",
+	    level_names[level], tag, (int)getpid());
+	n += k > 0 ? (size_t)k : 0;
+	if (r != NULL && n < sizeof(line)) {
+		k = snprintf(line + n, sizeof(line) - n, " req=%s client=%s",
+		    r->id, r->conn != NULL ? r->conn->client : "-");
+		n += k > 0 ? (size_t)k : 0;
+	}
+	if (n < sizeof(line) - 2) {
+		line[n++] = ':';
+		line[n++] = ' ';
+		va_start(ap, fmt);
+		k = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+		va_end(ap);
+		n += k > 0 ? (size_t)k : 0;
+	}
+	if (with_errno && n < sizeof(line)) {
+		k = snprintf(line + n, sizeof(line) - n, ": %s", strerror(saved));
+		n += k > 0 ? (size_t)k : 0;
+	}
+	if (n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	/* One write: O_APPEND keeps concurrent lines whole. */
+	if (write(log_fd, line, n) == -1) {
+		/* Nowhere left to report it. */
+	}
+	errno = saved;
+}

@@ -1,0 +1,145 @@
+/*
+ * portier(8): command line, configuration check and dump, then the master
+ * (or, with -X, a single worker in the foreground for debugging).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <openssl/opensslv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core.h"
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: portier [-FhTtVvX] [-f file] [-M dir] [-u user]\n"
+	    "  -f file  configuration file (default %s/portier.conf)\n"
+	    "  -t       check the configuration and exit\n"
+	    "  -T       print the effective configuration and exit\n"
+	    "  -v       with -t: also print the hook order\n"
+	    "  -F       stay in the foreground\n"
+	    "  -X       one worker in the foreground, for debugging\n"
+	    "  -u user  run workers as this user (overrides \"user\")\n"
+	    "  -M dir   load modules from this folder (overrides modules.dir)\n"
+	    "  -V       print version, build options and modules, then exit\n"
+	    "  -h       this help\n", PT_SYSCONF_DIR);
+}
+
+static void
+print_version(const struct pt_conf *cf, const char *mdir)
+{
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 n;
+
+	printf("%s\n", PT_VERSION_STR);
+	printf("built with: libconfig %d.%d.%d, OpenSSL headers %s\n",
+	    LIBCONFIG_VER_MAJOR, LIBCONFIG_VER_MINOR, LIBCONFIG_VER_REVISION,
+	    OPENSSL_VERSION_TEXT);
+	printf("options:");
+#ifdef PT_SANITIZE
+	printf(" sanitizers");
+#endif
+#ifdef PT_DEBUG
+	printf(" debug");
+#endif
+	printf(" modules-dir=%s\n", PT_MODULES_DIR);
+	if (mdir == NULL)
+		mdir = cf != NULL ? cf->modules_dir : PT_MODULES_DIR;
+	printf("modules in %s:", mdir);
+	if ((d = opendir(mdir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			n = strlen(de->d_name);
+			if (n > 3 && strcmp(de->d_name + n - 3, ".so") == 0)
+				printf(" %.*s", (int)(n - 3), de->d_name);
+		}
+		closedir(d);
+	}
+	printf("\n");
+}
+
+/* -X: the master's set-up without fork; this process serves. */
+static int
+run_single(struct pt_conf *cf, const struct conf_overrides *ov)
+{
+	struct worker	w;
+
+	memset(&w, 0, sizeof(w));
+	if (listen_open_all(cf, NULL, 0, &w.lst, &w.nlst) == -1)
+		return (1);
+	listen_report(cf, w.lst, w.nlst);
+	if (worker_drop_privileges(cf, ov->user != NULL) == -1)
+		return (1);
+	signals_worker();
+	w.conf = cf;
+	w.slot = -1;
+	PT_LOG(PT_LOG_NOTICE, "%s: single worker (-X), pid %d", PT_VERSION_STR,
+	    (int)getpid());
+	worker_main(&w);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct conf_overrides	 ov = { NULL, NULL };
+	struct pt_conf		*cf;
+	const char		*file = PT_SYSCONF_DIR "/portier.conf";
+	bool			 test = false, dump = false, fg = false;
+	bool			 single = false, version = false;
+	int			 ch, nerr = 0;
+
+	while ((ch = getopt(argc, argv, "f:tTFXvu:M:Vh")) != -1) {
+		switch (ch) {
+		case 'f': file = optarg; break;
+		case 't': test = true; break;
+		case 'T': dump = true; break;
+		case 'F': fg = true; break;
+		case 'X': single = fg = true; break;
+		case 'v': break;	/* hook order: printed with the module loader */
+		case 'u': ov.user = optarg; break;
+		case 'M': ov.modules_dir = optarg; break;
+		case 'V': version = true; break;
+		case 'h': usage(stdout); return (0);
+		default: usage(stderr); return (2);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return (2);
+	}
+	if (version) {
+		print_version(NULL, ov.modules_dir);
+		return (0);
+	}
+	proc_title_init(argc, argv);
+	if ((cf = conf_load(file, &ov, stderr, &nerr)) == NULL) {
+		fprintf(stderr, "portier: %s: %d error(s), configuration refused\n",
+		    file, nerr);
+		return (1);
+	}
+	if (static_init(cf) == -1) {
+		conf_free(cf);
+		return (1);
+	}
+	if (test || dump) {
+		if (dump)
+			conf_dump(cf, stdout);
+		else
+			fprintf(stderr, "portier: %s: configuration ok\n", file);
+		conf_free(cf);
+		return (0);
+	}
+	if (log_open(cf) == -1 || access_log_open(cf) == -1) {
+		conf_free(cf);
+		return (1);
+	}
+	if (single)
+		return (run_single(cf, &ov));
+	return (master_run(file, cf, &ov, fg));
+}

@@ -1,0 +1,75 @@
+/*
+ * Small helpers shared by the core: request ids, address formatting, case
+ * folding. Nothing here allocates.
+ */
+#include "config.h"
+
+#include <sys/random.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core.h"
+
+/*
+ * 16 random hex digits from a per-process pool; the pool is refilled from
+ * getrandom(2) rarely, so a request id costs no system call.
+ */
+void
+request_id_new(char *out, size_t len)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	static unsigned char	 pool[256];
+	static size_t		 avail;
+	static pid_t		 owner;
+	size_t			 i;
+
+	if (owner != getpid()) {	/* never share a pool with the parent */
+		avail = 0;
+		owner = getpid();
+	}
+	if (avail < 8) {
+		if (getrandom(pool, sizeof(pool), 0) != (ssize_t)sizeof(pool))
+			memset(pool, 0x5a, sizeof(pool));
+		avail = sizeof(pool);
+	}
+	for (i = 0; i < 8 && 2 * i + 1 < len; i++) {
+		unsigned char b = pool[--avail];
+
+		out[2 * i] = hex[b >> 4];
+		out[2 * i + 1] = hex[b & 15];
+	}
+	out[2 * i < len ? 2 * i : len - 1] = '\0';
+}
+
+size_t
+addr_format(const struct sockaddr_storage *ss, char *host, size_t hostlen,
+    char *port, size_t portlen)
+{
+	const struct sockaddr_in	*sin = (const void *)ss;
+	const struct sockaddr_in6	*sin6 = (const void *)ss;
+
+	host[0] = '\0';
+	if (port != NULL)
+		port[0] = '\0';
+	if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &sin->sin_addr, host, hostlen);
+		if (port != NULL)
+			snprintf(port, portlen, "%u", ntohs(sin->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, hostlen);
+		if (port != NULL)
+			snprintf(port, portlen, "%u", ntohs(sin6->sin6_port));
+	} else if (ss->ss_family == AF_UNIX) {
+		snprintf(host, hostlen, "unix");
+	}
+	return (strlen(host));
+}
+
+bool
+str_case_eq(const char *p, size_t len, const char *s)
+{
+	return (strlen(s) == len && strncasecmp(p, s, len) == 0);
+}

@@ -1,0 +1,548 @@
+#!/bin/sh
+# t/bench/run.sh: runs the same loads against portier, nginx and a do-nothing
+# blocking prefork floor on this machine, and prints requests/s, p50/p99
+# latency, CPU time and voluntary context switches per request, and memory.
+# Never part of `make check`; `make bench` runs it. See t/bench/README.md.
+#
+# usage: sh t/bench/run.sh [/abs/path/to/portier]
+# environment: BENCH_SECONDS (10), BENCH_WARMUP (1), BENCH_SCENARIOS,
+#   BENCH_SERVERS ("portier nginx floor"), BENCH_FLOOR_WORKERS (default: one
+#   per connection), BENCH_KEEP=1 (keep the temp dir), CC, NGINX, WRK.
+
+set -u
+
+# The scenarios to run, in order; each NAME has a function scenario_NAME.
+SCENARIOS=${BENCH_SCENARIOS:-"static_ka32 static_close32 static_ka256"}
+SERVERS=${BENCH_SERVERS:-"portier nginx floor"}
+
+# A scenario function sets:
+#   DESC	one line for the table
+#   KIND	static: servers serve DOCROOT; the floor is floor_server.
+#		proxy: an nginx origin serving DOCROOT runs on the load CPU,
+#		servers relay to it; the floor is floor_relay.
+#   CONNS	wrk connections (one wrk thread)
+#   URLPATH	the path requested
+#   HEADER	one extra request header for wrk, or empty
+#   TARGET	"cpu nginx 1.0": portier's CPU/request <= 1.0x nginx's;
+#		"p99 floor 1.5": portier's p99 <= 1.5x the floor's; or empty
+scenario_static_ka32() {
+	DESC="static 1 KiB, keep-alive, 32 conns"
+	KIND=static CONNS=32 URLPATH=/1k.html HEADER= TARGET="cpu nginx 1.0"
+}
+scenario_static_close32() {
+	DESC="static 1 KiB, Connection: close, 32 conns"
+	KIND=static CONNS=32 URLPATH=/1k.html HEADER="Connection: close"
+	TARGET="cpu nginx 1.0"
+}
+scenario_static_ka256() {
+	DESC="static 1 KiB, keep-alive, 256 conns"
+	KIND=static CONNS=256 URLPATH=/1k.html HEADER= TARGET="p99 floor 1.5"
+}
+# Not in the default list yet (run with BENCH_SCENARIOS=proxy_ka32).
+scenario_proxy_ka32() {
+	DESC="reverse proxy 1 KiB, keep-alive, 32 conns"
+	KIND=proxy CONNS=32 URLPATH=/1k.html HEADER= TARGET=
+}
+
+PORTIER=${1:-}
+SECONDS_=${BENCH_SECONDS:-10}
+WARMUP=${BENCH_WARMUP:-1}
+CPU_SERVER=0		# servers under test
+CPU_LOAD=1		# wrk and origins
+CC=${CC:-cc}
+NGINX=${NGINX:-nginx}
+WRK=${WRK:-wrk}
+HERE=$(cd "$(dirname "$0")" && pwd)
+HZ=$(getconf CLK_TCK)
+STARTED=""		# process groups to kill on exit
+WRK_PID=""		# a running wrk
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+cleanup() {
+	[ -n "$WRK_PID" ] && kill "$WRK_PID" 2>/dev/null
+	for g in $STARTED; do
+		kill -KILL -"$g" 2>/dev/null
+	done
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "bench: kept $T"
+	else
+		rm -rf "$T"
+	fi
+}
+
+T=$(mktemp -d /tmp/portier-bench.XXXXXX) || die "mktemp failed"
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+chmod 755 "$T"
+
+# --- processes -------------------------------------------------------------
+
+# Starts "$@" on CPU $1 in a process group of its own, output to $T/$2.out;
+# sets PGID (also the pid of the started program).
+launch() {
+	cpu=$1 name=$2
+	shift 2
+	setsid taskset -c "$cpu" "$@" >"$T/$name.out" 2>&1 &
+	PGID=$!
+	STARTED="$STARTED $PGID"
+	i=0
+	while [ "$(pgrp_of "$PGID")" != "$PGID" ] && [ $i -lt 100 ]; do
+		sleep 0.02
+		i=$((i + 1))
+	done
+}
+
+pgrp_of() {
+	awk '{ s = $0; sub(/^.*\) /, "", s); split(s, a, " "); print a[3] }' \
+	    "/proc/$1/stat" 2>/dev/null
+}
+
+# Prints the pids in process group $1.
+procs_of() {
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v g="$1" '{
+		s = $0; sub(/^.*\) /, "", s); split(s, a, " ")
+		if (a[3] == g && a[1] != "Z") print $1 }'
+}
+
+# Stops process group $1: TERM, then KILL after 5 s.
+stop() {
+	kill -TERM -"$1" 2>/dev/null
+	i=0
+	while [ -n "$(procs_of "$1")" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -KILL -"$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	STARTED=$(echo "$STARTED" | sed "s/ $1\$//; s/ $1 / /")
+}
+
+# Prints "cpu_ticks voluntary_switches processes hwm_kb" summed over process
+# group $1. CPU is utime+stime+cutime+cstime: a reaped child's time moves
+# into its parent's cutime/cstime, so workers that exit during a run still
+# count as long as the master reaps them. Context switches and VmHWM of an
+# exited process are lost.
+sample() {
+	for p in $(procs_of "$1"); do
+		cat "/proc/$p/stat" "/proc/$p/status" 2>/dev/null
+	done | awk '
+	/^[0-9]+ \(/ {
+		s = $0; sub(/^.*\) /, "", s); split(s, a, " ")
+		t += a[12] + a[13] + a[14] + a[15]; n++
+	}
+	/^voluntary_ctxt_switches:/ { v += $2 }
+	/^VmHWM:/ { h += $2 }
+	END { printf "%d %d %d %d\n", t, v, n, h }'
+}
+
+# Prints the largest Private_Dirty (KiB) among the idle workers of process
+# group $1: children whose command line says "worker", or all children
+# when none does.
+idle_dirty() {
+	w="" all=""
+	for p in $(procs_of "$1"); do
+		[ "$p" = "$1" ] && continue
+		all="$all $p"
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q worker &&
+		    w="$w $p"
+	done
+	[ -n "$w" ] || w=$all
+	for p in $w; do
+		cat "/proc/$p/smaps_rollup" 2>/dev/null
+	done | awk '/^Private_Dirty:/ { if ($2 > m) m = $2 } END { print m + 0 }'
+}
+
+# Waits until GET $1 answers 200, for up to 10 s, while group $2 lives.
+wait_ready() {
+	i=0
+	while [ $i -lt 100 ]; do
+		[ -n "$(procs_of "$2")" ] || return 1
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1")
+		[ "$code" = 200 ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# Prints how busy CPUs CPU_SERVER and CPU_LOAD are over 1 s, with a warning
+# when another program uses them: it would disturb every number.
+cpu_busy() {
+	a=$(grep -E "^cpu($CPU_SERVER|$CPU_LOAD) " /proc/stat)
+	sleep 1
+	b=$(grep -E "^cpu($CPU_SERVER|$CPU_LOAD) " /proc/stat)
+	printf "%s\n%s\n" "$a" "$b" | awk '{
+		t = 0; for (i = 2; i <= NF; i++) t += $i
+		if (!($1 in tot)) { tot[$1] = t; idle[$1] = $5 + $6; next }
+		if (t == tot[$1]) t++
+		b = 100 - 100 * ($5 + $6 - idle[$1]) / (t - tot[$1])
+		printf "%s %.0f%% busy; ", $1, b
+		if (b > 10) w = 1
+	}
+	END { if (w) printf "WARNING: other work on these CPUs" \
+	    " disturbs the numbers" }'
+}
+
+free_port() {
+	perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(
+	    Listen => 1, LocalAddr => "127.0.0.1:0", ReuseAddr => 1)->sockport'
+}
+
+# --- servers ---------------------------------------------------------------
+# start_NAME starts server NAME for the current scenario (KIND, CONNS,
+# ORIGIN_PORT) on CPU_SERVER, and sets PGID and PORT; it returns non-zero
+# with a message in SKIP when the server cannot run.
+
+start_portier() {
+	if [ -z "$PORTIER" ] || [ ! -x "$PORTIER" ]; then
+		SKIP="no portier binary${PORTIER:+ at $PORTIER}"
+		return 1
+	fi
+	d=$T/portier
+	rm -rf "$d"
+	mkdir -p "$d"
+	if [ "$KIND" = proxy ]; then
+		upstreams="upstreams = ( { name = \"origin\"; servers = ( {
+		    address = \"127.0.0.1:$ORIGIN_PORT\"; } ); } );"
+		route="{ path = \"/\"; upstream = \"origin\"; }"
+	else
+		upstreams=""
+		route="{ path = \"/\"; root = \"$T/docroot\"; }"
+	fi
+	cat >"$d/portier.conf" <<EOF
+error_log = "$d/error.log";
+log_level = "warn";
+listen_report = "$d/ports";
+workers = { start = 8; min_spare = 2; max_spare = 16; max = 64; };
+access_log = "off";
+$upstreams
+servers = ( { listen = [ "127.0.0.1:0" ]; routes = ( $route ); } );
+EOF
+	launch $CPU_SERVER portier "$PORTIER" -F -f "$d/portier.conf" \
+	    -u "$(id -un)"
+	i=0
+	while [ ! -s "$d/ports" ] && [ $i -lt 100 ] &&
+	    [ -n "$(procs_of "$PGID")" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	PORT=$(awk '{ n = split($NF, a, ":"); print a[n]; exit }' \
+	    "$d/ports" 2>/dev/null)
+	if [ -z "$PORT" ]; then
+		if [ -z "$(procs_of "$PGID")" ]; then
+			wait "$PGID"
+			SKIP="portier exited with status $?"
+		else
+			SKIP="portier wrote no listen_report in 10 s"
+		fi
+		SKIP="$SKIP: $(cat "$T/portier.out" "$d/error.log" \
+		    2>/dev/null | tail -n 3 | tr "\n" " ")"
+		return 1
+	fi
+}
+
+# Writes an nginx configuration for a server on port $2 into dir $1:
+# static from DOCROOT, or (with $3 set) a keep-alive relay to port $3.
+nginx_conf() {
+	user=""
+	[ "$(id -u)" = 0 ] && user="user $(id -un) $(id -gn);"
+	if [ -n "${3:-}" ]; then
+		upstream="upstream origin { server 127.0.0.1:$3; keepalive 64; }"
+		location="location / { proxy_pass http://origin;
+		    proxy_http_version 1.1; proxy_set_header Connection \"\"; }"
+	else
+		upstream=""
+		location=""
+	fi
+	mkdir -p "$1"
+	cat >"$1/nginx.conf" <<EOF
+worker_processes 1;
+$user
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $1/body;
+	proxy_temp_path $1/proxy;
+	fastcgi_temp_path $1/fastcgi;
+	uwsgi_temp_path $1/uwsgi;
+	scgi_temp_path $1/scgi;
+	keepalive_requests ${NGINX_KEEPALIVE_REQUESTS:-1000};
+	$upstream
+	server {
+		listen 127.0.0.1:$2;
+		root $T/docroot;
+		$location
+	}
+}
+EOF
+}
+
+start_nginx() {
+	command -v "$NGINX" >/dev/null || { SKIP="no nginx"; return 1; }
+	d=$T/nginx
+	rm -rf "$d"
+	PORT=$(free_port)
+	nginx_conf "$d" "$PORT" "${ORIGIN_PORT:-}"
+	launch $CPU_SERVER nginx "$NGINX" -p "$d/" -e "$d/error.log" \
+	    -c "$d/nginx.conf" -g 'daemon off;'
+}
+
+start_floor() {
+	PORT=$(free_port)
+	w=${BENCH_FLOOR_WORKERS:-$CONNS}
+	if [ "$KIND" = proxy ]; then
+		launch $CPU_SERVER floor "$T/floor_relay" "$PORT" "$w" \
+		    "127.0.0.1:$ORIGIN_PORT"
+	else
+		launch $CPU_SERVER floor "$T/floor_server" "$PORT" "$w"
+	fi
+}
+
+# The origin for proxy scenarios: nginx on the load CPU, connections kept
+# as long as the relays want.
+start_origin() {
+	ORIGIN_PORT=$(free_port)
+	NGINX_KEEPALIVE_REQUESTS=100000000 nginx_conf "$T/origin" \
+	    "$ORIGIN_PORT"
+	launch $CPU_LOAD origin "$NGINX" -p "$T/origin/" \
+	    -e "$T/origin/error.log" -c "$T/origin/nginx.conf" -g 'daemon off;'
+	ORIGIN_PGID=$PGID
+	wait_ready "http://127.0.0.1:$ORIGIN_PORT$URLPATH" "$ORIGIN_PGID" ||
+	    die "the origin did not start: $(cat "$T/origin.out")"
+}
+
+# --- one run ---------------------------------------------------------------
+
+# Runs wrk for $1 seconds against $2; output in $3. In the background, so
+# that a signal interrupts the wait and cleanup stops wrk too.
+load() {
+	if [ -n "$HEADER" ]; then
+		taskset -c $CPU_LOAD "$WRK" -t1 -c"$CONNS" -d"$1"s --latency \
+		    -H "$HEADER" "$2" >"$3" 2>&1 &
+	else
+		taskset -c $CPU_LOAD "$WRK" -t1 -c"$CONNS" -d"$1"s --latency \
+		    "$2" >"$3" 2>&1 &
+	fi
+	WRK_PID=$!
+	wait "$WRK_PID"
+	WRK_PID=""
+}
+
+# Prints "rps p50_us p99_us requests errors" from wrk output $1.
+parse_wrk() {
+	awk '
+	function us(v) {
+		if (v ~ /us$/) return v + 0
+		if (v ~ /ms$/) return v * 1000
+		if (v ~ /m$/) return v * 60000000
+		if (v ~ /s$/) return v * 1000000
+		return v + 0
+	}
+	$1 == "50%" { p50 = us($2) }
+	$1 == "99%" { p99 = us($2) }
+	$2 == "requests" && $3 == "in" { n = $1 }
+	/^Requests\/sec:/ { rps = $2 }
+	/Socket errors:/ { e += $4 + $6 + $8 + $10 }
+	/Non-2xx or 3xx responses:/ { e += $5 }
+	END { printf "%.2f %.0f %.0f %d %d\n", rps, p50, p99, n, e }' "$1"
+}
+
+# Runs the current scenario against server $1; appends a line to
+# $T/results: scenario server rps p50 p99 cpu_us/req vcsw/req errors procs
+# hwm_mib idle_dirty_kib, or "scenario server skipped reason...".
+run_one() {
+	SKIP="" PGID=""
+	if ! "start_$1" || ! wait_ready "http://127.0.0.1:$PORT$URLPATH" \
+	    "$PGID"; then
+		[ -n "$SKIP" ] || SKIP="$1 did not start: $(tail -n 3 \
+		    "$T/$1.out" | tr '\n' ' ')"
+		[ -n "${PGID:-}" ] && stop "$PGID"
+		echo "$SCEN $1 skipped $SKIP" >>"$T/results"
+		echo "  $1: skipped: $SKIP"
+		return
+	fi
+	url="http://127.0.0.1:$PORT$URLPATH"
+	[ "$WARMUP" -gt 0 ] && load "$WARMUP" "$url" "$T/warmup.out"
+	before=$(sample "$PGID")
+	load "$SECONDS_" "$url" "$T/wrk.$SCEN.$1.out"
+	after=$(sample "$PGID")
+	sleep 0.5
+	dirty=$(idle_dirty "$PGID")
+	stop "$PGID"
+	PGID=""
+	set -- "$1" $(parse_wrk "$T/wrk.$SCEN.$1.out") $before $after
+	# $2 rps $3 p50 $4 p99 $5 requests $6 errors,
+	# $7-$10 before: ticks vcsw procs hwm, $11-$14 after
+	echo "$SCEN $1 $2 $3 $4 $5 $6 $7 $8 ${11} ${12} ${13} ${14} $dirty $HZ" |
+	    awk '{
+		n = $6 > 0 ? $6 : 1
+		printf "%s %s %.0f %.0f %.0f %.2f %.2f %d %d %.1f %d\n", \
+		    $1, $2, $3, $4, $5, ($10 - $8) * 1e6 / $15 / n, \
+		    ($11 - $9) / n, $7, $12, $13 / 1024, $14
+	    }' | tee -a "$T/results" | awk '{
+		printf "  %-8s %9s req/s  p50 %7s us  p99 %7s us  " \
+		    "cpu %6s us/req  vcsw %5s/req  errors %s\n", \
+		    $2, $3, $4, $5, $6, $7, $8 }'
+	[ "$6" -eq 0 ] 2>/dev/null ||
+	    echo "  $1: wrk reported errors, see $T/wrk.$SCEN.$1.out"
+}
+
+# --- report ----------------------------------------------------------------
+
+report() {
+	awk -v order="$SCENARIOS" -v descs="$T/descs" '
+	BEGIN {
+		while ((getline l < descs) > 0) {
+			k = l; sub(/ .*/, "", k); d = l; sub(/^[^ ]* /, "", d)
+			split(d, x, "|"); desc[k] = x[1]; target[k] = x[2]
+		}
+	}
+	$3 == "skipped" { skip[$1, $2] = 1; next }
+	{
+		ok[$1, $2] = 1; rps[$1, $2] = $3; p50[$1, $2] = $4
+		p99[$1, $2] = $5; cpu[$1, $2] = $6; vcsw[$1, $2] = $7
+		err[$1, $2] = $8; procs[$1, $2] = $9; hwm[$1, $2] = $10
+		dirty[$1, $2] = $11
+	}
+	function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
+	END {
+		ns = split(order, sc, " ")
+		printf "\n%-42s %-7s %8s %7s %7s %8s %8s %5s %5s %8s %9s\n", \
+		    "scenario", "server", "req/s", "p50 us", "p99 us", \
+		    "cpu us/r", "vcsw/r", "errs", "procs", "HWM MiB", \
+		    "dirty KiB"
+		nsv = split("portier nginx floor", sv, " ")
+		for (i = 1; i <= ns; i++) for (j = 1; j <= nsv; j++) {
+			s = sc[i]; v = sv[j]
+			if (skip[s, v])
+				printf "%-42s %-7s skipped\n", desc[s], v
+			if (!ok[s, v])
+				continue
+			printf "%-42s %-7s %8d %7d %7d %8.2f %8.2f %5d %5d" \
+			    " %8.1f %9d\n", desc[s], v, rps[s, v], p50[s, v], \
+			    p99[s, v], cpu[s, v], vcsw[s, v], err[s, v], \
+			    procs[s, v], hwm[s, v], dirty[s, v]
+		}
+		print "\nratios (portier / peer; lower is better):"
+		for (i = 1; i <= ns; i++) {
+			s = sc[i]
+			if (!ok[s, "portier"]) {
+				printf "  %-42s no portier result\n", desc[s]
+				continue
+			}
+			printf "  %-42s cpu/req: %s x nginx, %s x floor;" \
+			    " p99: %s x nginx, %s x floor\n", desc[s], \
+			    ratio(cpu[s, "portier"], cpu[s, "nginx"]), \
+			    ratio(cpu[s, "portier"], cpu[s, "floor"]), \
+			    ratio(p99[s, "portier"], p99[s, "nginx"]), \
+			    ratio(p99[s, "portier"], p99[s, "floor"])
+		}
+		print "\ntargets:"
+		for (i = 1; i <= ns; i++) {
+			s = sc[i]
+			if (target[s] == "")
+				continue
+			split(target[s], t, " ")
+			m = t[1] == "cpu" ? "cpu/req" : "p99"
+			line = sprintf("portier %s <= %sx %s", m, t[3], t[2])
+			a = t[1] == "cpu" ? cpu[s, "portier"] : p99[s, "portier"]
+			b = t[1] == "cpu" ? cpu[s, t[2]] : p99[s, t[2]]
+			if (!ok[s, "portier"] || !ok[s, t[2]] || b <= 0)
+				verdict = "not measured"
+			else
+				verdict = sprintf("%.2fx: %s", a / b, \
+				    a / b <= t[3] + 0 ? "met" : "MISSED")
+			printf "  %-42s %s: %s\n", desc[s], line, verdict
+			tl[++ntl] = sprintf("| %s | %s | %s |", desc[s], line, \
+			    verdict)
+		}
+		md = 0; have = 0
+		for (i = 1; i <= ns; i++)
+			if (ok[sc[i], "portier"]) {
+				have = 1
+				if (dirty[sc[i], "portier"] > md)
+					md = dirty[sc[i], "portier"]
+			}
+		verdict = !have ? "not measured" : sprintf("%d KiB: %s", md, \
+		    md <= 1024 ? "met" : "MISSED")
+		printf "  %-42s %s\n", "idle portier worker Private_Dirty " \
+		    "<= 1 MiB:", verdict
+		tl[++ntl] = sprintf("| idle worker Private_Dirty | <= 1 MiB " \
+		    "| %s |", verdict)
+
+		print "\nmarkdown:\n"
+		print "| scenario | server | req/s | p50 | p99 | CPU/req |" \
+		    " vol. cs/req | errors | HWM (sum) | idle worker dirty |"
+		print "| --- | --- | ---: | ---: | ---: | ---: | ---: |" \
+		    " ---: | ---: | ---: |"
+		for (i = 1; i <= ns; i++) for (j = 1; j <= nsv; j++) {
+			s = sc[i]; v = sv[j]
+			if (skip[s, v])
+				printf "| %s | %s | skipped | | | | | | | |\n", \
+				    desc[s], v
+			if (!ok[s, v])
+				continue
+			printf "| %s | %s | %d | %d us | %d us | %.2f us |" \
+			    " %.2f | %d | %.1f MiB | %d KiB |\n", desc[s], \
+			    v, rps[s, v], p50[s, v], p99[s, v], cpu[s, v], \
+			    vcsw[s, v], err[s, v], hwm[s, v], dirty[s, v]
+		}
+		print "\n| scenario | portier CPU/req vs nginx | vs floor |" \
+		    " portier p99 vs nginx | vs floor |"
+		print "| --- | ---: | ---: | ---: | ---: |"
+		for (i = 1; i <= ns; i++) {
+			s = sc[i]
+			if (!ok[s, "portier"])
+				continue
+			printf "| %s | %sx | %sx | %sx | %sx |\n", desc[s], \
+			    ratio(cpu[s, "portier"], cpu[s, "nginx"]), \
+			    ratio(cpu[s, "portier"], cpu[s, "floor"]), \
+			    ratio(p99[s, "portier"], p99[s, "nginx"]), \
+			    ratio(p99[s, "portier"], p99[s, "floor"])
+		}
+		print "\n| target | bound | result |"
+		print "| --- | --- | --- |"
+		for (i = 1; i <= ntl; i++)
+			print tl[i]
+	}' "$T/results"
+}
+
+# --- main ------------------------------------------------------------------
+
+for tool in taskset setsid curl perl "$WRK"; do
+	command -v "$tool" >/dev/null || die "$tool is required"
+done
+[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (server on $CPU_SERVER, load on $CPU_LOAD)"
+for f in floor_server floor_relay; do
+	$CC -O2 -Wall -Wextra -Werror -o "$T/$f" "$HERE/$f.c" ||
+	    die "cannot build $f"
+done
+mkdir -p "$T/docroot"
+head -c 1024 /dev/zero | tr '\0' x >"$T/docroot/1k.html"
+chmod -R a+rX "$T/docroot"
+: >"$T/results"
+: >"$T/descs"
+
+echo "bench: $SECONDS_ s per run (+$WARMUP s warm-up), servers on CPU" \
+    "$CPU_SERVER, wrk on CPU $CPU_LOAD; $("$NGINX" -v 2>&1);" \
+    "before the runs: $(cpu_busy)"
+for SCEN in $SCENARIOS; do
+	command -v "scenario_$SCEN" >/dev/null || die "no scenario $SCEN"
+	"scenario_$SCEN"
+	echo "$SCEN $DESC|$TARGET" >>"$T/descs"
+	echo "$DESC:"
+	ORIGIN_PORT=""
+	[ "$KIND" = proxy ] && start_origin
+	for srv in $SERVERS; do
+		run_one "$srv"
+	done
+	[ "$KIND" = proxy ] && stop "$ORIGIN_PGID"
+done
+report

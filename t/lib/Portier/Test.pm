@@ -1,0 +1,226 @@
+# Portier::Test: start a real portier on loopback with an inline config,
+# talk to it over real sockets, and clean up. Ports come from the server
+# itself: listeners are written as 127.0.0.1:0 and the bound address is read
+# back from the listen_report file, so parallel tests never collide.
+package Portier::Test;
+
+use strict;
+use warnings;
+use Exporter 'import';
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use POSIX qw(:sys_wait_h);
+use Time::HiRes qw(sleep time);
+use Test::More;
+
+our @EXPORT_OK = qw(start_portier http_request raw_request portier_cmd
+    error_log_matches wait_for read_file write_file);
+
+my @servers;
+my $asan_dir;
+
+sub bin { $ENV{PORTIER_BIN} // 'server/portier' }
+
+sub testdir {
+	my $d = tempdir('portier-t-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{PORTIER_KEEP});
+	chmod 0755, $d;
+	return $d;
+}
+
+sub write_file {
+	my ($path, $text) = @_;
+	open(my $fh, '>', $path) or die "$path: $!";
+	print $fh $text;
+	close($fh);
+}
+
+sub read_file {
+	my ($path) = @_;
+	open(my $fh, '<', $path) or return '';
+	local $/;
+	my $t = <$fh>;
+	close($fh);
+	return $t // '';
+}
+
+sub wait_for {
+	my ($cond, $secs) = @_;
+	my $until = time + ($secs // 10);
+	while (time < $until) {
+		return 1 if $cond->();
+		sleep 0.05;
+	}
+	return 0;
+}
+
+# Runs portier with arguments; returns (exit code, combined output).
+sub portier_cmd {
+	my (@args) = @_;
+	my $pid = open(my $fh, '-|') // die "fork: $!";
+	if ($pid == 0) {
+		open(STDERR, '>&', \*STDOUT);
+		exec(bin(), @args) or exit 127;
+	}
+	local $/;
+	my $out = <$fh> // '';
+	close($fh);
+	return ($? >> 8, $out);
+}
+
+# start_portier(conf => TEXT[, args => [...]]): %%PORT%% becomes a kernel
+# chosen port, %%TESTDIR%% the test's folder. Returns a hash with port, dir,
+# pid, conf, error_log.
+sub start_portier {
+	my (%o) = @_;
+	my $dir = $o{dir} // testdir();
+	my $conf = $o{conf};
+	$conf =~ s/%%PORT%%/0/g;
+	$conf =~ s/%%TESTDIR%%/$dir/g;
+	my $head = "listen_report = \"$dir/ports\";\n";
+	$head .= "error_log = \"$dir/error.log\";\n" unless $conf =~ /^\s*error_log\s*=/m;
+	$head .= "log_level = \"info\";\n" unless $conf =~ /^\s*log_level\s*=/m;
+	write_file("$dir/portier.conf", $head . $conf);
+	unlink("$dir/ports");
+	$asan_dir //= $dir;
+	my @args = ('-F', '-f', "$dir/portier.conf", '-u', scalar(getpwuid($<)),
+	    @{ $o{args} // [] });
+	my $pid = fork() // die "fork: $!";
+	if ($pid == 0) {
+		$ENV{ASAN_OPTIONS} = "log_path=$dir/asan:detect_leaks=1:abort_on_error=0"
+		    unless $ENV{PORTIER_NO_ASAN_LOG};
+		open(STDOUT, '>', "$dir/stdout");
+		open(STDERR, '>', "$dir/stderr");
+		exec(bin(), @args) or exit 127;
+	}
+	my $s = { pid => $pid, dir => $dir, conf => "$dir/portier.conf",
+	    error_log => "$dir/error.log" };
+	push @servers, $s;
+	my $ok = wait_for(sub {
+		return 0 unless -s "$dir/ports";
+		return waitpid($pid, WNOHANG) == 0;
+	}, 15);
+	unless ($ok) {
+		diag("portier did not start:\n" . read_file("$dir/stderr") .
+		    read_file("$dir/error.log"));
+		return $s;
+	}
+	ports($s);
+	return $s;
+}
+
+# Reads the listen report: "configured bound" per line.
+sub ports {
+	my ($s) = @_;
+	my @lines = split /\n/, read_file("$s->{dir}/ports");
+	$s->{listeners} = {};
+	for (@lines) {
+		my ($text, $bound) = split / /;
+		$s->{listeners}{$text} = $bound;
+		my ($port) = $bound =~ /:(\d+)$/;
+		$s->{port} //= $port;
+		push @{ $s->{ports} }, $port;
+	}
+	return $s;
+}
+
+sub stop {
+	my ($s, $sig) = @_;
+	return unless $s->{pid};
+	kill($sig // 'TERM', $s->{pid});
+	my $until = time + 10;
+	while (time < $until) {
+		last if waitpid($s->{pid}, WNOHANG) != 0;
+		sleep 0.02;
+	}
+	if (waitpid($s->{pid}, WNOHANG) == 0) {
+		kill('KILL', $s->{pid});
+		waitpid($s->{pid}, 0);
+	}
+	$s->{exit} = $?;
+	delete $s->{pid};
+}
+
+sub error_log_matches {
+	my ($s, $re) = @_;
+	return read_file($s->{error_log}) =~ $re;
+}
+
+# Sends raw bytes and reads until the server closes or the timeout passes.
+sub raw_request {
+	my ($s, $bytes, %o) = @_;
+	my $sock = IO::Socket::INET->new(PeerAddr => $o{addr} // '127.0.0.1',
+	    PeerPort => $o{port} // $s->{port}, Proto => 'tcp',
+	    LocalAddr => $o{local}, Timeout => 5) or die "connect: $!";
+	$sock->syswrite($bytes) if length $bytes;
+	my $buf = '';
+	my $until = time + ($o{timeout} // 5);
+	$sock->blocking(0);
+	while (time < $until) {
+		my $n = $sock->sysread(my $chunk, 65536);
+		if (defined $n) {
+			last if $n == 0;
+			$buf .= $chunk;
+			next;
+		}
+		sleep 0.01;
+	}
+	close($sock);
+	return $buf;
+}
+
+# Parses one response from the front of $raw; returns a hash and the rest.
+sub parse_response {
+	my ($raw, $head_only) = @_;
+	my $i = index($raw, "\r\n\r\n");
+	return ({ status => 0, raw => $raw }, '') if $i < 0;
+	my $head = substr($raw, 0, $i);
+	my $rest = substr($raw, $i + 4);
+	my ($line, @fields) = split /\r\n/, $head;
+	my ($status) = $line =~ m{^HTTP/1\.[01] (\d{3})};
+	my %h;
+	for (@fields) {
+		my ($k, $v) = /^([^:]+):\s*(.*)$/ or next;
+		$h{lc $k} = exists $h{lc $k} ? "$h{lc $k}, $v" : $v;
+	}
+	my $len = $h{'content-length'} // ($head_only ? 0 : length $rest);
+	$len = 0 if $head_only || $status == 304 || $status == 204;
+	my $body = substr($rest, 0, $len);
+	return ({ status => $status, headers => \%h, body => $body,
+	    raw => $raw, line => $line }, substr($rest, $len));
+}
+
+# http_request($s, METHOD => '/path', Header => value, ...)
+sub http_request {
+	my ($s, $method, $path, @h) = @_;
+	my %o;
+	my $req = "$method $path HTTP/1.1\r\n";
+	my $has_host = 0;
+	while (my ($k, $v) = splice(@h, 0, 2)) {
+		if ($k =~ /^-(\w+)$/) { $o{$1} = $v; next; }
+		$has_host = 1 if lc $k eq 'host';
+		$req .= "$k: $v\r\n";
+	}
+	$req .= "Host: localhost\r\n" unless $has_host;
+	$req .= "Connection: close\r\n";
+	$req .= "Content-Length: " . length($o{body}) . "\r\n" if defined $o{body};
+	$req .= "\r\n" . ($o{body} // '');
+	my ($r) = parse_response(raw_request($s, $req, %o), $method eq 'HEAD');
+	return $r;
+}
+
+END {
+	my $rc = $?;
+	for my $s (@servers) {
+		stop($s);
+	}
+	# Sanitizer reports from any process of any portier this test started.
+	for my $s (@servers) {
+		for my $f (glob("$s->{dir}/asan*")) {
+			diag("sanitizer report $f:\n" . read_file($f));
+			$rc = 1;
+		}
+	}
+	$? = $rc;
+}
+
+1;

@@ -523,6 +523,40 @@ conf_owners_init(struct pt_conf_ctx *cx)
 		cx->owners[i].name = conf_module_names[i];
 }
 
+/* The owner named name, added when it is not known yet (module loader). */
+struct conf_owner *
+conf_owner_add(struct pt_conf_ctx *cx, const char *name)
+{
+	struct conf_owner	*o;
+	size_t			 i;
+
+	for (i = 0; i < cx->nowners; i++)
+		if (strcmp(cx->owners[i].name, name) == 0)
+			return (&cx->owners[i]);
+	if ((o = conf_calloc(cx, cx->nowners + 1, sizeof(*o))) == NULL)
+		return (NULL);
+	memcpy(o, cx->owners, cx->nowners * sizeof(*o));
+	cx->owners = o;
+	o[cx->nowners].name = conf_strdup(cx, name);
+	return (&o[cx->nowners++]);
+}
+
+/* The top-level group of every file, main file first. */
+config_setting_t *const *
+conf_roots(struct pt_conf_ctx *cx, size_t *n)
+{
+	config_setting_t	**roots;
+	size_t			  i;
+
+	*n = 0;
+	if ((roots = conf_calloc(cx, cx->nfiles, sizeof(*roots))) == NULL)
+		return (NULL);
+	for (i = 0; i < cx->nfiles; i++)
+		roots[i] = config_root_setting(&cx->files[i]->cfg);
+	*n = cx->nfiles;
+	return (roots);
+}
+
 static const struct conf_owner *
 conf_owner_find(struct pt_conf_ctx *cx, const char *name)
 {
@@ -733,6 +767,8 @@ conf_load(const char *path, const struct conf_overrides *ov, FILE *errs,
 		conf_includes(&cx, path);
 	}
 	/* libconfig stops at a syntax error: checking on would mislead. */
+	if (cx.nerrors == 0 && ov != NULL && ov->load_modules != NULL)
+		ov->load_modules(&cx);
 	if (cx.nerrors == 0)
 		conf_core_parse(&cx);
 	if (cx.nerrors == 0 && ov != NULL)

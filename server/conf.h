@@ -91,12 +91,23 @@ struct pt_conf {
 	struct core_scope	 sc;		/* defaults for servers and routes */
 	struct conf_server	*servers;
 	size_t			 nservers;
+
+	/* Loaded modules, in modules.load order; mod_conf blocks index it. */
+	const struct pt_module	**modules;
+	size_t			 nmodules;
+	void			**mod_conf;	/* global-scope blocks */
+	struct pt_hooks		*hooks;		/* registered by the modules */
 };
 
 /* Command-line overrides (-u, -M); NULL fields leave the file's value. */
 struct conf_overrides {
 	const char		*user;
 	const char		*modules_dir;
+	/*
+	 * Loads the modules the configuration names (module.c), before any
+	 * scope is parsed, so their groups are known; NULL: none (unit tests).
+	 */
+	void			(*load_modules)(struct pt_conf_ctx *);
 };
 
 /* conf.c */
@@ -225,5 +236,9 @@ int		 conf_defaults_check(const struct pt_directive *t, FILE *errs);
 
 /* conf_core.c */
 void		 conf_core_parse(struct pt_conf_ctx *);
+
+/* conf.c: for the module loader */
+struct conf_owner *conf_owner_add(struct pt_conf_ctx *, const char *name);
+config_setting_t *const *conf_roots(struct pt_conf_ctx *, size_t *n);
 
 #endif /* PT_CONF_H */

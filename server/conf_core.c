@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <portier/module.h>
 #include "conf.h"
 
 #include <arpa/inet.h>
@@ -274,20 +275,53 @@ parse_include(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
  * table (which holds the nested servers or routes, parsed last) sees them
  * final; then the keys nothing consumed.
  */
+/*
+ * Each loaded module's group ("headers = { ... };") in this block, parsed
+ * with the module's table into a block of its conf_size, inheriting from
+ * the enclosing block's one exactly as the core's own keys do.
+ */
+static void
+conf_module_blocks(struct pt_conf_ctx *cx, const struct conf_block *b,
+    void ***out, void *const *parent)
+{
+	const struct pt_conf	*conf = cx->conf;
+	const struct pt_module	*m;
+	struct pt_directive	 grp[2];
+	void			**blocks;
+	size_t			  k;
+
+	*out = NULL;
+	if (conf->nmodules == 0 ||
+	    (blocks = conf_calloc(cx, conf->nmodules, sizeof(*blocks))) == NULL)
+		return;
+	for (k = 0; k < conf->nmodules; k++) {
+		m = conf->modules[k];
+		blocks[k] = conf_calloc(cx, 1, m->conf_size > 0 ?
+		    m->conf_size : 1);
+		if (blocks[k] == NULL || m->directives == NULL)
+			continue;
+		memset(grp, 0, sizeof(grp));
+		grp[0].name = m->name;
+		grp[0].type = PT_T_GROUP;
+		grp[0].scopes = GSR;
+		grp[0].sub = m->directives;
+		conf_table_parse(cx, grp, b, blocks[k],
+		    parent != NULL ? parent[k] : NULL);
+	}
+	*out = blocks;
+}
+
 static void
 conf_scope_block(struct pt_conf_ctx *cx, const struct conf_block *b,
     struct core_scope *sc, const struct core_scope *parent,
+    void ***mod_conf, void *const *parent_mod,
     const struct pt_directive *own, void *own_base,
     const struct pt_directive *const *tables)
 {
 	size_t i;
 
 	conf_table_parse(cx, conf_scope_directives, b, sc, parent);
-	/*
-	 * XXX: each loaded owner (cx->owners with a table) parses its group
-	 * here, into a block of conf_size for mod_conf, with the enclosing
-	 * block's as parent. None is loaded yet, so mod_conf stays NULL.
-	 */
+	conf_module_blocks(cx, b, mod_conf, parent_mod);
 	conf_table_parse(cx, own, b, own_base, NULL);
 	for (i = 0; i < b->ngroups; i++)
 		conf_unknown_check(cx, b->groups[i], b->scope, tables, true);
@@ -315,8 +349,8 @@ route_parse(struct pt_conf_ctx *cx, config_setting_t *g,
 
 	rt->file = conf_strdup(cx, config_setting_source_file(g));
 	rt->line = (int)config_setting_source_line(g);
-	conf_scope_block(cx, &b, &rt->sc, &srv->sc, conf_route_directives, rt,
-	    route_tables);
+	conf_scope_block(cx, &b, &rt->sc, &srv->sc, &rt->mod_conf,
+	    srv->mod_conf, conf_route_directives, rt, route_tables);
 	if ((p = config_setting_get_member(g, "path")) == NULL) {
 		pt_conf_error(cx, g, "missing required directive \"path\" "
 		    "(e.g. path = \"/\";)");
@@ -387,8 +421,8 @@ server_parse(struct pt_conf_ctx *cx, config_setting_t *g,
 	srv->file = conf_strdup(cx, config_setting_source_file(g));
 	srv->line = (int)config_setting_source_line(g);
 	cx->server = srv;
-	conf_scope_block(cx, &b, &srv->sc, &cx->conf->sc,
-	    conf_server_directives, srv, server_tables);
+	conf_scope_block(cx, &b, &srv->sc, &cx->conf->sc, &srv->mod_conf,
+	    cx->conf->mod_conf, conf_server_directives, srv, server_tables);
 	cx->server = NULL;
 	if (config_setting_get_member(g, "listen") == NULL)
 		pt_conf_error(cx, g, "missing required directive \"listen\" "
@@ -728,8 +762,8 @@ conf_core_parse(struct pt_conf_ctx *cx)
 	b.ngroups = cx->nfiles;
 	b.scope = G;
 	b.prefix = "";
-	conf_scope_block(cx, &b, &conf->sc, NULL, conf_core_directives, conf,
-	    global_tables);
+	conf_scope_block(cx, &b, &conf->sc, NULL, &conf->mod_conf, NULL,
+	    conf_core_directives, conf, global_tables);
 	conf->log_level = conf->sc.log_level;
 	for (i = 0; i < cx->nfiles && s == NULL; i++)
 		s = config_setting_get_member(roots[i], "servers");

@@ -15,6 +15,7 @@
 
 #include <portier/types.h>
 #include <portier/log.h>
+#include <portier/conn.h>
 #include "arena_priv.h"
 #include "conf.h"
 #include "http_parse.h"
@@ -47,6 +48,9 @@ struct pt_conn {
 	unsigned int		 requests;	/* served on this connection */
 	bool			 closing;	/* no more requests after this one */
 	bool			 eof;		/* the client half-closed */
+	bool			 taken_over;	/* a module owns the socket now */
+	const struct pt_transport *tp;		/* never NULL */
+	void			*tp_ctx;
 };
 
 struct pt_request {
@@ -73,6 +77,9 @@ struct pt_request {
 	bool			 head_only;	/* HEAD: headers, no body */
 	bool			 keep_alive;	/* decided when the head is sent */
 	bool			 head_sent;
+	struct pt_filter	*filters;	/* response filter chain, or NULL */
+	bool			 body_filtered;	/* a filter sees the body */
+	bool			 chunked_out;	/* body sent in chunked coding */
 	uint64_t		 bytes_out;	/* body bytes sent */
 	uint64_t		 bytes_in;	/* head + body bytes read */
 };
@@ -164,6 +171,10 @@ void		 conn_serve(struct worker *, int fd, struct sockaddr_storage *,
 ssize_t		 conn_read_more(struct pt_conn *, long long deadline_ms);
 long long	 now_ms(void);
 
+/* conn.c */
+extern const struct pt_transport conn_plain;
+ssize_t		 conn_io_read(struct pt_conn *, void *, size_t);
+
 /* http_body.c */
 /* Reads and drops the rest of the request body within limits;
  * 0 when all was read, -1 when the connection must close. */
@@ -178,7 +189,8 @@ int		 resp_send_file(struct pt_request *, int status, const char *type,
 int		 resp_error(struct pt_request *, int status);
 const char	*resp_reason(int status);
 void		 resp_date_refresh(void);
-int		 write_full(int fd, const struct iovec *, int iovcnt);
+int		 write_full(struct pt_conn *, const struct iovec *, int iovcnt);
+int		 resp_body_write(struct pt_request *, const void *, size_t, bool eos);
 
 /* static.c */
 int		 static_handler(struct pt_request *);

@@ -16,6 +16,7 @@
 
 #include "core.h"
 #include "static_file.h"
+#include "hooks_priv.h"
 
 #define CONN_BUF_FIRST	(16 * 1024)
 
@@ -77,7 +78,7 @@ conn_read(struct pt_conn *c, long long deadline, bool keepalive)
 			errno = ETIMEDOUT;
 			return (-1);
 		}
-		n = read(c->fd, c->buf + c->buf_len, c->buf_size - c->buf_len);
+		n = c->tp->read(c, c->buf + c->buf_len, c->buf_size - c->buf_len);
 		if (n >= 0) {
 			c->buf_len += (size_t)n;
 			if (n == 0)
@@ -110,6 +111,7 @@ conn_init(struct pt_conn *c, struct worker *w, int fd,
 	c->arena = w->conn_arena;
 	addr_format(ss, c->client, sizeof(c->client), c->client_port,
 	    sizeof(c->client_port));
+	c->tp = &conn_plain;
 	c->buf_size = CONN_BUF_FIRST;
 	c->buf = pt_alloc(c->arena, c->buf_size);
 }
@@ -241,22 +243,80 @@ request_prepare(struct pt_request *r)
 	if (rc != 0)
 		return (rc == PATH_ESCAPES ? 400 : rc);
 	r->path = out;
-	r->route = conn_find_route(r->srv, out);
 	return (0);
+}
+
+#define TRANSLATE_MAX_PASSES	10
+
+/*
+ * translate: server-level rules run with no route chosen, then the core
+ * picks the route, then route-level rules run; a rule that changes the
+ * path sends the request through routing again, a bounded number of times.
+ */
+static int
+request_translate(struct pt_request *r)
+{
+	const struct pt_hooks	*h = r->conf->hooks;
+	const char		*before;
+	int			 rc, pass;
+
+	r->route = NULL;
+	if (r->path == NULL)	/* authority and asterisk forms: no route */
+		return (PT_OK);
+	if ((rc = hooks_run_all(h, H_TRANSLATE, r)) != PT_OK)
+		return (rc);
+	for (pass = 0; pass < TRANSLATE_MAX_PASSES; pass++) {
+		r->route = conn_find_route(r->srv, r->path);
+		if (r->route == NULL || !hooks_has(h, H_TRANSLATE))
+			return (PT_OK);
+		before = r->path;
+		if ((rc = hooks_run_all(h, H_TRANSLATE, r)) != PT_OK)
+			return (rc);
+		if (r->path == before || strcmp(r->path, before) == 0)
+			return (PT_OK);
+	}
+	PT_RLOG(r, PT_LOG_ERR, "request re-routed %d times: giving up (a "
+	    "rewrite loop?)", TRANSLATE_MAX_PASSES);
+	return (500);
+}
+
+/* The hooks in request order; returns a status to answer, 0 or PT_DONE. */
+static int
+request_run_hooks(struct pt_request *r)
+{
+	const struct pt_hooks	*h = r->conf->hooks;
+	int			 rc;
+
+	if ((rc = hooks_run_all(h, H_POST_READ_REQUEST, r)) != PT_OK ||
+	    (rc = request_translate(r)) != PT_OK ||
+	    (rc = hooks_run_all(h, H_FIXUPS, r)) != PT_OK ||
+	    (rc = hooks_run_all(h, H_ACCESS, r)) != PT_OK)
+		return (rc);
+	if ((rc = hooks_run_first(h, H_QUICK_HANDLER, r)) != PT_DECLINED)
+		return (rc == PT_OK ? 0 : rc);
+	if ((rc = hooks_run_first(h, H_HANDLER, r)) != PT_DECLINED)
+		return (rc == PT_OK ? 0 : rc);
+	if (r->head.form == HTTP_T_ASTERISK) {
+		resp_field_add(r, "Allow", "GET, HEAD, OPTIONS");
+		return (resp_send(r, 200, NULL, NULL, 0) == 0 ? 0 : PT_ERROR);
+	}
+	if (r->route != NULL && r->route->sc.root != NULL)
+		return (static_handler(r) == 0 ? 0 : PT_ERROR);
+	return (404);
 }
 
 static int
 request_handle(struct pt_request *r)
 {
-	if (r->head.form == HTTP_T_ASTERISK) {
-		resp_field_add(r, "Allow", "GET, HEAD, OPTIONS");
-		return (resp_send(r, 200, NULL, NULL, 0));
+	int rc = request_run_hooks(r);
+
+	if (rc == PT_DONE) {
+		r->conn->taken_over = true;
+		return (0);
 	}
-	if (r->route == NULL)
-		return (resp_error(r, 404));
-	if (r->route->sc.root != NULL)
-		return (static_handler(r));
-	return (resp_error(r, 404));
+	if (rc >= 300 && rc <= 599 && !r->head_sent)
+		return (resp_error(r, rc));
+	return (rc == 0 ? 0 : -1);
 }
 
 /*
@@ -280,6 +340,7 @@ request_log(struct worker *w, struct pt_request *r)
 	w->served++;
 	sb_note_request(w->slot, r);
 	access_log_request(r);
+	(void)hooks_run_all(r->conf->hooks, H_LOG, r);
 }
 
 /* An answer to a request whose head could not be used: always closes. */
@@ -306,14 +367,17 @@ conn_close(struct pt_conn *c)
 	size_t		 total = 0;
 	ssize_t		 n;
 
-	if (c->eof || (!c->closing && c->buf_len == c->buf_off)) {
+	if (!c->taken_over && c->tp->shutdown != NULL)
+		c->tp->shutdown(c);
+	if (c->taken_over || c->eof ||
+	    (!c->closing && c->buf_len == c->buf_off)) {
 		close(c->fd);
 		return;
 	}
 	shutdown(c->fd, SHUT_WR);
 	until = now_ms() + 2000;
 	while (total < 256 * 1024 && now_ms() < until && !pt_stop) {
-		n = read(c->fd, sink, sizeof(sink));
+		n = c->tp->read(c, sink, sizeof(sink));
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 			break;
 		if (n > 0)
@@ -331,7 +395,16 @@ conn_serve(struct worker *w, int fd, struct sockaddr_storage *ss,
 	int			rc;
 
 	conn_init(&c, w, fd, ss, l);
-	while (c.buf != NULL && !pt_stop) {
+	switch (hooks_run_conn_all(w->conf->hooks, &c)) {
+	case PT_DONE:
+		c.taken_over = true;	/* e.g. SNI passthrough */
+		break;
+	case PT_ERROR:
+		c.closing = true;	/* e.g. a failed TLS handshake */
+		c.buf = NULL;
+		break;
+	}
+	while (c.buf != NULL && !pt_stop && !c.taken_over) {
 		sb_set(w->slot, c.requests > 0 ? SB_KEEPALIVE : SB_READ);
 		request_init(&r, &c, w);
 		if ((rc = conn_read_head(&c, &r)) != 0) {
@@ -354,14 +427,16 @@ conn_serve(struct worker *w, int fd, struct sockaddr_storage *ss,
 			c.closing = true;
 		if (request_handle(&r) == -1)
 			c.closing = true;
-		request_finish_body(&r);
+		if (!c.taken_over)
+			request_finish_body(&r);
 		request_log(w, &r);
 		c.requests++;
-		if (!r.keep_alive || c.closing)
+		if (!r.keep_alive || c.closing || c.taken_over)
 			break;
 		pt_arena_reset(r.arena);
 	}
 	sb_set(w->slot, SB_CLOSING);
+	hooks_run_conn(w->conf->hooks, H_CONNECTION_CLOSE, &c);
 	conn_close(&c);
 	pt_arena_reset(w->req_arena);
 	pt_arena_reset(w->conn_arena);

@@ -18,6 +18,8 @@
 
 #include "core.h"
 #include "static_file.h"
+#include "hooks_priv.h"
+#include <portier/request.h>
 
 #define RESP_SMALL_FILE	(32 * 1024)	/* up to this, read + one writev */
 
@@ -83,7 +85,7 @@ resp_reason(int status)
 
 /* Writes every byte or fails (-1: timeout via SO_SNDTIMEO, reset, stop). */
 int
-write_full(int fd, const struct iovec *iov_in, int iovcnt)
+write_full(struct pt_conn *c, const struct iovec *iov_in, int iovcnt)
 {
 	struct iovec	 iov[8];
 	ssize_t		 n;
@@ -93,7 +95,7 @@ write_full(int fd, const struct iovec *iov_in, int iovcnt)
 		return (-1);
 	memcpy(iov, iov_in, sizeof(iov[0]) * (size_t)iovcnt);
 	while (i < iovcnt) {
-		if ((n = writev(fd, iov + i, iovcnt - i)) == -1) {
+		if ((n = c->tp->writev(c, iov + i, iovcnt - i)) == -1) {
 			if (errno == EINTR && !pt_stop)
 				continue;
 			return (-1);
@@ -151,56 +153,189 @@ resp_put(char *buf, size_t room, size_t at, const char *s, size_t len)
 	return (at + len);
 }
 
+static const struct core_scope *
+resp_scope(const struct pt_request *r)
+{
+	return (r->route != NULL ? &r->route->sc :
+	    (r->srv != NULL ? &r->srv->sc : &r->conf->sc));
+}
+
 /*
- * Builds the head into buf. Content-Length is always sent (all bodies this
- * engine produces have a known length), except for 1xx, 204 and 304.
+ * Runs the response filters' head functions, first (nearest the origin)
+ * to last. A filter that wants the body makes it streamed: its length may
+ * change, so it goes out chunked (HTTP/1.1) or until close (HTTP/1.0).
+ */
+static void
+resp_filters_head(struct pt_request *r)
+{
+	const struct pt_hooks	*h = r->conf->hooks;
+	struct pt_filter	*f;
+	size_t			 i, n;
+
+	if (!hooks_has(h, H_RESPONSE_FILTER))
+		return;
+	n = h->l[H_RESPONSE_FILTER].n;
+	if ((f = pt_calloc(r->arena, n, sizeof(*f))) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		f[i].def = h->l[H_RESPONSE_FILTER].v[i].u.filter;
+		f[i].next = i + 1 < n ? &f[i + 1] : NULL;
+		if (f[i].def->body != NULL)
+			r->body_filtered = true;
+	}
+	r->filters = f;
+	for (i = 0; i < n; i++)
+		if (f[i].def->head != NULL)
+			f[i].def->head(&f[i], r);
+}
+
+static size_t
+resp_put_field(char *buf, size_t room, size_t at, const char *name,
+    const char *value)
+{
+	at = resp_put(buf, room, at, name, strlen(name));
+	at = resp_put(buf, room, at, ": ", 2);
+	at = resp_put(buf, room, at, value, strlen(value));
+	return (resp_put(buf, room, at, "\r\n", 2));
+}
+
+/*
+ * Builds the head into buf: Server and Content-Type join the handler's
+ * fields first, so response filters (mod_headers) can change them too.
+ * Content-Length is sent for every body of known length; 1xx, 204 and
+ * 304 carry none.
  */
 static size_t
 resp_build_head(struct pt_request *r, int status, const char *type,
     uint64_t length, char *buf, size_t room)
 {
-	const struct core_scope	*sc = r->route != NULL ? &r->route->sc :
-	    (r->srv != NULL ? &r->srv->sc : &r->conf->sc);
+	const struct core_scope	*sc = resp_scope(r);
 	char			 line[128];
 	size_t			 at, i;
 	int			 n;
+	bool			 has_body = status >= 200 && status != 204 &&
+				    status != 304;
 
 	resp_date_refresh();
+	r->status = status;
+	if (sc->server_header != NULL && sc->server_header[0] != '\0')
+		pt_resp_header_set(r, "Server", sc->server_header);
+	if (type != NULL)
+		pt_resp_header_set(r, "Content-Type", type);
+	resp_filters_head(r);
 	r->keep_alive = resp_keep_alive(r);
-	n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status,
-	    resp_reason(status));
+	if (r->body_filtered && has_body && !r->head_only) {
+		if (r->head.version >= 11)
+			r->chunked_out = true;
+		else
+			r->keep_alive = false;
+	}
+	n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", r->status,
+	    resp_reason(r->status));
 	at = resp_put(buf, room, 0, line, (size_t)n);
 	at = resp_put(buf, room, at, date_line, date_len);
-	if (sc->server_header != NULL && sc->server_header[0] != '\0') {
-		n = snprintf(line, sizeof(line), "Server: %.100s\r\n",
-		    sc->server_header);
-		at = resp_put(buf, room, at, line, (size_t)n);
-	}
-	if (type != NULL) {
-		n = snprintf(line, sizeof(line), "Content-Type: %.100s\r\n", type);
-		at = resp_put(buf, room, at, line, (size_t)n);
-	}
-	if (status >= 200 && status != 204 && status != 304) {
+	for (i = 0; i < r->nfields && at <= room; i++)
+		at = resp_put_field(buf, room, at, r->fields[i].name,
+		    r->fields[i].value);
+	if (r->chunked_out)
+		at = resp_put(buf, room, at, "Transfer-Encoding: chunked\r\n", 28);
+	else if (has_body && !(r->body_filtered && !r->head_only)) {
 		n = snprintf(line, sizeof(line), "Content-Length: %llu\r\n",
 		    (unsigned long long)length);
 		at = resp_put(buf, room, at, line, (size_t)n);
-	}
-	for (i = 0; i < r->nfields && at <= room; i++) {
-		at = resp_put(buf, room, at, r->fields[i].name,
-		    strlen(r->fields[i].name));
-		at = resp_put(buf, room, at, ": ", 2);
-		at = resp_put(buf, room, at, r->fields[i].value,
-		    strlen(r->fields[i].value));
-		at = resp_put(buf, room, at, "\r\n", 2);
 	}
 	if (!r->keep_alive)
 		at = resp_put(buf, room, at, "Connection: close\r\n", 19);
 	else if (r->head.version == 10)
 		at = resp_put(buf, room, at, "Connection: keep-alive\r\n", 24);
 	at = resp_put(buf, room, at, "\r\n", 2);
-	r->status = status;
 	r->head_sent = true;
 	return (at);
+}
+
+/* The end of the filter chain: the body goes to the client. */
+int
+resp_body_write(struct pt_request *r, const void *buf, size_t len, bool eos)
+{
+	struct iovec	iov[3];
+	char		size[24];
+	int		n = 0;
+
+	if (r->head_only)
+		return (0);
+	if (r->chunked_out) {
+		if (len > 0) {
+			iov[n].iov_base = size;
+			iov[n++].iov_len = (size_t)snprintf(size, sizeof(size),
+			    "%zx\r\n", len);
+			iov[n].iov_base = (void *)(uintptr_t)buf;
+			iov[n++].iov_len = len;
+			iov[n].iov_base = eos ? "\r\n0\r\n\r\n" : "\r\n";
+			iov[n++].iov_len = eos ? 7 : 2;
+		} else if (eos) {
+			iov[n].iov_base = "0\r\n\r\n";
+			iov[n++].iov_len = 5;
+		}
+	} else if (len > 0) {
+		iov[n].iov_base = (void *)(uintptr_t)buf;
+		iov[n++].iov_len = len;
+	}
+	r->bytes_out += len;
+	return (n == 0 ? 0 : write_full(r->conn, iov, n));
+}
+
+/* The body through the filters from f on that want it, then the client. */
+static int
+resp_body_from(struct pt_request *r, struct pt_filter *f, const void *buf,
+    size_t len, bool eos)
+{
+	while (f != NULL && f->def->body == NULL)
+		f = f->next;
+	if (f == NULL)
+		return (resp_body_write(r, buf, len, eos));
+	return (f->def->body(f, r, buf, len, eos) == PT_OK ? 0 : -1);
+}
+
+PT_API int
+pt_filter_next(struct pt_filter *f, struct pt_request *r, const void *buf,
+    size_t len, bool eos)
+{
+	return (resp_body_from(r, f->next, buf, len, eos) == 0 ? PT_OK :
+	    PT_ERROR);
+}
+
+PT_API void *
+pt_filter_ctx(struct pt_filter *f)
+{
+	return (f->ctx);
+}
+
+PT_API void
+pt_filter_set_ctx(struct pt_filter *f, void *ctx)
+{
+	f->ctx = ctx;
+}
+
+/* A streamed file body through the filters, 64 KiB at a time. */
+static int
+resp_file_filtered(struct pt_request *r, int fd, off_t off, off_t len)
+{
+	char	*buf;
+	size_t	 chunk = len < 65536 ? (size_t)len : 65536;
+	ssize_t	 n;
+
+	if ((buf = pt_alloc(r->arena, chunk > 0 ? chunk : 1)) == NULL)
+		return (-1);
+	while (len > 0) {
+		n = pread(fd, buf, len < (off_t)chunk ? (size_t)len : chunk, off);
+		if (n <= 0)
+			return (-1);
+		off += n;
+		len -= n;
+		if (resp_body_from(r, r->filters, buf, (size_t)n, len == 0) == -1)
+			return (-1);
+	}
+	return (0);
 }
 
 int
@@ -217,9 +352,14 @@ resp_send(struct pt_request *r, int status, const char *type,
 		return (-1);
 	iov[0].iov_base = buf;
 	iov[0].iov_len = hl;
+	if (r->body_filtered && !r->head_only) {
+		if (write_full(r->conn, iov, 1) == -1)
+			return (-1);
+		return (resp_body_from(r, r->filters, body, body ? len : 0, true));
+	}
 	iov[1].iov_base = (void *)(uintptr_t)body;
 	iov[1].iov_len = r->head_only || body == NULL ? 0 : len;
-	rc = write_full(r->conn->fd, iov, iov[1].iov_len > 0 ? 2 : 1);
+	rc = write_full(r->conn, iov, iov[1].iov_len > 0 ? 2 : 1);
 	if (rc == 0)
 		r->bytes_out += iov[1].iov_len;
 	return (rc);
@@ -265,8 +405,15 @@ resp_send_file(struct pt_request *r, int status, const char *type, int fd,
 		return (-1);
 	iov[0].iov_base = head;
 	iov[0].iov_len = hl;
+	if (r->body_filtered && !r->head_only) {
+		if (write_full(r->conn, iov, 1) == -1)
+			return (-1);
+		if (len == 0)
+			return (resp_body_from(r, r->filters, NULL, 0, true));
+		return (resp_file_filtered(r, fd, off, len));
+	}
 	if (r->head_only || len == 0)
-		return (write_full(r->conn->fd, iov, 1));
+		return (write_full(r->conn, iov, 1));
 	if (len <= RESP_SMALL_FILE &&
 	    (body = pt_alloc(r->arena, (size_t)len)) != NULL) {
 		n = pread(fd, body, (size_t)len, off);
@@ -274,11 +421,14 @@ resp_send_file(struct pt_request *r, int status, const char *type, int fd,
 			return (-1);
 		iov[1].iov_base = body;
 		iov[1].iov_len = (size_t)len;
-		if (write_full(r->conn->fd, iov, 2) == -1)
+		if (write_full(r->conn, iov, 2) == -1)
 			return (-1);
 		r->bytes_out += (uint64_t)len;
 		return (0);
 	}
+	if (!r->conn->tp->plain)
+		return (write_full(r->conn, iov, 1) == -1 ? -1 :
+		    resp_file_filtered(r, fd, off, len));
 	while (send(r->conn->fd, head, hl, MSG_MORE) != (ssize_t)hl)
 		if (errno != EINTR || pt_stop)
 			return (-1);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "hooks_priv.h"
 
 static void
 usage(FILE *fp)
@@ -77,6 +78,8 @@ run_single(struct pt_conf *cf, const struct conf_overrides *ov)
 	if (worker_drop_privileges(cf, ov->user != NULL) == -1)
 		return (1);
 	signals_worker();
+	if (hooks_run_child_init(cf->hooks, cf) != PT_OK)
+		return (1);
 	w.conf = cf;
 	w.slot = -1;
 	PT_LOG(PT_LOG_NOTICE, "%s: single worker (-X), pid %d", PT_VERSION_STR,
@@ -87,11 +90,11 @@ run_single(struct pt_conf *cf, const struct conf_overrides *ov)
 int
 main(int argc, char **argv)
 {
-	struct conf_overrides	 ov = { NULL, NULL };
+	struct conf_overrides	 ov = { NULL, NULL, module_load_all };
 	struct pt_conf		*cf;
 	const char		*file = PT_SYSCONF_DIR "/portier.conf";
 	bool			 test = false, dump = false, fg = false;
-	bool			 single = false, version = false;
+	bool			 single = false, version = false, verbose = false;
 	int			 ch, nerr = 0;
 
 	while ((ch = getopt(argc, argv, "f:tTFXvu:M:Vh")) != -1) {
@@ -101,7 +104,7 @@ main(int argc, char **argv)
 		case 'T': dump = true; break;
 		case 'F': fg = true; break;
 		case 'X': single = fg = true; break;
-		case 'v': break;	/* hook order: printed with the module loader */
+		case 'v': verbose = true; break;
 		case 'u': ov.user = optarg; break;
 		case 'M': ov.modules_dir = optarg; break;
 		case 'V': version = true; break;
@@ -123,7 +126,8 @@ main(int argc, char **argv)
 		    file, nerr);
 		return (1);
 	}
-	if (static_init(cf) == -1) {
+	if (module_activate(cf, stderr) == -1 || static_init(cf) == -1) {
+		fprintf(stderr, "portier: %s: configuration refused\n", file);
 		conf_free(cf);
 		return (1);
 	}
@@ -132,6 +136,8 @@ main(int argc, char **argv)
 			conf_dump(cf, stdout);
 		else
 			fprintf(stderr, "portier: %s: configuration ok\n", file);
+		if (test && verbose)
+			hooks_print(cf->hooks, stdout);
 		conf_free(cf);
 		return (0);
 	}

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "hooks_priv.h"
 
 struct master {
 	const char			*conf_path;
@@ -54,7 +55,8 @@ master_spawn(struct master *m)
 		w.nlst = m->nlst;
 		w.slot = slot;
 		pt_scoreboard->slots[slot].pid = getpid();
-		if (worker_drop_privileges(m->conf, m->ov->user != NULL) == -1)
+		if (worker_drop_privileges(m->conf, m->ov->user != NULL) == -1 ||
+		    hooks_run_child_init(m->conf->hooks, m->conf) != PT_OK)
 			exit(2);
 		worker_main(&w);
 	default:
@@ -232,6 +234,11 @@ master_reload(struct master *m, bool graceful)
 		log_reopen();
 	errs = open_memstream(&errbuf, &errlen);
 	nc = conf_load(m->conf_path, m->ov, errs != NULL ? errs : stderr, &nerr);
+	if (nc != NULL && module_activate(nc, errs != NULL ? errs : stderr) == -1) {
+		conf_free(nc);
+		nc = NULL;
+		nerr++;
+	}
 	if (errs != NULL)
 		fclose(errs);
 	if (nc == NULL) {

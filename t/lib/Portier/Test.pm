@@ -215,6 +215,11 @@ END {
 	}
 	# Sanitizer reports from any process of any portier this test started.
 	for my $s (@servers) {
+		# A worker that crashed (any signal but the tests' own KILL).
+		if (read_file($s->{error_log}) =~ /(worker \d+ died on signal (?!9\b)\d+.*)/) {
+			diag("a worker crashed: $1");
+			$rc = 1;
+		}
 		for my $f (glob("$s->{dir}/asan*")) {
 			diag("sanitizer report $f:\n" . read_file($f));
 			$rc = 1;

@@ -1,0 +1,253 @@
+/*
+ * The accessors of include/portier/request.h: what modules may read and
+ * change of a request and its response. Header changes copy the field
+ * array into the request's arena; the received bytes are never written.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include <portier/request.h>
+#include "core.h"
+#include "static_file.h"
+#include "vars.h"
+
+PT_API struct pt_str
+pt_req_method(const struct pt_request *r)
+{
+	return (r->head.method);
+}
+
+PT_API struct pt_str
+pt_req_target(const struct pt_request *r)
+{
+	return (r->head.target);
+}
+
+PT_API struct pt_str
+pt_req_query(const struct pt_request *r)
+{
+	return (r->head.query);
+}
+
+PT_API const char *
+pt_req_path(const struct pt_request *r)
+{
+	return (r->path);
+}
+
+PT_API int
+pt_req_set_path(struct pt_request *r, const char *path)
+{
+	char *p;
+
+	if (path == NULL || path[0] != '/' ||
+	    (p = pt_strdup(r->arena, path)) == NULL)
+		return (PT_ERROR);
+	r->path = p;
+	r->path_slash = p[strlen(p) - 1] == '/';
+	return (PT_OK);
+}
+
+PT_API struct pt_str
+pt_req_host(const struct pt_request *r)
+{
+	return (r->head.host);
+}
+
+PT_API const char *
+pt_req_id(const struct pt_request *r)
+{
+	return (r->id);
+}
+
+PT_API const char *
+pt_req_client_addr(const struct pt_request *r)
+{
+	return (r->conn->client);
+}
+
+PT_API struct pt_arena *
+pt_req_arena(struct pt_request *r)
+{
+	return (r->arena);
+}
+
+PT_API bool
+pt_req_header(const struct pt_request *r, const char *name,
+    struct pt_str *value)
+{
+	const struct http_field *f = http_head_field(&r->head, name);
+
+	if (f == NULL)
+		return (false);
+	if (value != NULL)
+		*value = f->value;
+	return (true);
+}
+
+/* Header values from modules must not smuggle a line break (or a NUL). */
+static bool
+field_value_ok(const char *v)
+{
+	return (strpbrk(v, "\r\n") == NULL);
+}
+
+PT_API int
+pt_req_header_remove(struct pt_request *r, const char *name)
+{
+	struct http_head	*h = &r->head;
+	struct http_field	*nf;
+	size_t			 i, k = 0;
+
+	if ((nf = pt_calloc(r->arena, h->nfields + 1, sizeof(*nf))) == NULL)
+		return (PT_ERROR);
+	for (i = 0; i < h->nfields; i++)
+		if (!str_case_eq(h->fields[i].name.p, h->fields[i].name.len,
+		    name))
+			nf[k++] = h->fields[i];
+	h->fields = nf;
+	h->nfields = k;
+	return (PT_OK);
+}
+
+PT_API int
+pt_req_header_add(struct pt_request *r, const char *name, const char *value)
+{
+	struct http_head	*h = &r->head;
+	struct http_field	*nf;
+
+	if (!field_value_ok(value) || strpbrk(name, ": \t\r\n") != NULL ||
+	    (nf = pt_calloc(r->arena, h->nfields + 1, sizeof(*nf))) == NULL)
+		return (PT_ERROR);
+	if (h->nfields > 0)
+		memcpy(nf, h->fields, h->nfields * sizeof(*nf));
+	nf[h->nfields].name.p = pt_strdup(r->arena, name);
+	nf[h->nfields].name.len = strlen(name);
+	nf[h->nfields].value.p = pt_strdup(r->arena, value);
+	nf[h->nfields].value.len = strlen(value);
+	if (nf[h->nfields].name.p == NULL || nf[h->nfields].value.p == NULL)
+		return (PT_ERROR);
+	h->fields = nf;
+	h->nfields++;
+	return (PT_OK);
+}
+
+PT_API int
+pt_req_header_set(struct pt_request *r, const char *name, const char *value)
+{
+	if (pt_req_header_remove(r, name) != PT_OK)
+		return (PT_ERROR);
+	return (pt_req_header_add(r, name, value));
+}
+
+PT_API int
+pt_resp_status(const struct pt_request *r)
+{
+	return (r->status);
+}
+
+PT_API const char *
+pt_resp_header(const struct pt_request *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfields; i++)
+		if (strcasecmp(r->fields[i].name, name) == 0)
+			return (r->fields[i].value);
+	return (NULL);
+}
+
+PT_API int
+pt_resp_header_remove(struct pt_request *r, const char *name)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < r->nfields; i++)
+		if (strcasecmp(r->fields[i].name, name) != 0)
+			r->fields[k++] = r->fields[i];
+	r->nfields = k;
+	return (PT_OK);
+}
+
+PT_API int
+pt_resp_header_add(struct pt_request *r, const char *name, const char *value)
+{
+	if (!field_value_ok(value) || strpbrk(name, ": \t\r\n") != NULL)
+		return (PT_ERROR);
+	return (resp_field_add(r, name, value) == 0 ? PT_OK : PT_ERROR);
+}
+
+/* Drops every later field named name after position keep. */
+static void
+resp_header_remove_after(struct pt_request *r, const char *name, size_t keep)
+{
+	size_t i, k = keep + 1;
+
+	for (i = keep + 1; i < r->nfields; i++)
+		if (strcasecmp(r->fields[i].name, name) != 0)
+			r->fields[k++] = r->fields[i];
+	r->nfields = k;
+}
+
+PT_API int
+pt_resp_header_set(struct pt_request *r, const char *name, const char *value)
+{
+	size_t i;
+
+	if (!field_value_ok(value))
+		return (PT_ERROR);
+	for (i = 0; i < r->nfields; i++) {
+		if (strcasecmp(r->fields[i].name, name) == 0) {
+			r->fields[i].value = value;
+			resp_header_remove_after(r, name, i);
+			return (PT_OK);
+		}
+	}
+	return (pt_resp_header_add(r, name, value));
+}
+
+PT_API int
+pt_resp_send(struct pt_request *r, int status, const char *content_type,
+    const void *body, size_t len)
+{
+	return (resp_send(r, status, content_type, body, len) == 0 ? PT_OK :
+	    PT_ERROR);
+}
+
+PT_API char *
+pt_req_expand(struct pt_request *r, const char *tmpl)
+{
+	struct pt_str	 v;
+	char		 tmp[64], *out;
+	const char	*p, *end;
+	size_t		 at = 0, room = 256;
+
+	if ((out = pt_alloc(r->arena, room)) == NULL)
+		return (NULL);
+	for (p = tmpl; *p != '\0'; ) {
+		v.p = p;
+		v.len = 1;
+		if (p[0] == '%' && p[1] == '{' && (end = strchr(p, '}')) != NULL) {
+			if (var_lookup(r, p + 2, (size_t)(end - p - 2), &v, tmp,
+			    sizeof(tmp)) == -1)
+				v.len = 0;
+			p = end + 1;
+		} else
+			p++;
+		if (at + v.len + 1 > room) {
+			char *n;
+
+			room = (at + v.len + 1) * 2;
+			if ((n = pt_alloc(r->arena, room)) == NULL)
+				return (NULL);
+			memcpy(n, out, at);
+			out = n;
+		}
+		memcpy(out + at, v.p, v.len);
+		at += v.len;
+	}
+	out[at] = '\0';
+	return (out);
+}

@@ -144,10 +144,19 @@ void		 sb_note_request(int slot, const struct pt_request *);
 void		 sb_idle_enter(int slot);
 void		 sb_idle_leave(int slot);
 int		 sb_idle(void);
+void		 sb_conn_begin(int slot, const char *client);
+unsigned int	 sb_client_count(const char *client);
 
 /* master.c */
 int		 master_run(const char *conf_path, struct pt_conf *,
 		    const struct conf_overrides *, bool foreground);
+/* helper.c */
+pid_t		 helper_start(const struct pt_conf *, bool explicit_user,
+		    const sigset_t *unblocked);
+pid_t		 helper_pid(void);
+void		 helper_forget(void);
+void		 helper_stop(void);
+
 /* worker.c */
 void		 worker_main(struct worker *) __attribute__((noreturn));
 int		 worker_drop_privileges(const struct pt_conf *, bool explicit_user);

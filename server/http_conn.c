@@ -225,6 +225,10 @@ request_prepare(struct pt_request *r)
 	int			 rc;
 
 	r->head_only = h->method_id == HTTP_M_HEAD;
+	/* RFC 9110 10.1.1: an expectation we cannot meet gets 417. */
+	if (h->version == 11 && !h->expect_continue &&
+	    http_head_field(h, "Expect") != NULL)
+		return (417);
 	if (h->framing == HTTP_BODY_LENGTH) {
 		r->body_left = h->content_length;
 		if (h->content_length > (uint64_t)r->conf->limits.body)
@@ -375,7 +379,7 @@ conn_close(struct pt_conn *c)
 		return;
 	}
 	shutdown(c->fd, SHUT_WR);
-	until = now_ms() + 2000;
+	until = now_ms() + 1000;
 	while (total < 256 * 1024 && now_ms() < until && !pt_stop) {
 		n = c->tp->read(c, sink, sizeof(sink));
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
@@ -384,6 +388,27 @@ conn_close(struct pt_conn *c)
 			total += (size_t)n;
 	}
 	close(c->fd);
+}
+
+/*
+ * request_limits.conns_per_client: one address may not hold more than that
+ * many workers (this one included), so a single client cannot take them
+ * all. The answer is 503 and the connection closes.
+ */
+static bool
+conn_over_client_limit(struct worker *w, struct pt_conn *c)
+{
+	struct pt_request	r;
+	long long		max = w->conf->limits.conns_per_client;
+
+	if (max <= 0 || sb_client_count(c->client) <= (unsigned int)max)
+		return (false);
+	request_init(&r, c, w);
+	PT_LOG(PT_LOG_WARN, "client %s: over conns_per_client (%lld): "
+	    "refused", c->client, max);
+	resp_field_add(&r, "Retry-After", "1");
+	conn_reject(w, &r, 503);
+	return (true);
 }
 
 void
@@ -395,6 +420,10 @@ conn_serve(struct worker *w, int fd, struct sockaddr_storage *ss,
 	int			rc;
 
 	conn_init(&c, w, fd, ss, l);
+	sb_set(w->slot, SB_READ);
+	sb_conn_begin(w->slot, c.client);
+	if (conn_over_client_limit(w, &c))
+		goto done;
 	switch (hooks_run_conn_all(w->conf->hooks, &c)) {
 	case PT_DONE:
 		c.taken_over = true;	/* e.g. SNI passthrough */
@@ -435,8 +464,9 @@ conn_serve(struct worker *w, int fd, struct sockaddr_storage *ss,
 			break;
 		pt_arena_reset(r.arena);
 	}
-	sb_set(w->slot, SB_CLOSING);
 	hooks_run_conn(w->conf->hooks, H_CONNECTION_CLOSE, &c);
+ done:
+	sb_set(w->slot, SB_CLOSING);
 	conn_close(&c);
 	pt_arena_reset(w->req_arena);
 	pt_arena_reset(w->conn_arena);

@@ -65,6 +65,24 @@ print_version(const struct pt_conf *cf, const char *mdir)
 	printf("\n");
 }
 
+/*
+ * A copy of a command-line argument that outlives the process title, which
+ * is written over argv. Kept in a static array: reachable until exit.
+ */
+static const char *
+arg_keep(int i, const char *arg)
+{
+	static char	*kept[3];
+
+	if (arg == NULL)
+		return (NULL);
+	if ((kept[i] = strdup(arg)) == NULL) {
+		perror("portier");
+		exit(1);
+	}
+	return (kept[i]);
+}
+
 /* -X: the master's set-up without fork; this process serves. */
 static int
 run_single(struct pt_conf *cf, const struct conf_overrides *ov)
@@ -120,6 +138,10 @@ main(int argc, char **argv)
 		print_version(NULL, ov.modules_dir);
 		return (0);
 	}
+	/* The title overwrites argv: keep what points into it first. */
+	file = arg_keep(0, file);
+	ov.user = arg_keep(1, ov.user);
+	ov.modules_dir = arg_keep(2, ov.modules_dir);
 	proc_title_init(argc, argv);
 	if ((cf = conf_load(file, &ov, stderr, &nerr)) == NULL) {
 		fprintf(stderr, "portier: %s: %d error(s), configuration refused\n",

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <poll.h>
@@ -94,6 +95,18 @@ master_signal_generation(unsigned int gen, bool older, int sig)
 	}
 }
 
+/* The helper died or exited: log a crash, start it again unless stopping. */
+static void
+master_helper_reaped(struct master *m, int status)
+{
+	helper_forget();
+	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
+		PT_LOG(PT_LOG_ERR, "helper process died on signal %d: "
+		    "restarting it", WTERMSIG(status));
+	if (!pt_stop && !pt_graceful)
+		helper_start(m->conf, m->ov->user != NULL, &m->unblocked);
+}
+
 static void
 master_reap(struct master *m)
 {
@@ -102,6 +115,10 @@ master_reap(struct master *m)
 	int		 status, slot;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == helper_pid()) {
+			master_helper_reaped(m, status);
+			continue;
+		}
 		if ((slot = sb_slot_of(pid)) == -1)
 			continue;
 		s = &pt_scoreboard->slots[slot];
@@ -195,6 +212,7 @@ master_wait_children(struct master *m, long long ms)
 static void
 master_stop(struct master *m, bool graceful)
 {
+	helper_stop();
 	master_signal_generation(m->generation, false,
 	    graceful ? SIGUSR1 : SIGTERM);
 	if (graceful) {
@@ -273,6 +291,8 @@ master_reload(struct master *m, bool graceful)
 	pt_scoreboard->generation = m->generation;
 	master_signal_generation(m->generation, true,
 	    graceful ? SIGUSR1 : SIGTERM);
+	/* The helper runs the new configuration's hooks: replace it. */
+	helper_stop();
 	PT_LOG(PT_LOG_NOTICE, "%s: generation %u",
 	    graceful ? "graceful restart" : "restart", m->generation);
 }
@@ -308,6 +328,22 @@ master_loop(struct master *m)
 	}
 }
 
+/* rlimit_nofile: raised here, as root, so every child inherits it. */
+static int
+master_rlimit(const struct pt_conf *cf)
+{
+	struct rlimit rl;
+
+	if (cf->rlimit_nofile <= 0)
+		return (0);
+	rl.rlim_cur = rl.rlim_max = (rlim_t)cf->rlimit_nofile;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		PT_LOG_ERRNO(PT_LOG_ERR, "rlimit_nofile %lld", cf->rlimit_nofile);
+		return (-1);
+	}
+	return (0);
+}
+
 int
 master_run(const char *conf_path, struct pt_conf *cf,
     const struct conf_overrides *ov, bool foreground)
@@ -320,7 +356,8 @@ master_run(const char *conf_path, struct pt_conf *cf,
 	m.conf = cf;
 	m.foreground = foreground;
 	m.generation = 1;
-	if (listen_open_all(cf, NULL, 0, &m.lst, &m.nlst) == -1)
+	if (master_rlimit(cf) == -1 ||
+	    listen_open_all(cf, NULL, 0, &m.lst, &m.nlst) == -1)
 		return (1);
 	if (sb_create((unsigned int)cf->workers.max * 2 + 8) == -1) {
 		PT_LOG_ERRNO(PT_LOG_ERR, "scoreboard");
@@ -339,6 +376,7 @@ master_run(const char *conf_path, struct pt_conf *cf,
 	proc_title_set("portier: master -f %s", conf_path);
 	PT_LOG(PT_LOG_NOTICE, "%s started, pid %d", PT_VERSION_STR,
 	    (int)getpid());
+	helper_start(m.conf, ov->user != NULL, &m.unblocked);
 	master_maintain(&m);
 	master_loop(&m);
 	if (m.conf->pid_file != NULL)

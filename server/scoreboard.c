@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <sys/mman.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -144,4 +145,32 @@ sb_note_request(int slot, const struct pt_request *r)
 	    r->head.path.p, r->head.has_query ? "?..." : "");
 	(void)n;
 	memcpy(s->client, r->conn->client, sizeof(s->client));
+}
+
+/* The connection's client, recorded as soon as it is accepted. */
+void
+sb_conn_begin(int slot, const char *client)
+{
+	if (pt_scoreboard == NULL || slot < 0)
+		return;
+	snprintf(pt_scoreboard->slots[slot].client,
+	    sizeof(pt_scoreboard->slots[slot].client), "%s", client);
+}
+
+/* Connections from this client address being served by any worker. */
+unsigned int
+sb_client_count(const char *client)
+{
+	const struct sb_slot	*s;
+	unsigned int		 i, n = 0;
+
+	if (pt_scoreboard == NULL)
+		return (0);
+	for (i = 0; i < pt_scoreboard->nslots; i++) {
+		s = &pt_scoreboard->slots[i];
+		if (s->state >= SB_READ && s->state <= SB_CLOSING &&
+		    strcmp(s->client, client) == 0)
+			n++;
+	}
+	return (n);
 }

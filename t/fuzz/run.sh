@@ -48,7 +48,8 @@ DICT
 
 echo "fuzz: building with $cc"
 # PT_SANITIZE gives every arena allocation its own malloc, so ASan sees
-# the exact bounds of the fields array.
+# the exact bounds of the fields array (arena.c then leaves one variable
+# unused, hence -Wno-unused-variable).
 $cc -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=all -DPT_SANITIZE -Wno-unused-variable \
     -I"$tmp" -I"$src/server/include" -I"$src/server" \

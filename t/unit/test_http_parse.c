@@ -269,7 +269,8 @@ static const struct status_case {
 	{ S(H11("Connection: , close , ,TE\r\n")), 0, false },
 	/* Limits: line 32 (414), field 24 and 3 fields (431). */
 	{ S("GET /aaaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: a\r\n\r\n"), 0, true },
-	{ S("GET /aaaaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: a\r\n\r\n"), 414, true },
+	{ S("GET /aaaaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: a\r\n\r\n"), 414,
+	  true },
 	{ S("GET /aaaaaaaaaaaaaaaaaaa HTTP/1.1\nHost: a\n\n"), 414, true },
 	{ S("GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaa"), 414, true },
 	{ S("GET /aaaaaaaaaaaaaaaaaaaaaaaaaaa"), HTTP_PARSE_AGAIN, true },
@@ -537,7 +538,8 @@ test_incremental(void)
 {
 	static const char *const heads[] = {
 		"GET /a?b HTTP/1.1\r\nHost: a\r\nX: 1\r\n\r\nBODY",
-		"\r\nPOST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n1234",
+		"\r\nPOST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n"
+		"1234",
 		"\nGET / HTTP/1.0\n\n\n",
 		"GET / HTTP/1.1\r\nHost: a\n\r\n",
 	};
@@ -655,8 +657,10 @@ static const struct chunk_case {
 	{ S("5\nhello\n0\n\n"), 1, S("hello"), 0 },
 	{ S("5\r\nhello\n0\r\n\n"), 1, S("hello"), 0 },
 	{ S("5;ext\r\nhello\r\n0;last\r\n\r\n"), 1, S("hello"), 0 },
-	{ S("5;a=b;c=\"d;e\\\"\\\\\";f\r\nhello\r\n0\r\n\r\n"), 1, S("hello"), 0 },
-	{ S("5 ;a = b\t; c\t=\t\"x\"\r\nhello\r\n0\r\n\r\n"), 1, S("hello"), 0 },
+	{ S("5;a=b;c=\"d;e\\\"\\\\\";f\r\nhello\r\n0\r\n\r\n"), 1, S("hello"),
+	  0 },
+	{ S("5 ;a = b\t; c\t=\t\"x\"\r\nhello\r\n0\r\n\r\n"), 1, S("hello"),
+	  0 },
 	{ S("5; a\r\nhello\r\n0\r\n\r\n"), 1, S("hello"), 0 },
 	{ S("5\r\nhello\r\n0\r\nX-T: v\r\nY:\r\nZ: \"q\" \x80\r\n\r\n"), 1,
 	  S("hello"), 0 },
@@ -674,6 +678,8 @@ static const struct chunk_case {
 	{ S("0x5\r\n"), 400, S(""), 0 },
 	{ S("5\rhello"), 400, S(""), 0 },
 	{ S("5\r\nhelloX\r\n0\r\n\r\n"), 400, S("hello"), 0 },
+	{ S("5\r\nhelloa0\r\n\r\n"), 400, S("hello"), 0 },
+	{ S("5\r\nhello\r\n\r\n0\r\n\r\n"), 400, S("hello"), 0 },
 	{ S("5\r\nhello\r0\r\n\r\n"), 400, S("hello"), 0 },
 	{ S("5\r\nhello\r\r\n0\r\n\r\n"), 400, S("hello"), 0 },
 	{ S("5;\r\nhello"), 400, S(""), 0 },

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <portier/conf.h>
+#include "cidr.h"
 
 struct conf_listen {
 	const char		*text;		/* as configured: "127.0.0.1:8080" */
@@ -81,6 +82,8 @@ struct pt_conf {
 	const char		*error_log;	/* path or "stderr" */
 	int			 log_level;
 	const char		*listen_report;	/* file to write bound addresses */
+	struct cidr_list	 trusted_proxies; /* their X-Request-ID is kept */
+	const char		*request_id_header; /* "X-Request-ID" */
 	long long		 rlimit_nofile;
 	const char		*mime_types;
 	const char		*modules_dir;

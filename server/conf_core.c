@@ -49,6 +49,8 @@ static const char *const access_log_literals[] = {
 
 static const char *parse_include(struct pt_conf_ctx *,
     const config_setting_t *, void *);
+static const char *parse_cidr_list(struct pt_conf_ctx *,
+		    const config_setting_t *, void *);
 static const char *parse_servers(struct pt_conf_ctx *,
     const config_setting_t *, void *);
 static const char *parse_listen(struct pt_conf_ctx *,
@@ -164,6 +166,15 @@ const struct pt_directive conf_core_directives[] = {
 	  .choices = error_log_literals, .hint = "a file, or \"stderr\"" },
 	{ .name = "listen_report", .type = PT_T_PATH, .scopes = G,
 	  .offset = offsetof(struct pt_conf, listen_report) },
+	{ .name = "trusted_proxies", .type = PT_T_CUSTOM, .scopes = G,
+	  .offset = offsetof(struct pt_conf, trusted_proxies),
+	  .size = sizeof(struct cidr_list), .def = "[ ]",
+	  .parse = parse_cidr_list,
+	  .hint = "addresses or ranges: [ \"10.0.0.0/8\", \"::1\" ]" },
+	{ .name = "request_id_header", .type = PT_T_STRING, .scopes = G,
+	  .offset = offsetof(struct pt_conf, request_id_header),
+	  .def = "\"X-Request-ID\"", .check = check_header,
+	  .hint = "a field name; taken from trusted_proxies only" },
 	{ .name = "rlimit_nofile", .type = PT_T_INT, .scopes = G,
 	  .offset = offsetof(struct pt_conf, rlimit_nofile), .def = "0",
 	  .min = 0, .max = 1048576, .hint = "0 leaves the limit as it is" },
@@ -629,6 +640,29 @@ error_page_record(struct pt_conf_ctx *cx, config_setting_t *g,
 	for (i = 0; config_setting_is_aggregate(st) &&
 	    i < (unsigned int)config_setting_length(st); i++)
 		error_page_add(cx, sc, config_setting_get_elem(st, i), path);
+}
+
+/* A list of address ranges, each checked here, with its element's line. */
+static const char *
+parse_cidr_list(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
+{
+	struct cidr_list	*l = field;
+	struct pt_strlist	 sl;
+	const char		*frag;
+	size_t			 i;
+
+	if ((frag = conf_strlist_parse(cx, s, &sl)) != NULL)
+		return (frag);
+	l->n = 0;
+	if ((l->v = conf_calloc(cx, sl.n + 1, sizeof(*l->v))) == NULL)
+		return ("out of memory");
+	for (i = 0; i < sl.n; i++) {
+		if (cidr_parse(sl.v[i], &l->v[l->n]) == -1)
+			return (conf_frag(cx, "not an address or range: \"%s\"",
+			    sl.v[i]));
+		l->n++;
+	}
+	return (NULL);
 }
 
 static const char *

@@ -3,13 +3,17 @@
  * conf_load() accepts again. Defaults are filled in and inheritance is
  * applied, so every server and every route shows all the values that
  * apply to it. Walks the same tables the loader uses; only the core's
- * CUSTOM entries need a printer of their own.
+ * CUSTOM entries need a printer of their own. Each loaded module's group
+ * is printed at the global level only, through the module's own table.
  */
 #include "config.h"
 
 #include "conf.h"
 
+#include <portier/module.h>
+
 #include <limits.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +25,7 @@ static void	dump_listen(FILE *, int, const void *);
 static void	dump_servers(FILE *, int, const void *);
 static void	dump_routes(FILE *, int, const void *);
 static void	dump_error_pages(FILE *, int, const void *);
+static void	dump_cidr_list(FILE *, int, const void *);
 
 /* Which entries a pass prints: the nested blocks come after the values. */
 #define PASS_VALUES	1
@@ -34,6 +39,7 @@ static const struct {
 	{ "include",		NULL,			false },
 	{ "listen",		dump_listen,		false },
 	{ "error_pages",	dump_error_pages,	false },
+	{ "trusted_proxies",	dump_cidr_list,		false },
 	{ "servers",		dump_servers,		true },
 	{ "routes",		dump_routes,		true },
 	{ NULL,			NULL,			false }
@@ -66,6 +72,22 @@ dump_string(FILE *fp, const char *s)
 			fputc(*p, fp);
 	}
 	fputc('"', fp);
+}
+
+static void
+dump_cidr_list(FILE *fp, int depth, const void *field)
+{
+	const struct cidr_list	*l = field;
+	char			 a[64];
+	size_t			 i;
+
+	dump_indent(fp, depth);
+	fputs("trusted_proxies = [", fp);
+	for (i = 0; i < l->n; i++) {
+		inet_ntop(l->v[i].family, l->v[i].addr, a, sizeof(a));
+		fprintf(fp, "%s\"%s/%d\"", i == 0 ? " " : ", ", a, l->v[i].bits);
+	}
+	fputs(" ];\n", fp);
 }
 
 static void
@@ -280,6 +302,62 @@ dump_servers(FILE *fp, int depth, const void *field)
 	fputs(");\n", fp);
 }
 
+/*
+ * A module's table: its values as for the core, but its CUSTOM entries
+ * have no printer here (the core's printers above would misread them),
+ * and entries not valid at this scope are named in a comment, so the
+ * dump lists every key the module has.
+ */
+static void
+dump_module_table(FILE *fp, int depth, const struct pt_directive *t,
+    const void *base)
+{
+	const void *field;
+
+	for (; t->name != NULL; t++) {
+		field = (const char *)base + t->offset;
+		if ((t->scopes & PT_SCOPE_GLOBAL) != 0 &&
+		    t->type != PT_T_CUSTOM && t->type != PT_T_GROUP) {
+			dump_entry(fp, depth, t, field, PASS_VALUES);
+			continue;
+		}
+		dump_indent(fp, depth);
+		if ((t->scopes & PT_SCOPE_GLOBAL) == 0)
+			fprintf(fp, "# %s: not valid at global scope\n", t->name);
+		else if (t->type == PT_T_CUSTOM)
+			fprintf(fp, "# %s: (no printer for this directive)\n",
+			    t->name);
+		else {
+			fprintf(fp, "%s = {\n", t->name);
+			dump_module_table(fp, depth + 1, t->sub, field);
+			dump_indent(fp, depth);
+			fputs("};\n", fp);
+		}
+	}
+}
+
+/* Each loaded module's global block, in modules.load order. */
+static void
+dump_modules(FILE *fp, const struct pt_conf *conf)
+{
+	const struct pt_module	*m;
+	size_t			 k;
+
+	for (k = 0; k < conf->nmodules && conf->mod_conf != NULL; k++) {
+		m = conf->modules[k];
+		if (m->directives == NULL || m->directives[0].name == NULL ||
+		    conf->mod_conf[k] == NULL) {
+			fprintf(fp, "# mod_%s %s: no directives\n", m->name,
+			    m->version != NULL ? m->version : "");
+			continue;
+		}
+		fprintf(fp, "%s = {\t# mod_%s %s\n", m->name, m->name,
+		    m->version != NULL ? m->version : "");
+		dump_module_table(fp, 1, m->directives, conf->mod_conf[k]);
+		fputs("};\n", fp);
+	}
+}
+
 void
 conf_dump(const struct pt_conf *conf, FILE *fp)
 {
@@ -290,6 +368,7 @@ conf_dump(const struct pt_conf *conf, FILE *fp)
 	    PASS_VALUES);
 	dump_table(fp, 0, conf_scope_directives, &conf->sc, PT_SCOPE_GLOBAL,
 	    PASS_VALUES);
+	dump_modules(fp, conf);
 	dump_table(fp, 0, conf_core_directives, conf, PT_SCOPE_GLOBAL,
 	    PASS_BLOCKS);
 }

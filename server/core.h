@@ -60,7 +60,7 @@ struct pt_request {
 	struct http_head	 head;
 	const struct conf_server *srv;
 	const struct conf_route	*route;
-	char			 id[24];	/* request id */
+	char			 id[72];	/* request id */
 	char			*path;		/* decoded, dot segments resolved */
 	bool			 path_slash;	/* path ends with '/' */
 	struct timespec		 start;
@@ -69,6 +69,10 @@ struct pt_request {
 	uint64_t		 body_left;	/* Content-Length bytes not yet read */
 	struct http_chunked	 chunked;
 	bool			 body_done;
+	bool			 continue_sent;	/* 100 Continue went out */
+	char			*peeked;	/* body bytes read ahead (peek) */
+	size_t			 peeked_len, peeked_off;
+	uint64_t		 body_total;	/* decoded body bytes read */
 
 	/* Response. */
 	int			 status;
@@ -117,6 +121,12 @@ struct scoreboard {
 	unsigned int		 nslots;
 	unsigned int		 generation;	/* current generation */
 	int			 idle;		/* workers waiting in accept (atomic) */
+	/* The tunnel process (tunnel.c): the master sets the pid, the
+	 * tunnel process alone writes the counts. */
+	pid_t			 tunnel_pid;
+	unsigned int		 tunnel_streams;	/* open now */
+	unsigned long		 tunnel_total;		/* accepted since it started */
+	unsigned long		 tunnel_refused;	/* refused at a cap */
 	struct sb_slot		 slots[];
 };
 

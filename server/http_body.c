@@ -7,6 +7,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/uio.h>
+
+#include <portier/request.h>
 
 #include "core.h"
 
@@ -64,4 +67,131 @@ body_discard(struct pt_request *r)
 			return (-1);
 		r->bytes_in += (uint64_t)n;
 	}
+}
+
+/* RFC 9110 10.1.1: tell a waiting client to send the body, once. */
+static int
+body_continue(struct pt_request *r)
+{
+	static const char	msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	struct iovec		iov;
+
+	if (!r->head.expect_continue || r->continue_sent)
+		return (0);
+	r->continue_sent = true;
+	iov.iov_base = (void *)(uintptr_t)msg;
+	iov.iov_len = sizeof(msg) - 1;
+	return (write_full(r->conn, &iov, 1));
+}
+
+/* Decoded body bytes from what is buffered; 0 when none is. */
+static ssize_t
+body_take_buffered(struct pt_request *r, char *out, size_t len)
+{
+	struct pt_conn	*c = r->conn;
+	size_t		 avail = c->buf_len - c->buf_off, n, used, off, dlen;
+	int		 rc;
+
+	if (r->head.framing == HTTP_BODY_LENGTH) {
+		n = avail < r->body_left ? avail : (size_t)r->body_left;
+		n = n < len ? n : len;
+		memcpy(out, c->buf + c->buf_off, n);
+		c->buf_off += n;
+		r->body_left -= n;
+		r->body_done = r->body_left == 0;
+		return ((ssize_t)n);
+	}
+	while (c->buf_off < c->buf_len) {
+		/* Never decode more data than out can take. */
+		rc = http_chunked_step(&r->chunked, c->buf + c->buf_off,
+		    (c->buf_len - c->buf_off) < len ? c->buf_len - c->buf_off :
+		    len, &used, &off, &dlen);
+		if (rc == 400)
+			return (-1);
+		memcpy(out, c->buf + c->buf_off + off, dlen);
+		c->buf_off += used;
+		if (rc == 1)
+			r->body_done = true;
+		if (dlen > 0 || rc == 1)
+			return ((ssize_t)dlen);
+	}
+	return (0);
+}
+
+static ssize_t
+body_read_raw(struct pt_request *r, char *out, size_t len)
+{
+	struct pt_conn	*c = r->conn;
+	long long	 deadline = now_ms() + r->conf->timeouts.body;
+	ssize_t		 n;
+
+	if (body_continue(r) == -1)
+		return (-1);
+	while (!r->body_done) {
+		if ((n = body_take_buffered(r, out, len)) != 0) {
+			if (n > 0)
+				r->body_total += (uint64_t)n;
+			if (r->body_total > (uint64_t)r->conf->limits.body)
+				return (-1);
+			return (n);
+		}
+		if (r->body_done)
+			break;
+		c->buf_off = c->buf_len = 0;
+		if ((n = conn_read_more(c, deadline)) <= 0)
+			return (-1);
+		r->bytes_in += (uint64_t)n;
+	}
+	return (0);
+}
+
+PT_API ssize_t
+pt_req_body_read(struct pt_request *r, void *buf, size_t len)
+{
+	size_t n;
+
+	if (r->peeked_off < r->peeked_len) {
+		n = r->peeked_len - r->peeked_off;
+		n = n < len ? n : len;
+		memcpy(buf, r->peeked + r->peeked_off, n);
+		r->peeked_off += n;
+		return ((ssize_t)n);
+	}
+	if (r->body_done || len == 0)
+		return (0);
+	return (body_read_raw(r, buf, len));
+}
+
+PT_API int
+pt_req_body_peek(struct pt_request *r, size_t max, struct pt_str *out)
+{
+	char	*nb;
+	ssize_t	 n;
+
+	if (r->peeked_len < max && !r->body_done) {
+		if ((nb = pt_alloc(r->arena, max)) == NULL)
+			return (PT_ERROR);
+		if (r->peeked_len > 0)
+			memcpy(nb, r->peeked, r->peeked_len);
+		r->peeked = nb;
+		while (r->peeked_len < max && !r->body_done) {
+			n = body_read_raw(r, nb + r->peeked_len,
+			    max - r->peeked_len);
+			if (n < 0)
+				return (PT_ERROR);
+			if (n == 0)
+				break;
+			r->peeked_len += (size_t)n;
+		}
+	}
+	out->p = r->peeked;
+	out->len = r->peeked_len < max ? r->peeked_len : max;
+	return (PT_OK);
+}
+
+PT_API bool
+pt_req_has_body(const struct pt_request *r)
+{
+	return (r->head.framing != HTTP_BODY_NONE &&
+	    !(r->head.framing == HTTP_BODY_LENGTH && r->head.content_length == 0));
 }

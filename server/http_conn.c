@@ -216,6 +216,30 @@ request_init(struct pt_request *r, struct pt_conn *c, struct worker *w)
 	request_id_new(r->id, sizeof(r->id));
 }
 
+/*
+ * A request id from a trusted proxy in front is kept, so one id follows the
+ * request through every tier; anything else gets a fresh one.
+ */
+static void
+request_id_take(struct pt_request *r)
+{
+	const struct pt_conf	*cf = r->conf;
+	const struct http_field	*f;
+	size_t			 i;
+
+	if (cf->trusted_proxies.n == 0 ||
+	    !cidr_list_match(&cf->trusted_proxies, &r->conn->peer) ||
+	    (f = http_head_field(&r->head, cf->request_id_header)) == NULL ||
+	    f->value.len == 0 || f->value.len >= sizeof(r->id))
+		return;
+	for (i = 0; i < f->value.len; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789-._:", f->value.p[i]) == NULL)
+			return;
+	memcpy(r->id, f->value.p, f->value.len);
+	r->id[f->value.len] = '\0';
+}
+
 /* Framing is known before routing: refuse a declared body over the limit. */
 static int
 request_prepare(struct pt_request *r)
@@ -225,6 +249,7 @@ request_prepare(struct pt_request *r)
 	int			 rc;
 
 	r->head_only = h->method_id == HTTP_M_HEAD;
+	request_id_take(r);
 	/* RFC 9110 10.1.1: an expectation we cannot meet gets 417. */
 	if (h->version == 11 && !h->expect_continue &&
 	    http_head_field(h, "Expect") != NULL)
@@ -334,7 +359,8 @@ request_finish_body(struct pt_request *r)
 {
 	if (r->body_done)
 		return;
-	if (r->head.expect_continue || body_discard(r) == -1)
+	if ((r->head.expect_continue && !r->continue_sent) ||
+	    body_discard(r) == -1)
 		r->conn->closing = true;
 }
 

@@ -6,6 +6,7 @@
 #ifndef PORTIER_REQUEST_H
 #define PORTIER_REQUEST_H
 
+#include <sys/types.h>
 #include <portier/types.h>
 
 struct pt_arena;
@@ -43,6 +44,20 @@ PT_API int		 pt_resp_header_remove(struct pt_request *, const char *name);
 /* Sends a whole response (handlers); PT_OK or PT_ERROR. */
 PT_API int		 pt_resp_send(struct pt_request *, int status,
 			    const char *content_type, const void *body, size_t len);
+
+/*
+ * The request body, decoded from its framing (Content-Length or chunked).
+ * pt_req_body_read() reads the next bytes: > 0 bytes, 0 at the end, -1 on
+ * a framing error, a timeout or a body over request_limits.body. When the
+ * client sent "Expect: 100-continue", the first read answers 100 Continue.
+ * pt_req_body_peek() (access hooks: WAF) reads up to max bytes ahead and
+ * keeps them, so later reads, and the handler, still see the whole body.
+ */
+PT_API ssize_t		 pt_req_body_read(struct pt_request *, void *buf,
+			    size_t len);
+PT_API int		 pt_req_body_peek(struct pt_request *, size_t max,
+			    struct pt_str *out);
+PT_API bool		 pt_req_has_body(const struct pt_request *);
 
 /*
  * Expands a string with %{variable} references (host, path, query, method,

@@ -25,6 +25,23 @@ struct conf_error_page {
 	const char		*file;		/* absolute path */
 };
 
+/* Reverse proxy settings of a route (inherited global -> server -> route). */
+struct conf_proxy {
+	bool			 strip_prefix;	/* drop the route's path prefix */
+	const char		*prefix;	/* then prepend this ("" = none) */
+	long long		 send_timeout_ms;
+	long long		 read_timeout_ms;
+	bool			 buffering;	/* read the response ahead */
+	long long		 buffer_size;	/* in memory */
+	long long		 buffer_max_temp; /* then a temp file, up to this */
+	bool			 forwarded_for;	/* X-Forwarded-For/-Proto/-Host */
+	bool			 forwarded;	/* RFC 7239 Forwarded */
+	bool			 via;		/* Via: 1.1 portier */
+	bool			 pass_server;	/* keep the upstream's Server field */
+	bool			 redirect_rewrite; /* Location etc. to the public URL */
+	bool			 websocket;	/* Upgrade requests allowed */
+};
+
 /* Directives valid at global, server and route scope, inherited downward. */
 struct core_scope {
 	const char		*root;		/* static files folder; NULL = none */
@@ -36,11 +53,16 @@ struct core_scope {
 	struct conf_error_page	*error_pages;	/* CUSTOM list */
 	size_t			 nerror_pages;
 	int			 log_level;	/* enum pt_log_level */
+	struct conf_proxy	 proxy;		/* "proxy = { ... }" */
 };
+
+struct conf_upstream;
 
 struct conf_route {
 	const char		*path;		/* prefix ("/" matches all) */
 	size_t			 path_len;
+	const char		*upstream_name;	/* proxy to this pool, or NULL */
+	struct conf_upstream	*upstream;	/* resolved after the parse */
 	struct core_scope	 sc;
 	void			**mod_conf;	/* per loaded module */
 	const char		*file;
@@ -85,6 +107,7 @@ struct pt_conf {
 	struct cidr_list	 trusted_proxies; /* their X-Request-ID is kept */
 	const char		*request_id_header; /* "X-Request-ID" */
 	long long		 rlimit_nofile;
+	long long		 store_size;	/* shared-memory store, bytes */
 	const char		*mime_types;
 	const char		*modules_dir;
 	struct pt_strlist	 modules_load;
@@ -94,6 +117,8 @@ struct pt_conf {
 	struct core_scope	 sc;		/* defaults for servers and routes */
 	struct conf_server	*servers;
 	size_t			 nservers;
+	struct conf_upstream	*upstreams;	/* conf_upstream.c */
+	size_t			 nupstreams;
 
 	/* Loaded modules, in modules.load order; mod_conf blocks index it. */
 	const struct pt_module	**modules;

@@ -160,6 +160,10 @@ unsigned int	 sb_client_count(const char *client);
 /* master.c */
 int		 master_run(const char *conf_path, struct pt_conf *,
 		    const struct conf_overrides *, bool foreground);
+/* setup.c */
+struct pt_conf	*setup_load(const char *path, const struct conf_overrides *,
+		    FILE *errs, int *nerrors);
+
 /* helper.c */
 pid_t		 helper_start(const struct pt_conf *, bool explicit_user,
 		    const sigset_t *unblocked);

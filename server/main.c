@@ -15,6 +15,7 @@
 
 #include "core.h"
 #include "hooks_priv.h"
+#include "shm_priv.h"
 
 static void
 usage(FILE *fp)
@@ -143,14 +144,9 @@ main(int argc, char **argv)
 	ov.user = arg_keep(1, ov.user);
 	ov.modules_dir = arg_keep(2, ov.modules_dir);
 	proc_title_init(argc, argv);
-	if ((cf = conf_load(file, &ov, stderr, &nerr)) == NULL) {
+	if ((cf = setup_load(file, &ov, stderr, &nerr)) == NULL) {
 		fprintf(stderr, "portier: %s: %d error(s), configuration refused\n",
 		    file, nerr);
-		return (1);
-	}
-	if (module_activate(cf, stderr) == -1 || static_init(cf) == -1) {
-		fprintf(stderr, "portier: %s: configuration refused\n", file);
-		conf_free(cf);
 		return (1);
 	}
 	if (test || dump) {
@@ -161,6 +157,7 @@ main(int argc, char **argv)
 		if (test && verbose)
 			hooks_print(cf->hooks, stdout);
 		conf_free(cf);
+		shm_free_all();
 		return (0);
 	}
 	if (log_open(cf) == -1 || access_log_open(cf) == -1) {

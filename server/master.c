@@ -20,6 +20,7 @@
 
 #include "core.h"
 #include "hooks_priv.h"
+#include "shm_priv.h"
 
 struct master {
 	const char			*conf_path;
@@ -251,15 +252,11 @@ master_reload(struct master *m, bool graceful)
 	if (graceful)
 		log_reopen();
 	errs = open_memstream(&errbuf, &errlen);
-	nc = conf_load(m->conf_path, m->ov, errs != NULL ? errs : stderr, &nerr);
-	if (nc != NULL && module_activate(nc, errs != NULL ? errs : stderr) == -1) {
-		conf_free(nc);
-		nc = NULL;
-		nerr++;
-	}
+	nc = setup_load(m->conf_path, m->ov, errs != NULL ? errs : stderr, &nerr);
 	if (errs != NULL)
 		fclose(errs);
 	if (nc == NULL) {
+		static_init(m->conf);	/* the MIME table of the running one */
 		PT_LOG(PT_LOG_ERR, "reload: %d error(s) in %s, keeping the "
 		    "running configuration:\n%s", nerr, m->conf_path,
 		    errbuf != NULL ? errbuf : "");
@@ -267,12 +264,6 @@ master_reload(struct master *m, bool graceful)
 		return;
 	}
 	free(errbuf);
-	if (static_init(nc) == -1) {
-		PT_LOG(PT_LOG_ERR, "reload: keeping the running configuration");
-		conf_free(nc);
-		static_init(m->conf);
-		return;
-	}
 	if (listen_open_all(nc, m->lst, m->nlst, &nl, &nn) == -1) {
 		PT_LOG(PT_LOG_ERR, "reload: cannot open the new listeners, "
 		    "keeping the running configuration");
@@ -384,5 +375,6 @@ master_run(const char *conf_path, struct pt_conf *cf,
 	listen_close_all(m.lst, m.nlst);
 	PT_LOG(PT_LOG_NOTICE, "stopped");
 	conf_free(m.conf);
+	shm_free_all();
 	return (0);
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "arena_priv.h"
+#include "conf_upstream.h"
 
 #ifndef PT_MODULES_DIR
 #define PT_MODULES_DIR	"/usr/local/lib/portier/modules"
@@ -195,6 +196,12 @@ const struct pt_directive conf_core_directives[] = {
 	{ .name = "timeouts", .type = PT_T_GROUP, .scopes = G,
 	  .offset = offsetof(struct pt_conf, timeouts),
 	  .sub = timeouts_directives },
+	/* Before servers: their routes name the pools. */
+	{ .name = "upstreams", .type = PT_T_CUSTOM, .scopes = G,
+	  .offset = offsetof(struct pt_conf, upstreams),
+	  .size = SPAN(struct pt_conf, upstreams, nupstreams),
+	  .parse = conf_parse_upstreams,
+	  .hint = "upstreams = ( { name = \"app\"; servers = ( ... ); } );" },
 	/* Last: servers inherit the global values parsed above. */
 	{ .name = "servers", .type = PT_T_CUSTOM, .scopes = G,
 	  .offset = offsetof(struct pt_conf, servers),
@@ -236,6 +243,9 @@ const struct pt_directive conf_scope_directives[] = {
 	{ .name = "log_level", .type = PT_T_ENUM, .scopes = GSR,
 	  .offset = offsetof(struct core_scope, log_level),
 	  .def = "\"notice\"", .choices = conf_log_levels },
+	{ .name = "proxy", .type = PT_T_GROUP, .scopes = GSR,
+	  .offset = offsetof(struct core_scope, proxy),
+	  .sub = conf_proxy_directives },
 	PT_DIRECTIVE_END
 };
 
@@ -261,6 +271,9 @@ const struct pt_directive conf_route_directives[] = {
 	  .offset = offsetof(struct conf_route, path),
 	  .check = check_route_path,
 	  .hint = "a URL path prefix, e.g. \"/static/\"" },
+	{ .name = "upstream", .type = PT_T_STRING, .scopes = R,
+	  .offset = offsetof(struct conf_route, upstream_name),
+	  .check = conf_check_route_upstream },
 	PT_DIRECTIVE_END
 };
 
@@ -359,14 +372,12 @@ route_parse(struct pt_conf_ctx *cx, config_setting_t *g,
     struct conf_server *srv, struct conf_route *rt)
 {
 	struct conf_block	 b = { &g, 1, R, "" };
-	config_setting_t	*p;
-	size_t			 i;
 
 	rt->file = conf_strdup(cx, config_setting_source_file(g));
 	rt->line = (int)config_setting_source_line(g);
 	conf_scope_block(cx, &b, &rt->sc, &srv->sc, &rt->mod_conf,
 	    srv->mod_conf, conf_route_directives, rt, route_tables);
-	if ((p = config_setting_get_member(g, "path")) == NULL) {
+	if (config_setting_get_member(g, "path") == NULL) {
 		pt_conf_error(cx, g, "missing required directive \"path\" "
 		    "(e.g. path = \"/\";)");
 		return;
@@ -374,12 +385,7 @@ route_parse(struct pt_conf_ctx *cx, config_setting_t *g,
 	if (rt->path == NULL)
 		return;
 	rt->path_len = strlen(rt->path);
-	for (i = 0; &srv->routes[i] != rt; i++)
-		if (srv->routes[i].path != NULL &&
-		    strcmp(srv->routes[i].path, rt->path) == 0)
-			pt_conf_error(cx, p, "duplicate route \"%s\" (first at "
-			    "%s:%d)", rt->path, srv->routes[i].file,
-			    srv->routes[i].line);
+	conf_route_check(cx, g, srv, rt);
 }
 
 static const char *
@@ -476,62 +482,6 @@ parse_servers(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
 }
 
 static const char *
-listen_port(const char *p, in_port_t *port)
-{
-	long	v = 0;
-	size_t	i;
-
-	for (i = 0; p[i] >= '0' && p[i] <= '9' && i < 6; i++)
-		v = v * 10 + (p[i] - '0');
-	if (i == 0 || p[i] != '\0' || v > 65535)
-		return ("the port must be a number from 0 to 65535");
-	*port = htons((in_port_t)v);
-	return (NULL);
-}
-
-/* "127.0.0.1:80", "*:80", ":80", "[::1]:80", "[::]:80"; numeric only. */
-static const char *
-listen_addr(const char *text, struct conf_listen *l)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&l->addr;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&l->addr;
-	const char		*end, *colon;
-	char			 host[INET6_ADDRSTRLEN];
-	size_t			 len;
-
-	memset(&l->addr, 0, sizeof(l->addr));
-	if (text[0] == '[') {
-		if ((end = strchr(text, ']')) == NULL || end[1] != ':')
-			return ("expected [address]:port");
-		if ((len = (size_t)(end - text - 1)) >= sizeof(host))
-			return ("not a numeric IPv6 address");
-		memcpy(host, text + 1, len);
-		host[len] = '\0';
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return ("not a numeric IPv6 address");
-		sin6->sin6_family = AF_INET6;
-		l->addrlen = sizeof(*sin6);
-		return (listen_port(end + 2, &sin6->sin6_port));
-	}
-	if ((colon = strrchr(text, ':')) == NULL)
-		return ("missing \":port\"");
-	if ((len = (size_t)(colon - text)) >= sizeof(host))
-		return ("not a numeric IPv4 address");
-	memcpy(host, text, len);
-	host[len] = '\0';
-	if (strchr(host, ':') != NULL)
-		return ("an IPv6 address needs brackets, e.g. \"[::1]:8080\"");
-	sin->sin_family = AF_INET;
-	l->addrlen = sizeof(*sin);
-	if (host[0] == '\0' || strcmp(host, "*") == 0)
-		sin->sin_addr.s_addr = htonl(INADDR_ANY);
-	else if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-		return ("not a numeric IPv4 address (host names are not "
-		    "resolved)");
-	return (listen_port(colon + 1, &sin->sin_port));
-}
-
-static const char *
 parse_listen(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
 {
 	struct conf_server	*srv;
@@ -559,7 +509,7 @@ parse_listen(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
 			continue;
 		}
 		l = &srv->listen[srv->nlisten];
-		if ((frag = listen_addr(text, l)) != NULL) {
+		if ((frag = conf_listen_addr(text, l)) != NULL) {
 			pt_conf_error(cx, e, "bad listen address \"%s\": "
 			    "%s (%s)", text, frag, LISTEN_HINT);
 			continue;

@@ -718,11 +718,19 @@ conf_table_parse(struct pt_conf_ctx *cx, const struct pt_directive *t,
 		return (-1);
 	for (i = 0; i < n; i++) {
 		d = &t[i];
-		if ((d->scopes & b->scope) == 0)
-			continue;
 		field = (char *)base + d->offset;
 		pfield = parent != NULL ? (const char *)parent + d->offset :
 		    NULL;
+		if ((d->scopes & b->scope) == 0) {
+			/* Not valid here, but narrower scopes inherit from here. */
+			if (d->type == PT_T_GROUP)
+				continue;
+			if (pfield != NULL)
+				memcpy(field, pfield, conf_field_size(d));
+			else if (d->def != NULL)
+				conf_default_parse(cx, d, b, field);
+			continue;
+		}
 		state[i] = d->type == PT_T_GROUP ?
 		    conf_group_entry(cx, d, b, field, pfield, &at[i]) :
 		    conf_entry(cx, d, b, field, pfield, &at[i]);

@@ -63,6 +63,10 @@ struct pt_request {
 	char			 id[72];	/* request id */
 	char			*path;		/* decoded, dot segments resolved */
 	bool			 path_slash;	/* path ends with '/' */
+	bool			 path_rewritten;	/* a module set the path */
+	const char		*upstream_addr;	/* the server proxied to (logs) */
+	bool			 keep_server;	/* the upstream's Server goes on */
+	void			**mod_ctx;	/* per module, by load order */
 	struct timespec		 start;
 
 	/* Request body: what is left to read from the client. */
@@ -214,6 +218,8 @@ const char	*resp_reason(int status);
 void		 resp_date_refresh(void);
 int		 write_full(struct pt_conn *, const struct iovec *, int iovcnt);
 int		 resp_body_write(struct pt_request *, const void *, size_t, bool eos);
+int		 resp_send_head(struct pt_request *, int status, int64_t length);
+int		 resp_stream(struct pt_request *, const void *, size_t, bool eos);
 
 /* static.c */
 int		 static_handler(struct pt_request *);

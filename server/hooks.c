@@ -271,6 +271,16 @@ hooks_run_conn(const struct pt_hooks *h, enum hook_id id, struct pt_conn *c)
 		(void)h->l[id].v[i].u.conn(c);
 }
 
+/* Every log hook runs, whatever the others return. */
+void
+hooks_run_log(const struct pt_hooks *h, struct pt_request *r)
+{
+	size_t i;
+
+	for (i = 0; h != NULL && i < h->l[H_LOG].n; i++)
+		(void)h->l[H_LOG].v[i].u.req(r);
+}
+
 int
 hooks_run_conn_all(const struct pt_hooks *h, struct pt_conn *c)
 {

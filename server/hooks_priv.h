@@ -57,6 +57,7 @@ int		 hooks_run_child_init(struct pt_hooks *, const struct pt_conf *);
 /* All functions of a request hook; stops at a status or PT_DONE. */
 int		 hooks_run_all(const struct pt_hooks *, enum hook_id,
 		    struct pt_request *);
+void		 hooks_run_log(const struct pt_hooks *, struct pt_request *);
 /* Until the first that does not decline. */
 int		 hooks_run_first(const struct pt_hooks *, enum hook_id,
 		    struct pt_request *);

@@ -17,6 +17,7 @@
 #include "core.h"
 #include "static_file.h"
 #include "hooks_priv.h"
+#include "proxy.h"
 
 #define CONN_BUF_FIRST	(16 * 1024)
 
@@ -264,8 +265,9 @@ request_prepare(struct pt_request *r)
 	r->body_done = h->framing == HTTP_BODY_NONE ||
 	    (h->framing == HTTP_BODY_LENGTH && h->content_length == 0);
 	r->srv = conn_find_server(r->conf, r->conn->lst, &h->host);
+	/* CONNECT and OPTIONS *: no path to route; modules may still answer. */
 	if (h->form == HTTP_T_AUTHORITY || h->form == HTTP_T_ASTERISK)
-		return (h->method_id == HTTP_M_OPTIONS ? 0 : 405);
+		return (0);
 	if ((out = pt_alloc(r->arena, h->path.len + 2)) == NULL)
 		return (500);
 	rc = path_normalize(h->path.p, h->path.len, out, &r->path_slash);
@@ -329,8 +331,14 @@ request_run_hooks(struct pt_request *r)
 		resp_field_add(r, "Allow", "GET, HEAD, OPTIONS");
 		return (resp_send(r, 200, NULL, NULL, 0) == 0 ? 0 : PT_ERROR);
 	}
+	if (r->route != NULL && r->route->upstream != NULL) {
+		rc = proxy_handler(r);
+		return (rc == -1 ? PT_ERROR : rc);
+	}
 	if (r->route != NULL && r->route->sc.root != NULL)
 		return (static_handler(r) == 0 ? 0 : PT_ERROR);
+	if (r->head.form == HTTP_T_AUTHORITY)
+		return (405);	/* CONNECT that no module took */
 	return (404);
 }
 
@@ -370,7 +378,7 @@ request_log(struct worker *w, struct pt_request *r)
 	w->served++;
 	sb_note_request(w->slot, r);
 	access_log_request(r);
-	(void)hooks_run_all(r->conf->hooks, H_LOG, r);
+	hooks_run_log(r->conf->hooks, r);
 }
 
 /* An answer to a request whose head could not be used: always closes. */

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "http_parse.h"
+#include "http_lex.h"
 
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -23,17 +24,8 @@
 #define CH_TRAILER_MAX	65536
 #define CH_SIZE_MAX	(UINT64_C(1) << 62)
 
-/* Character classes for the head, one table lookup per byte. */
-#define B_TCHAR		0x01	/* token (RFC 9110 5.6.2) */
-#define B_CTL		0x02	/* CTL but HTAB: never in a field value */
-#define B_TARGET	0x04	/* RFC 3986 target character, but '%' */
-#define B_REG		0x08	/* reg-name: unreserved / sub-delims, but '%' */
-#define B_HEX		0x10
-#define B_DIGIT		0x20
-#define B_WS		0x40	/* SP / HTAB */
-
 /* Bytes 0x80-0xff are obs-text: none of the bits, so allowed in values. */
-static const uint8_t ctab[256] = {
+const uint8_t http_ctab[256] = {
 	0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02,	/* 00 */
 	0x02, 0x40, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02,	/* 08 HT LF CR */
 	0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02,	/* 10 */
@@ -51,10 +43,6 @@ static const uint8_t ctab[256] = {
 	0x0d, 0x0d, 0x0d, 0x0d, 0x0d, 0x0d, 0x0d, 0x0d,	/* 70 pqrstuvw */
 	0x0d, 0x0d, 0x0d, 0x00, 0x01, 0x00, 0x0d, 0x02,	/* 78 xyz{|}~ DEL */
 };
-
-#define CT(c)		(ctab[(unsigned char)(c)])
-#define IS_WS(c)	((CT(c) & B_WS) != 0)
-#define LC(c)		((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c))
 
 /* What the head parser learns from fields before it can decide framing. */
 struct hp_ctx {

@@ -124,4 +124,36 @@ struct http_chunked {
 int	http_chunked_step(struct http_chunked *, const char *in, size_t len,
 	    size_t *used, size_t *data_off, size_t *data_len);
 
+/* A response head from an upstream (http_resp.c). */
+enum http_resp_framing {
+	HTTP_RESP_NONE,		/* no body: HEAD, 1xx, 204, 304 */
+	HTTP_RESP_LENGTH,	/* Content-Length */
+	HTTP_RESP_CHUNKED,	/* Transfer-Encoding ending in chunked */
+	HTTP_RESP_CLOSE		/* until the connection closes */
+};
+
+struct http_resp {
+	size_t			 head_len;
+	int			 version;	/* 10 or 11 */
+	int			 status;	/* 100-599 */
+	struct pt_str		 reason;
+	struct http_field	*fields;
+	size_t			 nfields;
+	enum http_resp_framing	 framing;
+	uint64_t		 content_length;
+	bool			 keep_alive;	/* the upstream allows reuse */
+	bool			 upgrade;	/* 101 with Upgrade */
+};
+
+/*
+ * Parses a response head (RFC 9112 4, 6.3) to a request with the given
+ * method. Returns 0, HTTP_PARSE_AGAIN, or 502 when the head is malformed,
+ * too large (field_max per line, fields_max fields, line_max for the
+ * status line) or its framing is ambiguous: an upstream's garbage never
+ * reaches a client.
+ */
+int	http_parse_response(struct pt_arena *, const char *buf, size_t len,
+	    const struct http_limits *, enum http_method req_method,
+	    struct http_resp *);
+
 #endif /* PT_HTTP_PARSE_H */

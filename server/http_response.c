@@ -207,7 +207,7 @@ resp_put_field(char *buf, size_t room, size_t at, const char *name,
  */
 static size_t
 resp_build_head(struct pt_request *r, int status, const char *type,
-    uint64_t length, char *buf, size_t room)
+    int64_t length, char *buf, size_t room)
 {
 	const struct core_scope	*sc = resp_scope(r);
 	char			 line[128];
@@ -218,13 +218,15 @@ resp_build_head(struct pt_request *r, int status, const char *type,
 
 	resp_date_refresh();
 	r->status = status;
-	if (sc->server_header != NULL && sc->server_header[0] != '\0')
+	if (sc->server_header != NULL && sc->server_header[0] != '\0' &&
+	    !r->keep_server)
 		pt_resp_header_set(r, "Server", sc->server_header);
 	if (type != NULL)
 		pt_resp_header_set(r, "Content-Type", type);
 	resp_filters_head(r);
 	r->keep_alive = resp_keep_alive(r);
-	if (r->body_filtered && has_body && !r->head_only) {
+	/* A body of unknown length: chunked for HTTP/1.1, else until close. */
+	if (has_body && !r->head_only && (r->body_filtered || length < 0)) {
 		if (r->head.version >= 11)
 			r->chunked_out = true;
 		else
@@ -239,9 +241,10 @@ resp_build_head(struct pt_request *r, int status, const char *type,
 		    r->fields[i].value);
 	if (r->chunked_out)
 		at = resp_put(buf, room, at, "Transfer-Encoding: chunked\r\n", 28);
-	else if (has_body && !(r->body_filtered && !r->head_only)) {
-		n = snprintf(line, sizeof(line), "Content-Length: %llu\r\n",
-		    (unsigned long long)length);
+	else if (has_body && length >= 0 &&
+	    !(r->body_filtered && !r->head_only)) {
+		n = snprintf(line, sizeof(line), "Content-Length: %lld\r\n",
+		    (long long)length);
 		at = resp_put(buf, room, at, line, (size_t)n);
 	}
 	if (!r->keep_alive)
@@ -347,7 +350,7 @@ resp_send(struct pt_request *r, int status, const char *type,
 	size_t		hl;
 	int		rc;
 
-	hl = resp_build_head(r, status, type, len, buf, sizeof(buf));
+	hl = resp_build_head(r, status, type, (int64_t)len, buf, sizeof(buf));
 	if (hl > sizeof(buf))
 		return (-1);
 	iov[0].iov_base = buf;
@@ -400,7 +403,7 @@ resp_send_file(struct pt_request *r, int status, const char *type, int fd,
 	size_t		 hl;
 	ssize_t		 n;
 
-	hl = resp_build_head(r, status, type, (uint64_t)len, head, sizeof(head));
+	hl = resp_build_head(r, status, type, (int64_t)len, head, sizeof(head));
 	if (hl > sizeof(head))
 		return (-1);
 	iov[0].iov_base = head;
@@ -474,4 +477,32 @@ resp_error(struct pt_request *r, int status)
 	    "<title>%d %s</title></head>\n<body><h1>%d %s</h1></body></html>\n",
 	    status, resp_reason(status), status, resp_reason(status));
 	return (resp_send(r, status, "text/html", body, (size_t)n));
+}
+
+/*
+ * A streamed response (the proxy): the head now, the body in pieces with
+ * resp_stream(). length < 0: unknown, sent chunked (or until close for an
+ * HTTP/1.0 client). The handler's fields must be in place before this.
+ */
+int
+resp_send_head(struct pt_request *r, int status, int64_t length)
+{
+	char		buf[8192];
+	struct iovec	iov;
+	size_t		hl;
+
+	hl = resp_build_head(r, status, NULL, length, buf, sizeof(buf));
+	if (hl > sizeof(buf))
+		return (-1);
+	iov.iov_base = buf;
+	iov.iov_len = hl;
+	return (write_full(r->conn, &iov, 1));
+}
+
+int
+resp_stream(struct pt_request *r, const void *buf, size_t len, bool eos)
+{
+	if (r->head_only)
+		return (0);
+	return (resp_body_from(r, r->filters, buf, len, eos));
 }

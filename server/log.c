@@ -24,10 +24,43 @@ static const char *const level_names[] = {
 	"trace"
 };
 
+static int	 log_global = PT_LOG_NOTICE;
+
 void
 log_set_level(int level)
 {
-	pt_log_max = level;
+	pt_log_max = log_global = level;
+}
+
+/* A request logs at its route's level (or its server's); others globally. */
+static int
+log_level_for(const struct pt_request *r)
+{
+	if (r == NULL)
+		return (log_global);
+	if (r->route != NULL)
+		return (r->route->sc.log_level);
+	if (r->srv != NULL)
+		return (r->srv->sc.log_level);
+	return (log_global);
+}
+
+/* The most verbose level anywhere, so the macros let those lines through. */
+static void
+log_set_levels(const struct pt_conf *cf)
+{
+	size_t	i, j;
+	int	max = cf->log_level;
+
+	for (i = 0; i < cf->nservers; i++) {
+		if (cf->servers[i].sc.log_level > max)
+			max = cf->servers[i].sc.log_level;
+		for (j = 0; j < cf->servers[i].nroutes; j++)
+			if (cf->servers[i].routes[j].sc.log_level > max)
+				max = cf->servers[i].routes[j].sc.log_level;
+	}
+	log_global = cf->log_level;
+	pt_log_max = max;
 }
 
 static int
@@ -59,7 +92,7 @@ log_open(const struct pt_conf *cf)
 	log_fd = fd;
 	snprintf(log_path, sizeof(log_path), "%s",
 	    cf->error_log != NULL ? cf->error_log : "stderr");
-	log_set_level(cf->log_level);
+	log_set_levels(cf);
 	return (0);
 }
 
@@ -89,7 +122,8 @@ pt_log_emit(int level, int with_errno, const struct pt_request *r,
 	size_t		 n;
 	int		 saved = errno, k;
 
-	if (level < 0 || level > PT_LOG_TRACE || level > pt_log_max)
+	if (level < 0 || level > PT_LOG_TRACE || level > pt_log_max ||
+	    level > log_level_for(r))
 		return;
 	now = time(NULL);
 	gmtime_r(&now, &tm);
@@ -98,8 +132,10 @@ pt_log_emit(int level, int with_errno, const struct pt_request *r,
 	    level_names[level], tag, (int)getpid());
 	n += k > 0 ? (size_t)k : 0;
 	if (r != NULL && n < sizeof(line)) {
-		k = snprintf(line + n, sizeof(line) - n, " req=%s client=%s",
-		    r->id, r->conn != NULL ? r->conn->client : "-");
+		k = snprintf(line + n, sizeof(line) - n, " req=%s client=%s%s%s",
+		    r->id, r->conn != NULL ? r->conn->client : "-",
+		    r->route != NULL ? " route=" : "",
+		    r->route != NULL ? r->route->path : "");
 		n += k > 0 ? (size_t)k : 0;
 	}
 	if (n < sizeof(line) - 2) {

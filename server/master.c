@@ -21,6 +21,7 @@
 #include "core.h"
 #include "hooks_priv.h"
 #include "shm_priv.h"
+#include "tunnel.h"
 
 struct master {
 	const char			*conf_path;
@@ -120,8 +121,10 @@ master_reap(struct master *m)
 			master_helper_reaped(m, status);
 			continue;
 		}
-		if ((slot = sb_slot_of(pid)) == -1)
+		if ((slot = sb_slot_of(pid)) == -1) {
+			tunnel_reaped(pid, status);
 			continue;
+		}
 		s = &pt_scoreboard->slots[slot];
 		/* A signal we did not send to stop it is a crash. */
 		if (WIFSIGNALED(status) && !(WTERMSIG(status) == SIGTERM &&
@@ -214,6 +217,7 @@ static void
 master_stop(struct master *m, bool graceful)
 {
 	helper_stop();
+	tunnel_stop();
 	master_signal_generation(m->generation, false,
 	    graceful ? SIGUSR1 : SIGTERM);
 	if (graceful) {
@@ -284,6 +288,11 @@ master_reload(struct master *m, bool graceful)
 	    graceful ? SIGUSR1 : SIGTERM);
 	/* The helper runs the new configuration's hooks: replace it. */
 	helper_stop();
+	/* HUP ends the tunnels too; a graceful restart keeps them. */
+	if (!graceful) {
+		tunnel_stop();
+		tunnel_start(m->conf, m->ov->user != NULL);
+	}
 	PT_LOG(PT_LOG_NOTICE, "%s: generation %u",
 	    graceful ? "graceful restart" : "restart", m->generation);
 }
@@ -368,6 +377,8 @@ master_run(const char *conf_path, struct pt_conf *cf,
 	PT_LOG(PT_LOG_NOTICE, "%s started, pid %d", PT_VERSION_STR,
 	    (int)getpid());
 	helper_start(m.conf, ov->user != NULL, &m.unblocked);
+	/* Before any worker: workers inherit its hand-off socket. */
+	tunnel_start(m.conf, ov->user != NULL);
 	master_maintain(&m);
 	master_loop(&m);
 	if (m.conf->pid_file != NULL)

@@ -47,6 +47,7 @@ pt_req_set_path(struct pt_request *r, const char *path)
 		return (PT_ERROR);
 	r->path = p;
 	r->path_slash = p[strlen(p) - 1] == '/';
+	r->path_rewritten = true;
 	return (PT_OK);
 }
 
@@ -92,6 +93,16 @@ static bool
 field_value_ok(const char *v)
 {
 	return (strpbrk(v, "\r\n") == NULL);
+}
+
+/* The core owns the framing and these: a module may not add them twice. */
+static bool
+field_core_owned(const char *name)
+{
+	return (strcasecmp(name, "content-length") == 0 ||
+	    strcasecmp(name, "transfer-encoding") == 0 ||
+	    strcasecmp(name, "connection") == 0 ||
+	    strcasecmp(name, "date") == 0);
 }
 
 PT_API int
@@ -174,9 +185,14 @@ pt_resp_header_remove(struct pt_request *r, const char *name)
 PT_API int
 pt_resp_header_add(struct pt_request *r, const char *name, const char *value)
 {
-	if (!field_value_ok(value) || strpbrk(name, ": \t\r\n") != NULL)
+	char *n, *v;
+
+	if (!field_value_ok(value) || strpbrk(name, ": \t\r\n") != NULL ||
+	    field_core_owned(name) ||
+	    (n = pt_strdup(r->arena, name)) == NULL ||
+	    (v = pt_strdup(r->arena, value)) == NULL)
 		return (PT_ERROR);
-	return (resp_field_add(r, name, value) == 0 ? PT_OK : PT_ERROR);
+	return (resp_field_add(r, n, v) == 0 ? PT_OK : PT_ERROR);
 }
 
 /* Drops every later field named name after position keep. */
@@ -196,11 +212,12 @@ pt_resp_header_set(struct pt_request *r, const char *name, const char *value)
 {
 	size_t i;
 
-	if (!field_value_ok(value))
+	if (!field_value_ok(value) || field_core_owned(name))
 		return (PT_ERROR);
 	for (i = 0; i < r->nfields; i++) {
 		if (strcasecmp(r->fields[i].name, name) == 0) {
-			r->fields[i].value = value;
+			if ((r->fields[i].value = pt_strdup(r->arena, value)) == NULL)
+				return (PT_ERROR);
 			resp_header_remove_after(r, name, i);
 			return (PT_OK);
 		}
@@ -250,4 +267,53 @@ pt_req_expand(struct pt_request *r, const char *tmpl)
 	}
 	out[at] = '\0';
 	return (out);
+}
+
+PT_API const char *
+pt_req_route(const struct pt_request *r)
+{
+	return (r->route != NULL ? r->route->path : NULL);
+}
+
+static int
+module_slot(const struct pt_request *r, const struct pt_module *m)
+{
+	size_t i;
+
+	for (i = 0; i < r->conf->nmodules; i++)
+		if (r->conf->modules[i] == m)
+			return ((int)i);
+	return (-1);
+}
+
+PT_API void *
+pt_req_module_ctx(const struct pt_request *r, const struct pt_module *m)
+{
+	int k = module_slot(r, m);
+
+	return (k < 0 || r->mod_ctx == NULL ? NULL : r->mod_ctx[k]);
+}
+
+PT_API int
+pt_req_set_module_ctx(struct pt_request *r, const struct pt_module *m,
+    void *ctx)
+{
+	int k = module_slot(r, m);
+
+	if (k < 0)
+		return (PT_ERROR);
+	if (r->mod_ctx == NULL && (r->mod_ctx = pt_calloc(r->arena,
+	    r->conf->nmodules, sizeof(*r->mod_ctx))) == NULL)
+		return (PT_ERROR);
+	r->mod_ctx[k] = ctx;
+	return (PT_OK);
+}
+
+PT_API int
+pt_resp_set_status(struct pt_request *r, int status)
+{
+	if (status < 100 || status > 599 || r->head_sent)
+		return (PT_ERROR);
+	r->status = status;
+	return (PT_OK);
 }

@@ -13,6 +13,7 @@
 #include "hooks_priv.h"
 #include "shm_priv.h"
 #include "store_priv.h"
+#include "upstream.h"
 
 struct pt_conf *
 setup_load(const char *path, const struct conf_overrides *ov, FILE *errs,
@@ -25,6 +26,10 @@ setup_load(const char *path, const struct conf_overrides *ov, FILE *errs,
 	if ((cf = conf_load(path, ov, errs, nerrors)) == NULL)
 		goto fail;
 	if (module_activate(cf, errs) == -1 || static_init(cf) == -1) {
+		(*nerrors)++;
+		goto fail;
+	}
+	if (upstream_init(cf) == -1) {
 		(*nerrors)++;
 		goto fail;
 	}

@@ -92,6 +92,8 @@ var_request(const struct pt_request *r, const char *n, size_t len,
 	if (str_case_eq(n, len, "method"))
 		*out = h->method;
 	else if (str_case_eq(n, len, "path"))
+		var_set(out, r->path != NULL ? r->path : "");
+	else if (str_case_eq(n, len, "raw_path"))
 		*out = h->path;
 	else if (str_case_eq(n, len, "query"))
 		*out = h->query;
@@ -116,6 +118,8 @@ var_request(const struct pt_request *r, const char *n, size_t len,
 		    r->srv->names.v[0] : "");
 	else if (str_case_eq(n, len, "scheme"))
 		var_set(out, "http");
+	else if (str_case_eq(n, len, "upstream_addr"))
+		var_set(out, r->upstream_addr != NULL ? r->upstream_addr : "");
 	else
 		return (-1);
 	(void)buf;
@@ -174,7 +178,7 @@ bool
 var_is_known(const char *name, size_t len)
 {
 	static const char *const names[] = {
-		"method", "path", "query", "uri", "host", "protocol",
+		"method", "path", "raw_path", "upstream_addr", "query", "uri", "host", "protocol",
 		"client_addr", "client_port", "server_addr", "request_id",
 		"route", "server_name", "scheme", "status", "bytes_sent",
 		"bytes_received", "request_time", "request_time_us", NULL

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 
 #include <portier/arena.h>
 #include <portier/conf.h>
@@ -47,6 +48,20 @@ hdr_name_ok(const char *p, size_t len)
 	return (true);
 }
 
+/* Fields the core writes itself: framing and the date. */
+static bool
+hdr_core_owned(const char *p, size_t len)
+{
+	static const char *const owned[] = { "content-length",
+	    "transfer-encoding", "connection", "date", NULL };
+	size_t i;
+
+	for (i = 0; owned[i] != NULL; i++)
+		if (strlen(owned[i]) == len && strncasecmp(p, owned[i], len) == 0)
+			return (true);
+	return (false);
+}
+
 static const char *
 hdr_check_pairs(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
 {
@@ -64,6 +79,9 @@ hdr_check_pairs(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
 			    "field name");
 		if (strpbrk(colon, "\r\n") != NULL)
 			return ("a value cannot hold a line break");
+		if (hdr_core_owned(l->v[i], (size_t)(colon - l->v[i])))
+			return ("Content-Length, Transfer-Encoding, Connection "
+			    "and Date are set by the core");
 	}
 	return (NULL);
 }

@@ -5,9 +5,11 @@
 # Never part of `make check`; `make bench` runs it. See t/bench/README.md.
 #
 # usage: sh t/bench/run.sh [/abs/path/to/portier]
-# environment: BENCH_SECONDS (10), BENCH_WARMUP (1), BENCH_SCENARIOS,
+# environment: BENCH_SECONDS (10), BENCH_WARMUP (5), BENCH_SCENARIOS,
 #   BENCH_SERVERS ("portier nginx floor"), BENCH_FLOOR_WORKERS (default: one
-#   per connection), BENCH_KEEP=1 (keep the temp dir), CC, NGINX, WRK.
+#   per connection), BENCH_QUIET_WAIT (30 s: the longest wait
+#   for quiet CPUs before each run), BENCH_KEEP=1 (keep the temp dir), CC,
+#   NGINX, WRK.
 
 set -u
 
@@ -46,14 +48,15 @@ scenario_proxy_ka32() {
 
 PORTIER=${1:-}
 SECONDS_=${BENCH_SECONDS:-10}
-WARMUP=${BENCH_WARMUP:-1}
+WARMUP=${BENCH_WARMUP:-5}	# lets a prefork pool grow to the load first
+QUIET_WAIT=${BENCH_QUIET_WAIT:-30}
 CPU_SERVER=0		# servers under test
 CPU_LOAD=1		# wrk and origins
 CC=${CC:-cc}
 NGINX=${NGINX:-nginx}
 WRK=${WRK:-wrk}
 HERE=$(cd "$(dirname "$0")" && pwd)
-HZ=$(getconf CLK_TCK)
+HZ=$(getconf CLK_TCK)		# /proc/PID/stat and /proc/stat units
 STARTED=""		# process groups to kill on exit
 WRK_PID=""		# a running wrk
 
@@ -122,22 +125,36 @@ stop() {
 	STARTED=$(echo "$STARTED" | sed "s/ $1\$//; s/ $1 / /")
 }
 
-# Prints "cpu_ticks voluntary_switches processes hwm_kb" summed over process
-# group $1. CPU is utime+stime+cutime+cstime: a reaped child's time moves
-# into its parent's cutime/cstime, so workers that exit during a run still
-# count as long as the master reaps them. Context switches and VmHWM of an
-# exited process are lost.
+# Prints "cpu_us voluntary_switches processes hwm_kb cpu_busy_us cpu_all_us":
+# the first four summed over the processes of group $1, the last two the
+# busy and total time of CPU_SERVER from /proc/stat (what the server did not
+# use of it went to interrupts and other programs).
+# CPU time is each thread's sum_exec_runtime from /proc/PID/task/*/schedstat
+# (in ns: utime+stime in /proc/PID/stat are truncated to 10 ms ticks per
+# process, which loses seconds over 256 workers), plus cutime+cstime from
+# /proc/PID/stat: a reaped child's time moves into its parent's, so workers
+# that exit during a run still count as long as the master reaps them.
+# Context switches and VmHWM of an exited process are lost.
 sample() {
-	for p in $(procs_of "$1"); do
-		cat "/proc/$p/stat" "/proc/$p/status" 2>/dev/null
-	done | awk '
+	{
+		for p in $(procs_of "$1"); do
+			cat "/proc/$p/stat" "/proc/$p/status" \
+			    "/proc/$p/task/"*/schedstat 2>/dev/null
+		done
+		grep "^cpu$CPU_SERVER " /proc/stat
+	} | awk -v cpu="cpu$CPU_SERVER" -v hz="$HZ" '
 	/^[0-9]+ \(/ {
 		s = $0; sub(/^.*\) /, "", s); split(s, a, " ")
-		t += a[12] + a[13] + a[14] + a[15]; n++
+		us += (a[14] + a[15]) * 1e6 / hz; n++
 	}
+	NF == 3 && /^[0-9]+ [0-9]+ [0-9]+$/ { us += $1 / 1000 }
 	/^voluntary_ctxt_switches:/ { v += $2 }
 	/^VmHWM:/ { h += $2 }
-	END { printf "%d %d %d %d\n", t, v, n, h }'
+	$1 == cpu { for (i = 2; i <= NF; i++) all += $i; busy = all - $5 - $6 }
+	END {
+		printf "%.0f %d %d %d %.0f %.0f\n", us, v, n, h, \
+		    busy * 1e6 / hz, all * 1e6 / hz
+	}'
 }
 
 # Prints the largest Private_Dirty (KiB) among the idle workers of process
@@ -148,8 +165,8 @@ idle_dirty() {
 	for p in $(procs_of "$1"); do
 		[ "$p" = "$1" ] && continue
 		all="$all $p"
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q worker &&
-		    w="$w $p"
+		cat "/proc/$p/cmdline" 2>/dev/null | tr '\0' ' ' |
+		    grep -q worker && w="$w $p"
 	done
 	[ -n "$w" ] || w=$all
 	for p in $w; do
@@ -170,8 +187,8 @@ wait_ready() {
 	return 1
 }
 
-# Prints how busy CPUs CPU_SERVER and CPU_LOAD are over 1 s, with a warning
-# when another program uses them: it would disturb every number.
+# Prints how busy CPUs CPU_SERVER and CPU_LOAD were over 1 s; fails when
+# either was over 10% busy: another program there disturbs every number.
 cpu_busy() {
 	a=$(grep -E "^cpu($CPU_SERVER|$CPU_LOAD) " /proc/stat)
 	sleep 1
@@ -181,11 +198,23 @@ cpu_busy() {
 		if (!($1 in tot)) { tot[$1] = t; idle[$1] = $5 + $6; next }
 		if (t == tot[$1]) t++
 		b = 100 - 100 * ($5 + $6 - idle[$1]) / (t - tot[$1])
-		printf "%s %.0f%% busy; ", $1, b
+		printf "%s%s %.0f%% busy", sep, $1, b; sep = ", "
 		if (b > 10) w = 1
 	}
-	END { if (w) printf "WARNING: other work on these CPUs" \
-	    " disturbs the numbers" }'
+	END { exit w }'
+}
+
+# Waits up to QUIET_WAIT seconds for CPUs CPU_SERVER and CPU_LOAD to be
+# quiet, and says so when they do not become quiet.
+quiet_wait() {
+	i=0
+	while ! busy=$(cpu_busy); do
+		i=$((i + 1))
+		if [ $i -ge "$QUIET_WAIT" ]; then
+			echo "  WARNING: other programs use the CPUs ($busy)"
+			return
+		fi
+	done
 }
 
 free_port() {
@@ -356,9 +385,10 @@ parse_wrk() {
 
 # Runs the current scenario against server $1; appends a line to
 # $T/results: scenario server rps p50 p99 cpu_us/req vcsw/req errors procs
-# hwm_mib idle_dirty_kib, or "scenario server skipped reason...".
+# hwm_mib idle_dirty_kib other%, or "scenario server skipped reason...".
 run_one() {
 	SKIP="" PGID=""
+	quiet_wait
 	if ! "start_$1" || ! wait_ready "http://127.0.0.1:$PORT$URLPATH" \
 	    "$PGID"; then
 		[ -n "$SKIP" ] || SKIP="$1 did not start: $(tail -n 3 \
@@ -377,20 +407,23 @@ run_one() {
 	dirty=$(idle_dirty "$PGID")
 	stop "$PGID"
 	PGID=""
-	set -- "$1" $(parse_wrk "$T/wrk.$SCEN.$1.out") $before $after
-	# $2 rps $3 p50 $4 p99 $5 requests $6 errors,
-	# $7-$10 before: ticks vcsw procs hwm, $11-$14 after
-	echo "$SCEN $1 $2 $3 $4 $5 $6 $7 $8 ${11} ${12} ${13} ${14} $dirty $HZ" |
-	    awk '{
+	echo "$SCEN $1 $(parse_wrk "$T/wrk.$SCEN.$1.out") $before $after" \
+	    "$dirty" | awk '{
+		# 3 rps, 4 p50, 5 p99, 6 requests, 7 errors; before: 8 cpu us,
+		# 9 vcsw, 10 procs, 11 hwm, 12 cpu busy us, 13 cpu all us;
+		# after: 14-19 the same; 20 dirty
 		n = $6 > 0 ? $6 : 1
-		printf "%s %s %.0f %.0f %.0f %.2f %.2f %d %d %.1f %d\n", \
-		    $1, $2, $3, $4, $5, ($10 - $8) * 1e6 / $15 / n, \
-		    ($11 - $9) / n, $7, $12, $13 / 1024, $14
+		us = $14 - $8
+		other = $19 > $13 ? 100 * ($18 - $12 - us) / ($19 - $13) : 0
+		printf "%s %s %.0f %.0f %.0f %.2f %.2f %d %d %.1f %d %.0f\n", \
+		    $1, $2, $3, $4, $5, us / n, \
+		    ($15 - $9) / n, $7, $16, $17 / 1024, $20, \
+		    (other > 0 ? other : 0)
 	    }' | tee -a "$T/results" | awk '{
 		printf "  %-8s %9s req/s  p50 %7s us  p99 %7s us  " \
-		    "cpu %6s us/req  vcsw %5s/req  errors %s\n", \
-		    $2, $3, $4, $5, $6, $7, $8 }'
-	[ "$6" -eq 0 ] 2>/dev/null ||
+		    "cpu %6s us/req  vcsw %5s/req  errors %s  other %s%%\n", \
+		    $2, $3, $4, $5, $6, $7, $8, $12 }'
+	tail -n 1 "$T/results" | awk '$8 > 0 { exit 1 }' ||
 	    echo "  $1: wrk reported errors, see $T/wrk.$SCEN.$1.out"
 }
 
@@ -409,61 +442,47 @@ report() {
 		ok[$1, $2] = 1; rps[$1, $2] = $3; p50[$1, $2] = $4
 		p99[$1, $2] = $5; cpu[$1, $2] = $6; vcsw[$1, $2] = $7
 		err[$1, $2] = $8; procs[$1, $2] = $9; hwm[$1, $2] = $10
-		dirty[$1, $2] = $11
+		dirty[$1, $2] = $11; other[$1, $2] = $12
 	}
 	function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
-	END {
-		ns = split(order, sc, " ")
-		printf "\n%-42s %-7s %8s %7s %7s %8s %8s %5s %5s %8s %9s\n", \
-		    "scenario", "server", "req/s", "p50 us", "p99 us", \
-		    "cpu us/r", "vcsw/r", "errs", "procs", "HWM MiB", \
-		    "dirty KiB"
-		nsv = split("portier nginx floor", sv, " ")
+	function rows(md,	i, j, s, v, f) {
 		for (i = 1; i <= ns; i++) for (j = 1; j <= nsv; j++) {
 			s = sc[i]; v = sv[j]
-			if (skip[s, v])
+			if (skip[s, v] && md)
+				printf "| %s | %s | skipped |%s\n", desc[s], v, \
+				    "  |  |  |  |  |  |  |  |  |"
+			else if (skip[s, v])
 				printf "%-42s %-7s skipped\n", desc[s], v
 			if (!ok[s, v])
 				continue
-			printf "%-42s %-7s %8d %7d %7d %8.2f %8.2f %5d %5d" \
-			    " %8.1f %9d\n", desc[s], v, rps[s, v], p50[s, v], \
+			f = md ? "| %s | %s | %d | %d | %d | %.2f | %.2f | %d |" \
+			    " %d | %.1f | %d | %d%% |\n" : "%-42s %-7s %8d %7d" \
+			    " %7d %8.2f %6.2f %6d %5d %7.1f %6d %5d%%\n"
+			printf f, desc[s], v, rps[s, v], p50[s, v], \
 			    p99[s, v], cpu[s, v], vcsw[s, v], err[s, v], \
-			    procs[s, v], hwm[s, v], dirty[s, v]
+			    procs[s, v], hwm[s, v], dirty[s, v], other[s, v]
 		}
-		print "\nratios (portier / peer; lower is better):"
-		for (i = 1; i <= ns; i++) {
-			s = sc[i]
-			if (!ok[s, "portier"]) {
-				printf "  %-42s no portier result\n", desc[s]
-				continue
-			}
-			printf "  %-42s cpu/req: %s x nginx, %s x floor;" \
-			    " p99: %s x nginx, %s x floor\n", desc[s], \
-			    ratio(cpu[s, "portier"], cpu[s, "nginx"]), \
-			    ratio(cpu[s, "portier"], cpu[s, "floor"]), \
-			    ratio(p99[s, "portier"], p99[s, "nginx"]), \
-			    ratio(p99[s, "portier"], p99[s, "floor"])
-		}
-		print "\ntargets:"
+	}
+	function targets(	i, s, t, m, a, b, line, verdict, md, have) {
 		for (i = 1; i <= ns; i++) {
 			s = sc[i]
 			if (target[s] == "")
 				continue
 			split(target[s], t, " ")
-			m = t[1] == "cpu" ? "cpu/req" : "p99"
+			m = t[1] == "cpu" ? "CPU/request" : "p99"
 			line = sprintf("portier %s <= %sx %s", m, t[3], t[2])
 			a = t[1] == "cpu" ? cpu[s, "portier"] : p99[s, "portier"]
 			b = t[1] == "cpu" ? cpu[s, t[2]] : p99[s, t[2]]
 			if (!ok[s, "portier"] || !ok[s, t[2]] || b <= 0)
 				verdict = "not measured"
+			else if (err[s, "portier"] > 0)
+				verdict = sprintf("%.2fx, but %d errors: MISSED", \
+				    a / b, err[s, "portier"])
 			else
 				verdict = sprintf("%.2fx: %s", a / b, \
 				    a / b <= t[3] + 0 ? "met" : "MISSED")
-			printf "  %-42s %s: %s\n", desc[s], line, verdict
-			tl[++ntl] = sprintf("| %s | %s | %s |", desc[s], line, \
-			    verdict)
+			tl[++ntl] = desc[s] "|" line "|" verdict
 		}
-		md = 0; have = 0
 		for (i = 1; i <= ns; i++)
 			if (ok[sc[i], "portier"]) {
 				have = 1
@@ -472,45 +491,62 @@ report() {
 			}
 		verdict = !have ? "not measured" : sprintf("%d KiB: %s", md, \
 		    md <= 1024 ? "met" : "MISSED")
-		printf "  %-42s %s\n", "idle portier worker Private_Dirty " \
-		    "<= 1 MiB:", verdict
-		tl[++ntl] = sprintf("| idle worker Private_Dirty | <= 1 MiB " \
-		    "| %s |", verdict)
-
-		print "\nmarkdown:\n"
-		print "| scenario | server | req/s | p50 | p99 | CPU/req |" \
-		    " vol. cs/req | errors | HWM (sum) | idle worker dirty |"
-		print "| --- | --- | ---: | ---: | ---: | ---: | ---: |" \
-		    " ---: | ---: | ---: |"
-		for (i = 1; i <= ns; i++) for (j = 1; j <= nsv; j++) {
-			s = sc[i]; v = sv[j]
-			if (skip[s, v])
-				printf "| %s | %s | skipped | | | | | | | |\n", \
-				    desc[s], v
-			if (!ok[s, v])
-				continue
-			printf "| %s | %s | %d | %d us | %d us | %.2f us |" \
-			    " %.2f | %d | %.1f MiB | %d KiB |\n", desc[s], \
-			    v, rps[s, v], p50[s, v], p99[s, v], cpu[s, v], \
-			    vcsw[s, v], err[s, v], hwm[s, v], dirty[s, v]
-		}
-		print "\n| scenario | portier CPU/req vs nginx | vs floor |" \
-		    " portier p99 vs nginx | vs floor |"
-		print "| --- | ---: | ---: | ---: | ---: |"
+		tl[++ntl] = "any|idle portier worker Private_Dirty <= 1 MiB|" \
+		    verdict
+	}
+	END {
+		ns = split(order, sc, " ")
+		nsv = split("portier nginx floor", sv, " ")
+		printf "\n%-42s %-7s %8s %7s %7s %8s %6s %6s %5s %7s %6s" \
+		    " %6s\n", "scenario", "server", "req/s", "p50 us", \
+		    "p99 us", "cpu us/r", "vcsw/r", "errors", "procs", \
+		    "HWM MiB", "dirty", "other"
+		rows(0)
+		print "\nratios (portier / peer; lower is better):"
 		for (i = 1; i <= ns; i++) {
 			s = sc[i]
 			if (!ok[s, "portier"])
 				continue
-			printf "| %s | %sx | %sx | %sx | %sx |\n", desc[s], \
+			r[i] = sprintf("%s|%s|%s|%s", \
 			    ratio(cpu[s, "portier"], cpu[s, "nginx"]), \
 			    ratio(cpu[s, "portier"], cpu[s, "floor"]), \
 			    ratio(p99[s, "portier"], p99[s, "nginx"]), \
-			    ratio(p99[s, "portier"], p99[s, "floor"])
+			    ratio(p99[s, "portier"], p99[s, "floor"]))
+			split(r[i], x, "|")
+			printf "  %-42s CPU/req %sx nginx, %sx floor;" \
+			    " p99 %sx nginx, %sx floor\n", desc[s], x[1], \
+			    x[2], x[3], x[4]
 		}
-		print "\n| target | bound | result |"
+		print "\ntargets:"
+		targets()
+		for (i = 1; i <= ntl; i++) {
+			split(tl[i], x, "|")
+			printf "  %-42s %s: %s\n", x[1], x[2], x[3]
+		}
+
+		print "\nmarkdown:\n"
+		print "| scenario | server | req/s | p50 (us) | p99 (us) |" \
+		    " CPU/req (us) | vol. cs/req | errors | procs |" \
+		    " HWM sum (MiB) | idle worker dirty (KiB) | CPU0 other |"
+		print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |" \
+		    " ---: | ---: | ---: | ---: |"
+		rows(1)
+		print "\n| scenario | portier CPU/req vs nginx | vs floor |" \
+		    " portier p99 vs nginx | vs floor |"
+		print "| --- | ---: | ---: | ---: | ---: |"
+		for (i = 1; i <= ns; i++) {
+			if (!(i in r))
+				continue
+			split(r[i], x, "|")
+			printf "| %s | %sx | %sx | %sx | %sx |\n", desc[sc[i]], \
+			    x[1], x[2], x[3], x[4]
+		}
+		print "\n| scenario | target | result |"
 		print "| --- | --- | --- |"
-		for (i = 1; i <= ntl; i++)
-			print tl[i]
+		for (i = 1; i <= ntl; i++) {
+			split(tl[i], x, "|")
+			printf "| %s | %s | %s |\n", x[1], x[2], x[3]
+		}
 	}' "$T/results"
 }
 
@@ -519,7 +555,8 @@ report() {
 for tool in taskset setsid curl perl "$WRK"; do
 	command -v "$tool" >/dev/null || die "$tool is required"
 done
-[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (server on $CPU_SERVER, load on $CPU_LOAD)"
+[ "$(nproc)" -ge 2 ] ||
+    die "needs 2 CPUs (servers on $CPU_SERVER, load on $CPU_LOAD)"
 for f in floor_server floor_relay; do
 	$CC -O2 -Wall -Wextra -Werror -o "$T/$f" "$HERE/$f.c" ||
 	    die "cannot build $f"
@@ -531,8 +568,7 @@ chmod -R a+rX "$T/docroot"
 : >"$T/descs"
 
 echo "bench: $SECONDS_ s per run (+$WARMUP s warm-up), servers on CPU" \
-    "$CPU_SERVER, wrk on CPU $CPU_LOAD; $("$NGINX" -v 2>&1);" \
-    "before the runs: $(cpu_busy)"
+    "$CPU_SERVER, wrk on CPU $CPU_LOAD; $("$NGINX" -v 2>&1)"
 for SCEN in $SCENARIOS; do
 	command -v "scenario_$SCEN" >/dev/null || die "no scenario $SCEN"
 	"scenario_$SCEN"

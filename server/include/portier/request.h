@@ -10,12 +10,16 @@
 #include <portier/types.h>
 
 struct pt_arena;
+struct pt_module;
 
 /* The request line, as received (not NUL-terminated: use the length). */
 PT_API struct pt_str	 pt_req_method(const struct pt_request *);
 PT_API struct pt_str	 pt_req_target(const struct pt_request *);
 PT_API struct pt_str	 pt_req_query(const struct pt_request *);
-/* The decoded, normalised path (NUL-terminated), or NULL before routing. */
+/*
+ * The decoded, normalised path (NUL-terminated), set before
+ * post_read_request; NULL for CONNECT and "OPTIONS *".
+ */
 PT_API const char	*pt_req_path(const struct pt_request *);
 /* Replaces the normalised path (translate hooks); the core re-routes. */
 PT_API int		 pt_req_set_path(struct pt_request *, const char *);
@@ -23,6 +27,14 @@ PT_API struct pt_str	 pt_req_host(const struct pt_request *);
 PT_API const char	*pt_req_id(const struct pt_request *);
 PT_API const char	*pt_req_client_addr(const struct pt_request *);
 PT_API struct pt_arena	*pt_req_arena(struct pt_request *);
+/* The chosen route's path prefix; NULL before routing (translate's first
+ * pass) or when no route matched. */
+PT_API const char	*pt_req_route(const struct pt_request *);
+/* Per-request state of a module (NULL until set), freed with the request. */
+PT_API void		*pt_req_module_ctx(const struct pt_request *,
+			    const struct pt_module *);
+PT_API int		 pt_req_set_module_ctx(struct pt_request *,
+			    const struct pt_module *, void *);
 
 /* Request header fields; names compare case-insensitively. */
 PT_API bool		 pt_req_header(const struct pt_request *, const char *name,
@@ -35,6 +47,8 @@ PT_API int		 pt_req_header_remove(struct pt_request *, const char *name);
 
 /* Response status and header fields (response filters, handlers). */
 PT_API int		 pt_resp_status(const struct pt_request *);
+/* Response filters' head functions may change the status (100-599). */
+PT_API int		 pt_resp_set_status(struct pt_request *, int);
 PT_API const char	*pt_resp_header(const struct pt_request *, const char *name);
 PT_API int		 pt_resp_header_set(struct pt_request *, const char *name,
 			    const char *value);

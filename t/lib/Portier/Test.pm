@@ -14,9 +14,10 @@ use Time::HiRes qw(sleep time);
 use Test::More;
 
 our @EXPORT_OK = qw(start_portier http_request raw_request portier_cmd
-    error_log_matches wait_for read_file write_file);
+    error_log_matches wait_for read_file write_file start_origin);
 
 my @servers;
+my @origins;
 my $asan_dir;
 
 sub bin { $ENV{PORTIER_BIN} // 'server/portier' }
@@ -208,11 +209,133 @@ sub http_request {
 	return $r;
 }
 
+# A test origin on 127.0.0.1: start_origin(sub { my ($req) = @_; ... return
+# ($status, [ Name => value, ... ], $body) }). $req has method, target,
+# path, query, version, headers (lowercase keys; repeated joined by ", "),
+# raw_head and body (Content-Length or chunked, decoded). Each connection
+# is served by its own child, with keep-alive. A handler may return a
+# string ref instead: those bytes are written as the whole raw response.
+# Returns { port, pid, stop => sub }.
+sub start_origin {
+	my ($handler, %o) = @_;
+	my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $o{port} // 0,
+	    Listen => 128, ReuseAddr => 1) or die "origin: $!";
+	my $port = $l->sockport;
+	my $pid = fork() // die;
+	if ($pid == 0) {
+		$SIG{CHLD} = 'IGNORE';
+		while (1) {
+			my $c = $l->accept or next;
+			my $k = fork();
+			if (defined $k && $k == 0) {
+				close $l;
+				origin_conn($c, $handler);
+				POSIX::_exit(0);
+			}
+			close $c;
+		}
+	}
+	close $l;
+	my $org = { port => $port, pid => $pid };
+	$org->{stop} = sub {
+		return unless $org->{pid};
+		kill 'KILL', $org->{pid};
+		waitpid($org->{pid}, 0);
+		delete $org->{pid};
+	};
+	push @origins, $org;
+	return $org;
+}
+
+sub origin_read {
+	my ($c, $bufref, $n) = @_;
+	while (length($$bufref) < $n) {
+		my $k = sysread($c, $$bufref, 65536, length $$bufref);
+		return 0 unless $k;
+	}
+	return 1;
+}
+
+sub origin_line {
+	my ($c, $bufref) = @_;
+	while ((my $i = index($$bufref, "\r\n")) < 0) {
+		my $k = sysread($c, $$bufref, 65536, length $$bufref);
+		return undef unless $k;
+	}
+	my $i = index($$bufref, "\r\n");
+	my $line = substr($$bufref, 0, $i);
+	substr($$bufref, 0, $i + 2) = '';
+	return $line;
+}
+
+sub origin_conn {
+	my ($c, $handler) = @_;
+	my $buf = '';
+	while (1) {
+		while (index($buf, "\r\n\r\n") < 0) {
+			my $k = sysread($c, $buf, 65536, length $buf);
+			return unless $k;
+		}
+		my $i = index($buf, "\r\n\r\n");
+		my $head = substr($buf, 0, $i);
+		substr($buf, 0, $i + 4) = '';
+		my ($line, @f) = split /\r\n/, $head;
+		my ($m, $t, $v) = split / /, $line;
+		my %h;
+		for (@f) {
+			my ($k, $val) = /^([^:]+):\s*(.*?)\s*$/ or next;
+			$h{lc $k} = exists $h{lc $k} ? "$h{lc $k}, $val" : $val;
+		}
+		my $body = '';
+		if (defined $h{'content-length'}) {
+			origin_read($c, \$buf, $h{'content-length'}) or return;
+			$body = substr($buf, 0, $h{'content-length'});
+			substr($buf, 0, $h{'content-length'}) = '';
+		} elsif (($h{'transfer-encoding'} // '') =~ /chunked/i) {
+			while (1) {
+				my $sz = origin_line($c, \$buf) // return;
+				my $n = hex($sz);
+				if ($n == 0) {
+					while (1) { my $t2 = origin_line($c, \$buf) // return; last if $t2 eq ''; }
+					last;
+				}
+				origin_read($c, \$buf, $n + 2) or return;
+				$body .= substr($buf, 0, $n);
+				substr($buf, 0, $n + 2) = '';
+			}
+		}
+		my ($path, $query) = split /\?/, $t, 2;
+		my @r = $handler->({ method => $m, target => $t, path => $path,
+		    query => $query, version => $v, headers => \%h, body => $body,
+		    raw_head => $head });
+		if (ref $r[0] eq 'SCALAR') {
+			syswrite($c, ${ $r[0] });
+			return if $r[1];
+			next;
+		}
+		my ($st, $hdrs, $rb) = @r;
+		$rb //= '';
+		my $out = "HTTP/1.1 $st X\r\n";
+		my %have;
+		for (my $j = 0; $j < @$hdrs; $j += 2) {
+			$out .= "$hdrs->[$j]: $hdrs->[$j+1]\r\n";
+			$have{lc $hdrs->[$j]} = 1;
+		}
+		$out .= "Content-Length: " . length($rb) . "\r\n"
+		    unless $have{'content-length'} || $have{'transfer-encoding'};
+		$out .= "\r\n";
+		$out .= $rb unless $m eq 'HEAD';
+		syswrite($c, $out);
+		return if $have{connection};
+	}
+}
+
 END {
 	my $rc = $?;
 	for my $s (@servers) {
 		stop($s);
 	}
+	$_->{stop}->() for @origins;
 	# Sanitizer reports from any process of any portier this test started.
 	for my $s (@servers) {
 		# A worker that crashed (any signal but the tests' own KILL).

@@ -1,0 +1,44 @@
+/*
+ * The reverse proxy handler: proxy_reverse.c (choose, connect, send the
+ * request, read the response head, retries) and proxy_response.c (the
+ * response fields, rewriting, buffering and relaying the body).
+ */
+#ifndef PT_PROXY_H
+#define PT_PROXY_H
+
+#include "core.h"
+#include "upstream.h"
+
+/* One proxied exchange, on the request's arena. */
+struct proxy_ctx {
+	struct pt_request	*r;
+	const struct conf_proxy	*px;
+	struct conf_upstream	*pool;
+	struct upstream_server	*server;
+	struct upstream_conn	*uc;
+	struct http_resp	 rs;
+	char			*buf;		/* upstream read buffer */
+	size_t			 buf_size, buf_len, buf_off;
+	long long		 read_deadline_ms;
+	bool			 body_sent;	/* request body fully sent */
+	bool			 resp_done;	/* response body fully read */
+	bool			 failed;	/* the upstream failed us */
+	uint64_t		 body_left;	/* response Content-Length left */
+	struct http_chunked	 chunk;		/* response chunked decoder */
+};
+
+/* proxy_reverse.c */
+int	proxy_handler(struct pt_request *);
+/* Reads more upstream bytes into ctx->buf; > 0, 0 at EOF, -1 error/timeout. */
+ssize_t	proxy_read_more(struct proxy_ctx *);
+
+bool	proxy_is_hop_field(const struct pt_str *name,
+	    const struct pt_str *connection);
+
+/* proxy_response.c */
+/* Relays a parsed response (head in ctx->rs) to the client; 0 or -1. */
+int	proxy_respond(struct proxy_ctx *);
+/* 101: hands the upgraded streams to the tunnel process. */
+int	proxy_upgrade(struct proxy_ctx *);
+
+#endif /* PT_PROXY_H */

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "conf.h"
+#include "conf_upstream.h"
 
 #include <portier/module.h>
 
@@ -40,6 +41,7 @@ static const struct {
 	{ "listen",		dump_listen,		false },
 	{ "error_pages",	dump_error_pages,	false },
 	{ "trusted_proxies",	dump_cidr_list,		false },
+	{ "upstreams",		conf_upstreams_dump,	false },
 	{ "servers",		dump_servers,		true },
 	{ "routes",		dump_routes,		true },
 	{ NULL,			NULL,			false }

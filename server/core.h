@@ -234,6 +234,8 @@ void		 log_reopen(void);
 int		 access_log_open(const struct pt_conf *);
 void		 access_log_request(struct pt_request *);
 void		 access_log_flush(void);
+size_t		 access_log_format_line(struct pt_request *, const char *fmt,
+		    char *out, size_t room);
 void		 access_log_close(void);
 
 /* util.c */

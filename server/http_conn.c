@@ -21,15 +21,6 @@
 
 #define CONN_BUF_FIRST	(16 * 1024)
 
-long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /* The largest head the limits allow, plus room for the blank line. */
 static size_t
 conn_buf_cap(const struct pt_conf *cf)

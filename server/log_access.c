@@ -250,6 +250,21 @@ alog_find(const char *path)
 	return (NULL);
 }
 
+/* One line in the named format ("combined", "common", "json" or custom),
+ * without the newline; for the access log and its unit test. */
+size_t
+access_log_format_line(struct pt_request *r, const char *fmt, char *out,
+    size_t room)
+{
+	if (fmt == NULL || strcmp(fmt, "combined") == 0)
+		fmt = FMT_COMBINED;
+	else if (strcmp(fmt, "common") == 0)
+		fmt = FMT_COMMON;
+	if (strcmp(fmt, "json") == 0)
+		return (alog_json(r, out, room));
+	return (alog_format(r, fmt, out, room));
+}
+
 void
 access_log_request(struct pt_request *r)
 {
@@ -263,14 +278,7 @@ access_log_request(struct pt_request *r)
 	if (sc->access_log == NULL || strcmp(sc->access_log, "off") == 0 ||
 	    (l = alog_find(sc->access_log)) == NULL)
 		return;
-	if (fmt == NULL || strcmp(fmt, "combined") == 0)
-		fmt = FMT_COMBINED;
-	else if (strcmp(fmt, "common") == 0)
-		fmt = FMT_COMMON;
-	if (strcmp(fmt, "json") == 0)
-		n = alog_json(r, line, sizeof(line) - 1);
-	else
-		n = alog_format(r, fmt, line, sizeof(line) - 1);
+	n = access_log_format_line(r, fmt, line, sizeof(line) - 1);
 	line[n++] = '\n';
 	if (l->len + n > sizeof(l->buf))
 		alog_write(l);

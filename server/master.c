@@ -20,6 +20,7 @@
 
 #include "core.h"
 #include "hooks_priv.h"
+#include "upstream.h"
 #include "shm_priv.h"
 #include "tunnel.h"
 
@@ -138,6 +139,7 @@ master_reap(struct master *m)
 		    !pt_stop)
 			PT_LOG(PT_LOG_ERR, "worker %d exited with status %d",
 			    (int)pid, WEXITSTATUS(status));
+		upstream_slot_release(m->conf, slot);
 		sb_slot_free(slot);
 	}
 }

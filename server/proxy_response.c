@@ -19,6 +19,7 @@
 #include <portier/request.h>
 #include <portier/tunnel.h>
 #include "proxy.h"
+#include "vars.h"
 
 /* The public form of a path the upstream sees under its prefix. */
 static const char *
@@ -340,6 +341,28 @@ proxy_buffered(struct proxy_ctx *x)
 	return (proxy_stream(x, false, 0));
 }
 
+/* Sticky sessions: a client not yet bound to this server is told to be. */
+static void
+proxy_sticky(struct proxy_ctx *x)
+{
+	struct pt_request	*r = x->r;
+	const char		*want, *cookie;
+	struct pt_str		 have;
+	char			 tmp[64];
+
+	if (x->pool->sticky_cookie == NULL || x->pool->sticky_var == NULL)
+		return;
+	want = upstream_sticky_value(x->server);
+	if (var_lookup(r, x->pool->sticky_var, strlen(x->pool->sticky_var),
+	    &have, tmp, sizeof(tmp)) == 0 && have.len == strlen(want) &&
+	    memcmp(have.p, want, have.len) == 0)
+		return;
+	cookie = pt_printf(r->arena, "%s=%s; Path=/; HttpOnly",
+	    x->pool->sticky_cookie, want);
+	if (cookie != NULL)
+		resp_field_add(r, "Set-Cookie", cookie);
+}
+
 int
 proxy_respond(struct proxy_ctx *x)
 {
@@ -349,6 +372,7 @@ proxy_respond(struct proxy_ctx *x)
 
 	if (proxy_resp_fields(x) == -1)
 		return (500);
+	proxy_sticky(x);
 	x->buf_off += x->rs.head_len;
 	if (x->rs.framing == HTTP_RESP_LENGTH) {
 		x->body_left = x->rs.content_length;

@@ -144,6 +144,11 @@ ups_server_addrs(struct upstream_server *s, bool fresh)
 	return (s->down ? 0 : -1);
 }
 
+/*
+ * Stable across restarts and workers, without naming the address.
+ * XXX: unsalted, so 48 bits that could be searched for a guessable
+ * private address; a per-install secret would close that.
+ */
 static void
 ups_sticky_id(struct upstream_server *s)
 {

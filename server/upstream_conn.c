@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -30,18 +31,25 @@
 /*
  * This process's part, set up at first use: workers are forked with none
  * (the master never connects), and a process forked from one that has
- * some starts again from nothing (its parent's counts are not its own).
+ * some starts again from nothing (its parent's counts are not its own):
+ * a fork handler marks the copy stale, so no getpid() per request.
  */
 static struct {
 	bool			 ready;
-	bool			 atexit_set;
-	pid_t			 pid;
+	bool			 stale;		/* inherited through fork */
+	bool			 hooks_set;	/* atexit, pthread_atfork */
 	int			 slot;		/* scoreboard slot; -1: no ledger */
 	struct upstream_conn	*head, *tail;	/* idle, oldest first */
 	struct conf_upstream	*pools;		/* touched, through w_next */
 } uw;
 
 static void	uw_exit(void);
+
+static void
+uw_atfork_child(void)
+{
+	uw.stale = true;
+}
 
 static struct upstream_state *
 ups_state(const struct upstream_server *s)
@@ -119,17 +127,16 @@ uw_forget_inherited(void)
 static void
 uw_init(void)
 {
-	pid_t pid = getpid();
-
-	if (uw.ready && uw.pid == pid)
+	if (uw.ready && !uw.stale)
 		return;
 	if (uw.ready)
 		uw_forget_inherited();
 	uw.ready = true;
-	uw.pid = pid;
-	uw.slot = pt_scoreboard != NULL ? sb_slot_of(pid) : -1;
-	if (!uw.atexit_set && atexit(uw_exit) == 0)
-		uw.atexit_set = true;
+	uw.stale = false;
+	uw.slot = pt_scoreboard != NULL ? sb_slot_of(getpid()) : -1;
+	if (!uw.hooks_set && atexit(uw_exit) == 0 &&
+	    pthread_atfork(NULL, NULL, uw_atfork_child) == 0)
+		uw.hooks_set = true;
 }
 
 /*
@@ -530,7 +537,7 @@ upstream_idle_sweep(long long now)
 {
 	struct upstream_conn *c, *next;
 
-	if (!uw.ready || uw.pid != getpid())
+	if (!uw.ready || uw.stale)
 		return;
 	for (c = uw.head; c != NULL; c = next) {
 		next = c->next;
@@ -550,7 +557,7 @@ uw_exit(void)
 	struct upstream_conn	*c, *next;
 	struct conf_upstream	*up;
 
-	if (!uw.ready || uw.pid != getpid())
+	if (!uw.ready || uw.stale)
 		return;
 	for (c = uw.head; c != NULL; c = next) {
 		next = c->next;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "core.h"
 
@@ -66,6 +67,15 @@ addr_format(const struct sockaddr_storage *ss, char *host, size_t hostlen,
 		snprintf(host, hostlen, "unix");
 	}
 	return (strlen(host));
+}
+
+long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 bool

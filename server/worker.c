@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "upstream.h"
 
 int
 worker_drop_privileges(const struct pt_conf *cf, bool explicit_user)
@@ -116,6 +117,37 @@ worker_should_exit(const struct worker *w)
 	    w->served >= (unsigned long)w->conf->workers.max_requests);
 }
 
+/*
+ * A graceful exit serves what is already queued first: a listener the new
+ * configuration dropped closes when its last old worker exits, and the
+ * connections in its queue would otherwise be reset. poll(2) first, so a
+ * worker never blocks on a queue another worker emptied.
+ */
+static void
+worker_drain(struct worker *w)
+{
+	struct sockaddr_storage	 ss;
+	struct pollfd		 pfd;
+	socklen_t		 sl;
+	size_t			 i;
+	int			 fd, n = 0;
+
+	for (i = 0; i < w->nlst && !pt_stop; i++) {
+		pfd.fd = w->lst[i].fd;
+		pfd.events = POLLIN;
+		while (n++ < 1000 && !pt_stop && poll(&pfd, 1, 0) == 1) {
+			sl = sizeof(ss);
+			fd = accept4(pfd.fd, (struct sockaddr *)&ss, &sl,
+			    SOCK_CLOEXEC | SOCK_NONBLOCK);
+			if (fd == -1)
+				break;
+			/* Served blocking, like any other connection. */
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+			conn_serve(w, fd, &ss, &w->lst[i]);
+		}
+	}
+}
+
 void
 worker_main(struct worker *w)
 {
@@ -141,10 +173,14 @@ worker_main(struct worker *w)
 				poll(NULL, 0, 100);
 			}
 			access_log_flush();
+			upstream_idle_sweep(now_ms());
 			continue;
 		}
 		conn_serve(w, fd, &ss, l);
+		upstream_idle_sweep(now_ms());
 	}
+	if (pt_graceful && !pt_stop)
+		worker_drain(w);
 	sb_set(w->slot, SB_EXITING);
 	access_log_close();
 	pt_arena_free(w->conn_arena);

@@ -15,6 +15,7 @@
 
 #define ARENA_ALIGN	16
 #define ALIGN_UP(n)	(((n) + (ARENA_ALIGN - 1)) & ~(size_t)(ARENA_ALIGN - 1))
+#define ARENA_KEEP_MAX	(128 * 1024)	/* largest block kept by a reset */
 
 struct arena_block {
 	struct arena_block	*next;
@@ -30,7 +31,7 @@ struct arena_cleanup {
 };
 
 struct pt_arena {
-	struct arena_block	*blocks;	/* newest first; the last is the first */
+	struct arena_block	*blocks;	/* newest first */
 	struct arena_cleanup	*cleanups;
 	size_t			 first;
 	size_t			 cap;
@@ -196,6 +197,9 @@ void
 pt_arena_reset(struct pt_arena *a)
 {
 	struct arena_block *b;
+#ifndef PT_SANITIZE
+	struct arena_block *keep, *next;
+#endif
 
 	arena_run_cleanups(a);
 #ifdef PT_SANITIZE
@@ -204,11 +208,25 @@ pt_arena_reset(struct pt_arena *a)
 		free(b);
 	}
 #else
-	while ((b = a->blocks)->next != NULL) {
-		a->blocks = b->next;
-		free(b);
+	/*
+	 * One block stays: the newest, which is the largest (sizes double),
+	 * so that requests like the last one allocate nothing (DESIGN.md: no
+	 * per-request malloc churn; freeing it each time also made glibc
+	 * trim and regrow the heap, two brk(2) and page faults a request).
+	 * One over ARENA_KEEP_MAX does not stay: the first block does.
+	 */
+	keep = a->blocks;
+	if (keep->size > ARENA_KEEP_MAX)
+		while (keep->next != NULL)
+			keep = keep->next;
+	for (b = a->blocks; b != NULL; b = next) {
+		next = b->next;
+		if (b != keep)
+			free(b);
 	}
-	b->used = 0;
+	keep->next = NULL;
+	keep->used = 0;
+	a->blocks = keep;
 #endif
 	a->total = 0;
 }

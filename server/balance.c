@@ -208,16 +208,31 @@ bal_slow_start(int weight, long long now, long long since, long long window)
 	return (w < 1 ? 1 : (int)w);
 }
 
-bool
-upstream_is_available(const struct upstream_server *s,
-    const struct upstream_state *st, long long now)
+/* admin_max: the highest admin state that still takes the request. */
+static bool
+ups_available(const struct upstream_server *s,
+    const struct upstream_state *st, long long now, int admin_max)
 {
 	if (s->down || __atomic_load_n(&st->health_down, __ATOMIC_RELAXED) ||
-	    __atomic_load_n(&st->admin, __ATOMIC_RELAXED) != 0 ||
+	    __atomic_load_n(&st->admin, __ATOMIC_RELAXED) > admin_max ||
 	    __atomic_load_n(&st->naddrs, __ATOMIC_RELAXED) <= 0)
 		return (false);
 	if (now < __atomic_load_n(&st->down_until_ms, __ATOMIC_RELAXED))
 		return (false);
 	return (s->max_conns <= 0 ||
 	    __atomic_load_n(&st->conns, __ATOMIC_RELAXED) < s->max_conns);
+}
+
+bool
+upstream_is_available(const struct upstream_server *s,
+    const struct upstream_state *st, long long now)
+{
+	return (ups_available(s, st, now, 0));
+}
+
+bool
+upstream_is_available_sticky(const struct upstream_server *s,
+    const struct upstream_state *st, long long now)
+{
+	return (ups_available(s, st, now, 1));
 }

@@ -77,5 +77,12 @@ uint64_t	 bal_rand(uint64_t *state);
  */
 bool		 upstream_is_available(const struct upstream_server *,
 		    const struct upstream_state *, long long now_ms);
+/*
+ * The same for a request whose sticky cookie names s: a drained server
+ * (admin 1) still takes it, so the sessions it has finish there; a
+ * disabled one (admin 2) does not (HAProxy's drain and maint).
+ */
+bool		 upstream_is_available_sticky(const struct upstream_server *,
+		    const struct upstream_state *, long long now_ms);
 
 #endif /* PT_BALANCE_H */

@@ -42,6 +42,27 @@ struct conf_proxy {
 	bool			 websocket;	/* Upgrade requests allowed */
 };
 
+/*
+ * Access control (conf_access.c): ordered allow/deny rules, first match
+ * wins; and Basic authentication against an htpasswd file (auth.h).
+ */
+struct conf_access_rule {
+	bool			 allow;		/* else deny */
+	bool			 all;		/* "all": any address */
+	struct cidr_list	 addrs;
+	const char		*file;		/* where it was configured */
+	int			 line;
+};
+
+struct htpasswd;
+
+struct conf_auth {
+	const char		*realm;		/* quoted in WWW-Authenticate */
+	const char		*file;		/* absolute path of the htpasswd */
+	long long		 cache_ms;	/* verified credentials; 0 = off */
+	struct htpasswd		*users;		/* loaded with the configuration */
+};
+
 /* Directives valid at global, server and route scope, inherited downward. */
 struct core_scope {
 	const char		*root;		/* static files folder; NULL = none */
@@ -54,13 +75,56 @@ struct core_scope {
 	size_t			 nerror_pages;
 	int			 log_level;	/* enum pt_log_level */
 	struct conf_proxy	 proxy;		/* "proxy = { ... }" */
+	struct conf_access_rule	*access;	/* CUSTOM list; none = allow */
+	size_t			 naccess;
+	const struct conf_auth	*auth;		/* NULL: no authentication */
 };
 
 struct conf_upstream;
+struct rx;
+
+/* How a route matches the normalised path (route_match.c). */
+enum route_kind { ROUTE_PREFIX, ROUTE_EXACT, ROUTE_REGEX };
+
+/* A header or cookie a route requires (conf_route.c). */
+struct conf_field_cond {
+	const char		*name;
+	const char		*var;		/* "header.X-Env", "cookie.ab" */
+	size_t			 varlen;
+	const char		*value;		/* as configured, or NULL */
+	struct rx		*rx;		/* value was "~regex": this */
+	bool			 present;	/* no value: there (true) or not */
+};
+
+/* return = { status; location; body; type; }: the route answers itself. */
+struct conf_return {
+	int			 status;	/* 0: the route does not */
+	const char		*location;	/* with %{variables}, or NULL */
+	const char		*body;		/* with %{variables}, or NULL */
+	const char		*type;		/* of body */
+};
 
 struct conf_route {
-	const char		*path;		/* prefix ("/" matches all) */
-	size_t			 path_len;
+	/*
+	 * What the route matches, for logs, %{route} and messages: the
+	 * prefix, the exact path, or "~" and the regex. Never NULL.
+	 */
+	const char		*path;
+	size_t			 path_len;	/* bytes strip_prefix drops; 0 for a regex */
+	enum route_kind		 kind;
+	const char		*prefix;	/* path = "/api/", as configured */
+	const char		*exact;		/* exact = "/login" */
+	const char		*regex;		/* regex = "^/img/" */
+	struct rx		*rx;
+	/* Conditions, all of which must hold; none = always. */
+	struct pt_strlist	 methods;
+	struct cidr_list	 client;
+	struct conf_field_cond	*headers;
+	size_t			 nheaders;
+	struct conf_field_cond	*cookies;
+	size_t			 ncookies;
+	bool			 has_conds;
+	struct conf_return	 ret;
 	const char		*upstream_name;	/* proxy to this pool, or NULL */
 	struct conf_upstream	*upstream;	/* resolved after the parse */
 	struct core_scope	 sc;
@@ -69,10 +133,25 @@ struct conf_route {
 	int			 line;
 };
 
+/* One of a server's names, classified at load (conf_route.c). */
+enum host_kind { HOST_EXACT, HOST_WILDCARD, HOST_REGEX };
+
+struct conf_host {
+	enum host_kind		 kind;
+	const char		*name;		/* lowercase, no trailing dot; a
+						   wildcard keeps ".example.com" */
+	size_t			 len;
+	struct rx		*rx;
+};
+
 struct conf_server {
 	struct conf_listen	*listen;
 	size_t			 nlisten;
+	struct cidr_list	 proxy_protocol_from; /* must send PROXY first */
 	struct pt_strlist	 names;		/* Host names; empty = any */
+	struct conf_host	*hosts;		/* names, classified */
+	size_t			 nhosts;
+	bool			 is_default;	/* default = true; */
 	struct conf_route	*routes;
 	size_t			 nroutes;
 	struct core_scope	 sc;
@@ -95,6 +174,16 @@ struct conf_timeouts {		/* all in ms */
 	long long		 head, body, keepalive, send;
 };
 
+/* resolver = { ... }: name resolution (resolver.c). */
+struct conf_resolver {
+	struct pt_strlist	 servers;	/* "ip[:port]"; none: resolv.conf */
+	const char		*hosts;		/* hosts file, read first */
+	long long		 timeout_ms;	/* per try */
+	long long		 tries;
+	long long		 min_ttl_ms, max_ttl_ms;	/* positive answers */
+	long long		 negative_ttl_ms;
+};
+
 struct pt_conf {
 	struct pt_arena		*arena;
 	const char		*file;		/* absolute path of the main file */
@@ -104,6 +193,7 @@ struct pt_conf {
 	const char		*error_log;	/* path or "stderr" */
 	int			 log_level;
 	const char		*listen_report;	/* file to write bound addresses */
+	const char		*control_socket; /* Unix socket path (control.c) */
 	struct cidr_list	 trusted_proxies; /* their X-Request-ID is kept */
 	const char		*request_id_header; /* "X-Request-ID" */
 	long long		 rlimit_nofile;
@@ -114,6 +204,7 @@ struct pt_conf {
 	struct conf_workers	 workers;
 	struct conf_limits	 limits;
 	struct conf_timeouts	 timeouts;
+	struct conf_resolver	 resolver;
 	struct core_scope	 sc;		/* defaults for servers and routes */
 	struct conf_server	*servers;
 	size_t			 nservers;

@@ -17,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "arena_priv.h"
+#include "conf_route.h"
 #include "conf_upstream.h"
 
 #ifndef PT_MODULES_DIR
@@ -64,15 +66,19 @@ static const char *check_user(struct pt_conf_ctx *, const config_setting_t *,
     void *);
 static const char *check_group(struct pt_conf_ctx *, const config_setting_t *,
     void *);
+static const char *check_control_socket(struct pt_conf_ctx *,
+    const config_setting_t *, void *);
 static const char *check_root(struct pt_conf_ctx *, const config_setting_t *,
     void *);
 static const char *check_header(struct pt_conf_ctx *,
     const config_setting_t *, void *);
-static const char *check_route_path(struct pt_conf_ctx *,
-    const config_setting_t *, void *);
 static const char *check_workers_max(struct pt_conf_ctx *,
     const config_setting_t *, void *);
 static const char *check_max_spare(struct pt_conf_ctx *,
+    const config_setting_t *, void *);
+static const char *check_resolver_servers(struct pt_conf_ctx *,
+    const config_setting_t *, void *);
+static const char *check_max_ttl(struct pt_conf_ctx *,
     const config_setting_t *, void *);
 
 static const struct pt_directive modules_directives[] = {
@@ -147,6 +153,40 @@ static const struct pt_directive timeouts_directives[] = {
 	PT_DIRECTIVE_END
 };
 
+/* Defaults as in resolv.conf(5) and nginx's resolver. */
+static const struct pt_directive resolver_directives[] = {
+	{ .name = "servers", .type = PT_T_STRLIST, .scopes = G,
+	  .offset = offsetof(struct conf_resolver, servers), .def = "[ ]",
+	  .check = check_resolver_servers,
+	  .hint = "numeric, e.g. [ \"127.0.0.1:53\", \"[::1]:53\" ]; none: "
+	    "those of /etc/resolv.conf" },
+	{ .name = "hosts", .type = PT_T_PATH, .scopes = G,
+	  .offset = offsetof(struct conf_resolver, hosts),
+	  .def = "\"/etc/hosts\"",
+	  .hint = "a hosts file, consulted before DNS" },
+	{ .name = "timeout", .type = PT_T_DURATION, .scopes = G,
+	  .offset = offsetof(struct conf_resolver, timeout_ms),
+	  .def = "\"2s\"", .min = 10, .max = 60000,
+	  .hint = "for one try of one query" },
+	{ .name = "tries", .type = PT_T_INT, .scopes = G,
+	  .offset = offsetof(struct conf_resolver, tries), .def = "2",
+	  .min = 1, .max = 10 },
+	{ .name = "min_ttl", .type = PT_T_DURATION, .scopes = G,
+	  .offset = offsetof(struct conf_resolver, min_ttl_ms),
+	  .def = "\"1s\"", .min = 0, .max = 86400000LL,
+	  .hint = "answers are kept at least this long" },
+	{ .name = "max_ttl", .type = PT_T_DURATION, .scopes = G,
+	  .offset = offsetof(struct conf_resolver, max_ttl_ms),
+	  .def = "\"1h\"", .min = 1000, .max = 86400000LL,
+	  .check = check_max_ttl,
+	  .hint = "answers are kept at most this long" },
+	{ .name = "negative_ttl", .type = PT_T_DURATION, .scopes = G,
+	  .offset = offsetof(struct conf_resolver, negative_ttl_ms),
+	  .def = "\"10s\"", .min = 0, .max = 86400000LL,
+	  .hint = "how long \"no such name\" is kept; \"0s\": not at all" },
+	PT_DIRECTIVE_END
+};
+
 /* Global-only keys, into struct pt_conf. servers stays last: see below. */
 const struct pt_directive conf_core_directives[] = {
 	{ .name = "include", .type = PT_T_CUSTOM, .scopes = G,
@@ -167,6 +207,11 @@ const struct pt_directive conf_core_directives[] = {
 	  .choices = error_log_literals, .hint = "a file, or \"stderr\"" },
 	{ .name = "listen_report", .type = PT_T_PATH, .scopes = G,
 	  .offset = offsetof(struct pt_conf, listen_report) },
+	{ .name = "control_socket", .type = PT_T_PATH, .scopes = G,
+	  .offset = offsetof(struct pt_conf, control_socket),
+	  .check = check_control_socket,
+	  .hint = "a Unix socket path, e.g. \"/run/portier.sock\"; "
+	  "served by mod_status" },
 	{ .name = "trusted_proxies", .type = PT_T_CUSTOM, .scopes = G,
 	  .offset = offsetof(struct pt_conf, trusted_proxies),
 	  .size = sizeof(struct cidr_list), .def = "[ ]",
@@ -196,6 +241,9 @@ const struct pt_directive conf_core_directives[] = {
 	{ .name = "timeouts", .type = PT_T_GROUP, .scopes = G,
 	  .offset = offsetof(struct pt_conf, timeouts),
 	  .sub = timeouts_directives },
+	{ .name = "resolver", .type = PT_T_GROUP, .scopes = G,
+	  .offset = offsetof(struct pt_conf, resolver),
+	  .sub = resolver_directives },
 	/* Before servers: their routes name the pools. */
 	{ .name = "upstreams", .type = PT_T_CUSTOM, .scopes = G,
 	  .offset = offsetof(struct pt_conf, upstreams),
@@ -246,6 +294,17 @@ const struct pt_directive conf_scope_directives[] = {
 	{ .name = "proxy", .type = PT_T_GROUP, .scopes = GSR,
 	  .offset = offsetof(struct core_scope, proxy),
 	  .sub = conf_proxy_directives },
+	{ .name = "access", .type = PT_T_CUSTOM, .scopes = GSR,
+	  .offset = offsetof(struct core_scope, access),
+	  .size = SPAN(struct core_scope, access, naccess),
+	  .parse = conf_parse_access,
+	  .hint = "access = ( { allow = [ \"10.0.0.0/8\" ]; }, { deny = "
+	    "\"all\"; } );" },
+	{ .name = "auth", .type = PT_T_CUSTOM, .scopes = GSR,
+	  .offset = offsetof(struct core_scope, auth),
+	  .size = sizeof(const struct conf_auth *), .parse = conf_parse_auth,
+	  .hint = "auth = { realm = \"Staff\"; file = \"htpasswd\"; }; or "
+	    "\"off\"" },
 	PT_DIRECTIVE_END
 };
 
@@ -257,7 +316,16 @@ const struct pt_directive conf_server_directives[] = {
 	  .parse = parse_listen, .hint = LISTEN_HINT },
 	{ .name = "names", .type = PT_T_STRLIST, .scopes = S,
 	  .offset = offsetof(struct conf_server, names),
-	  .hint = "Host names, e.g. [ \"example.com\", \"www.example.com\" ]" },
+	  .check = conf_check_server_names,
+	  .hint = "Host names: exact, \"*.example.com\" or \"~regex\"" },
+	{ .name = "default", .type = PT_T_BOOL, .scopes = S,
+	  .offset = offsetof(struct conf_server, is_default), .def = "false",
+	  .hint = "the server for hosts no server names, per address" },
+	{ .name = "proxy_protocol_from", .type = PT_T_CUSTOM, .scopes = S,
+	  .offset = offsetof(struct conf_server, proxy_protocol_from),
+	  .size = sizeof(struct cidr_list), .def = "[ ]",
+	  .parse = parse_cidr_list,
+	  .hint = "load balancers that send a PROXY protocol header first" },
 	{ .name = "routes", .type = PT_T_CUSTOM, .scopes = S,
 	  .offset = offsetof(struct conf_server, routes),
 	  .size = SPAN(struct conf_server, routes, nroutes),
@@ -266,16 +334,7 @@ const struct pt_directive conf_server_directives[] = {
 	PT_DIRECTIVE_END
 };
 
-const struct pt_directive conf_route_directives[] = {
-	{ .name = "path", .type = PT_T_STRING, .scopes = R,
-	  .offset = offsetof(struct conf_route, path),
-	  .check = check_route_path,
-	  .hint = "a URL path prefix, e.g. \"/static/\"" },
-	{ .name = "upstream", .type = PT_T_STRING, .scopes = R,
-	  .offset = offsetof(struct conf_route, upstream_name),
-	  .check = conf_check_route_upstream },
-	PT_DIRECTIVE_END
-};
+/* conf_route_directives[] (path, exact, regex, conditions) is conf_route.c's. */
 
 static const struct pt_directive *const global_tables[] = {
 	conf_scope_directives, conf_core_directives, NULL
@@ -377,15 +436,7 @@ route_parse(struct pt_conf_ctx *cx, config_setting_t *g,
 	rt->line = (int)config_setting_source_line(g);
 	conf_scope_block(cx, &b, &rt->sc, &srv->sc, &rt->mod_conf,
 	    srv->mod_conf, conf_route_directives, rt, route_tables);
-	if (config_setting_get_member(g, "path") == NULL) {
-		pt_conf_error(cx, g, "missing required directive \"path\" "
-		    "(e.g. path = \"/\";)");
-		return;
-	}
-	if (rt->path == NULL)
-		return;
-	rt->path_len = strlen(rt->path);
-	conf_route_check(cx, g, srv, rt);
+	conf_route_finish(cx, g, srv, rt);
 }
 
 static const char *
@@ -424,8 +475,9 @@ server_implicit_route(struct pt_conf_ctx *cx, struct conf_server *srv)
 
 	if ((rt = conf_calloc(cx, 1, sizeof(*rt))) == NULL)
 		return;
-	rt->path = "/";
+	rt->prefix = rt->path = "/";
 	rt->path_len = 1;
+	rt->kind = ROUTE_PREFIX;
 	rt->sc = srv->sc;
 	rt->file = srv->file;
 	rt->line = srv->line;
@@ -450,6 +502,7 @@ server_parse(struct pt_conf_ctx *cx, config_setting_t *g,
 		    "(e.g. listen = \"127.0.0.1:8080\";)");
 	if (srv->nroutes == 0 && config_setting_get_member(g, "routes") == NULL)
 		server_implicit_route(cx, srv);
+	conf_server_finish(cx, g, srv);
 }
 
 /* Called once per file that sets servers: the lists are concatenated. */
@@ -667,6 +720,20 @@ check_group(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
 	return (NULL);
 }
 
+/* A Unix socket's path must fit sun_path (107 bytes and the NUL). */
+static const char *
+check_control_socket(struct pt_conf_ctx *cx, const config_setting_t *s,
+    void *field)
+{
+	const char	*path = *(const char **)field;
+	size_t		 max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+
+	(void)s;
+	if (path != NULL && strlen(path) > max)
+		return (conf_frag(cx, "path longer than %zu bytes", max));
+	return (NULL);
+}
+
 static const char *
 check_root(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
 {
@@ -690,18 +757,6 @@ check_header(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
 	for (; p != NULL && *p != '\0'; p++)
 		if (*p < 0x20 || *p == 0x7f)
 			return ("must not contain control characters");
-	return (NULL);
-}
-
-static const char *
-check_route_path(struct pt_conf_ctx *cx, const config_setting_t *s,
-    void *field)
-{
-	const char *path = *(const char **)field;
-
-	(void)s;
-	if (path != NULL && path[0] != '/')
-		return (conf_frag(cx, "\"%s\" must start with \"/\"", path));
 	return (NULL);
 }
 
@@ -730,6 +785,49 @@ check_max_spare(struct pt_conf_ctx *cx, const config_setting_t *s,
 	if (w->max_spare < w->min_spare)
 		return (conf_frag(cx, "%lld must be >= workers.min_spare "
 		    "(%lld)", w->max_spare, w->min_spare));
+	return (NULL);
+}
+
+static const char *
+check_max_ttl(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
+{
+	struct conf_resolver *r = CONF_CONTAINER(field, struct conf_resolver,
+	    max_ttl_ms);
+
+	(void)s;
+	if (r->max_ttl_ms < r->min_ttl_ms)
+		return (conf_frag(cx, "must be >= resolver.min_ttl"));
+	return (NULL);
+}
+
+/*
+ * DNS servers for c-ares: numeric, "address" (port 53) or "address:port",
+ * IPv6 in brackets when a port follows. A name here would need a resolver
+ * to find the resolver.
+ */
+static const char *
+check_resolver_servers(struct pt_conf_ctx *cx, const config_setting_t *s,
+    void *field)
+{
+	const struct pt_strlist	*l = field;
+	struct conf_listen	 cl;
+	unsigned char		 a[16];
+	const char		*frag;
+	size_t			 i;
+
+	(void)s;
+	for (i = 0; i < l->n; i++) {
+		if (inet_pton(AF_INET, l->v[i], a) == 1 ||
+		    inet_pton(AF_INET6, l->v[i], a) == 1)
+			continue;
+		if ((frag = conf_listen_addr(l->v[i], &cl)) != NULL)
+			return (conf_frag(cx, "bad DNS server \"%s\": %s",
+			    l->v[i], frag));
+		if (strchr(l->v[i], '*') != NULL || l->v[i][0] == ':' ||
+		    strcmp(strrchr(l->v[i], ':'), ":0") == 0)
+			return (conf_frag(cx, "bad DNS server \"%s\": needs an "
+			    "address and a port from 1 to 65535", l->v[i]));
+	}
 	return (NULL);
 }
 

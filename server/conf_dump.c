@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "conf.h"
+#include "conf_route.h"
 #include "conf_upstream.h"
 
 #include <portier/module.h>
@@ -27,6 +28,7 @@ static void	dump_servers(FILE *, int, const void *);
 static void	dump_routes(FILE *, int, const void *);
 static void	dump_error_pages(FILE *, int, const void *);
 static void	dump_cidr_list(FILE *, int, const void *);
+static void	dump_cidr_list_pp(FILE *, int, const void *);
 
 /* Which entries a pass prints: the nested blocks come after the values. */
 #define PASS_VALUES	1
@@ -41,9 +43,16 @@ static const struct {
 	{ "listen",		dump_listen,		false },
 	{ "error_pages",	dump_error_pages,	false },
 	{ "trusted_proxies",	dump_cidr_list,		false },
+	{ "proxy_protocol_from", dump_cidr_list_pp,	false },
 	{ "upstreams",		conf_upstreams_dump,	false },
 	{ "servers",		dump_servers,		true },
 	{ "routes",		dump_routes,		true },
+	{ "client",		conf_dump_client,	false },
+	{ "header",		conf_dump_headers,	false },
+	{ "cookie",		conf_dump_cookies,	false },
+	{ "return",		conf_dump_return,	false },
+	{ "access",		conf_dump_access,	false },
+	{ "auth",		conf_dump_auth,		false },
 	{ NULL,			NULL,			false }
 };
 
@@ -76,20 +85,45 @@ dump_string(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
+/* For the printers of other files (conf_route.c, conf_access.c). */
+void
+conf_dump_quoted(FILE *fp, const char *s)
+{
+	dump_string(fp, s);
+}
+
+void
+conf_dump_indent(FILE *fp, int depth)
+{
+	dump_indent(fp, depth);
+}
+
 static void
-dump_cidr_list(FILE *fp, int depth, const void *field)
+dump_cidr_named(FILE *fp, int depth, const char *name, const void *field)
 {
 	const struct cidr_list	*l = field;
 	char			 a[64];
 	size_t			 i;
 
 	dump_indent(fp, depth);
-	fputs("trusted_proxies = [", fp);
+	fprintf(fp, "%s = [", name);
 	for (i = 0; i < l->n; i++) {
 		inet_ntop(l->v[i].family, l->v[i].addr, a, sizeof(a));
 		fprintf(fp, "%s\"%s/%d\"", i == 0 ? " " : ", ", a, l->v[i].bits);
 	}
 	fputs(" ];\n", fp);
+}
+
+static void
+dump_cidr_list(FILE *fp, int depth, const void *field)
+{
+	dump_cidr_named(fp, depth, "trusted_proxies", field);
+}
+
+static void
+dump_cidr_list_pp(FILE *fp, int depth, const void *field)
+{
+	dump_cidr_named(fp, depth, "proxy_protocol_from", field);
 }
 
 static void

@@ -1,7 +1,8 @@
 /*
  * Configuration of upstream pools (upstreams = ( { ... } );) into struct
  * conf_upstream, the inheritable proxy = { ... } group, and the route
- * checks that involve them (upstream names, shadowed routes). Parsed with
+ * check that involves them (upstream names; the other route checks are
+ * conf_route.c's). Parsed with
  * the generic tables of conf_util.c; addresses in conf_addr.c. Shared
  * state and connections are upstream.c's and upstream_conn.c's.
  */
@@ -58,7 +59,8 @@ struct up_raw {
 	struct upstream_server	*servers;
 	size_t			 nservers;
 	long long		 connect_timeout, idle_timeout, idle_max;
-	long long		 tries, try_timeout, slow_start;
+	long long		 tries, try_timeout, slow_start, resolve_interval;
+	int			 send_proxy_protocol;
 	struct up_raw_passive	 passive;
 	struct up_raw_health	 health;
 	struct up_raw_sticky	 sticky;
@@ -136,6 +138,8 @@ static const struct pt_directive health_directives[] = {
 	PT_DIRECTIVE_END
 };
 
+static const char *const pp_versions[] = { "off", "v1", "v2", NULL };
+
 static const struct pt_directive sticky_directives[] = {
 	{ .name = "cookie", .type = PT_T_STRING, .scopes = G,
 	  .offset = offsetof(struct up_raw_sticky, cookie),
@@ -198,9 +202,18 @@ const struct pt_directive conf_upstream_directives[] = {
 	{ .name = "try_timeout", .type = PT_T_DURATION, .scopes = G,
 	  .offset = offsetof(struct up_raw, try_timeout), .def = "\"10s\"",
 	  .min = 1, .max = 86400000LL },
+	{ .name = "resolve_interval", .type = PT_T_DURATION, .scopes = G,
+	  .offset = offsetof(struct up_raw, resolve_interval),
+	  .def = "\"30s\"", .min = 100, .max = 86400000LL,
+	  .hint = "host names are looked up again on their TTL, at most "
+	    "this long apart" },
 	{ .name = "passive", .type = PT_T_GROUP, .scopes = G,
 	  .offset = offsetof(struct up_raw, passive),
 	  .sub = passive_directives },
+	{ .name = "send_proxy_protocol", .type = PT_T_ENUM, .scopes = G,
+	  .offset = offsetof(struct up_raw, send_proxy_protocol),
+	  .def = "\"off\"", .choices = pp_versions,
+	  .hint = "off, v1 or v2: name the client in a PROXY header first" },
 	{ .name = "slow_start", .type = PT_T_DURATION, .scopes = G,
 	  .offset = offsetof(struct up_raw, slow_start), .def = "\"0s\"",
 	  .min = 0, .max = 3600000LL, .hint = "\"0s\" turns it off" },
@@ -513,10 +526,12 @@ upstream_record_fill(struct pt_conf_ctx *cx, const struct up_raw *raw,
 	up->idle_max = (int)raw->idle_max;
 	up->tries = (int)raw->tries;
 	up->try_timeout_ms = raw->try_timeout;
+	up->resolve_interval_ms = raw->resolve_interval;
 	up->fail_max = (int)raw->passive.failures;
 	up->fail_window_ms = raw->passive.window;
 	up->fail_cooldown_ms = raw->passive.cooldown;
 	up->slow_start_ms = raw->slow_start;
+	up->send_proxy_protocol = raw->send_proxy_protocol;
 	up->health_path = raw->health.path;
 	up->health_interval_ms = raw->health.interval;
 	up->health_timeout_ms = raw->health.timeout;
@@ -671,39 +686,4 @@ conf_check_route_upstream(struct pt_conf_ctx *cx, const config_setting_t *s,
 		return (conf_frag(cx, "no upstream named \"%s\"%s", name, dym));
 	return (conf_frag(cx, "no upstream named \"%s\" (defined: %s)", name,
 	    up_names(cx, names, k)));
-}
-
-/*
- * Routes match by prefix, first in the order written: an earlier route
- * whose path is a prefix of this one's takes every request this one
- * would, so this one is never used. Legal, hence a warning.
- */
-void
-conf_route_check(struct pt_conf_ctx *cx, const config_setting_t *g,
-    const struct conf_server *srv, const struct conf_route *rt)
-{
-	const struct conf_route	*e;
-	const config_setting_t	*p, *up;
-
-	p = config_setting_get_member(g, "path");
-	for (e = srv->routes; rt->path != NULL && e < rt; e++) {
-		if (e->path == NULL)
-			continue;
-		if (strcmp(e->path, rt->path) == 0) {
-			pt_conf_error(cx, p, "duplicate route \"%s\" (first at "
-			    "%s:%d)", rt->path, e->file, e->line);
-			break;
-		}
-		if (strncmp(rt->path, e->path, e->path_len) == 0) {
-			pt_conf_warn(cx, p, "route \"%s\" is never used: the "
-			    "earlier route \"%s\" (%s:%d) matches every path "
-			    "it would (list the longer prefix first)",
-			    rt->path, e->path, e->file, e->line);
-			break;
-		}
-	}
-	up = config_setting_get_member(g, "upstream");
-	if (up != NULL && config_setting_get_member(g, "root") != NULL)
-		pt_conf_error(cx, up, "a route either serves files (root) or "
-		    "proxies (upstream), not both: remove one");
 }

@@ -23,13 +23,6 @@ const char	*conf_parse_upstreams(struct pt_conf_ctx *,
 /* A route's upstream = "app": the pool must exist; sets route->upstream. */
 const char	*conf_check_route_upstream(struct pt_conf_ctx *,
 		    const config_setting_t *, void *field);
-/*
- * A parsed route g of srv against the routes before it: a duplicate path
- * is an error, a route an earlier prefix always takes first is a warning,
- * root and upstream in one route an error.
- */
-void		 conf_route_check(struct pt_conf_ctx *, const config_setting_t *g,
-		    const struct conf_server *, const struct conf_route *);
 /* portier -T: the upstreams list (field is &conf->upstreams), loadable. */
 void		 conf_upstreams_dump(FILE *, int depth, const void *field);
 

@@ -126,6 +126,7 @@ up_dump_one(FILE *fp, int depth, const struct conf_upstream *up)
 	up_indent(fp, depth);
 	fprintf(fp, "tries = %d;\n", up->tries);
 	up_kv_ms(fp, depth, "try_timeout", up->try_timeout_ms);
+	up_kv_ms(fp, depth, "resolve_interval", up->resolve_interval_ms);
 	up_indent(fp, depth);
 	fprintf(fp, "passive = {\n");
 	up_indent(fp, depth + 1);
@@ -135,6 +136,9 @@ up_dump_one(FILE *fp, int depth, const struct conf_upstream *up)
 	up_indent(fp, depth);
 	fputs("};\n", fp);
 	up_kv_ms(fp, depth, "slow_start", up->slow_start_ms);
+	up_kv_str(fp, depth, "send_proxy_protocol",
+	    up->send_proxy_protocol == 2 ? "v2" :
+	    up->send_proxy_protocol == 1 ? "v1" : "off");
 	up_dump_health(fp, depth, up);
 	up_indent(fp, depth);
 	if (up->sticky_cookie == NULL)

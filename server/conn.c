@@ -6,7 +6,10 @@
 
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <strings.h>
 #include <unistd.h>
+
+#include <portier/arena.h>
 
 #include "core.h"
 
@@ -66,6 +69,52 @@ PT_API void *
 pt_conn_transport_ctx(const struct pt_conn *c)
 {
 	return (c->tp_ctx);
+}
+
+PT_API const struct pt_transport *
+pt_conn_transport(const struct pt_conn *c)
+{
+	return (c->tp);
+}
+
+PT_API const char *
+pt_conn_listener(const struct pt_conn *c)
+{
+	return (c->lst != NULL ? c->lst->text : "");
+}
+
+PT_API void
+pt_conn_set_secure(struct pt_conn *c, bool on)
+{
+	c->secure = on;
+}
+
+PT_API bool
+pt_conn_secure(const struct pt_conn *c)
+{
+	return (c->secure);
+}
+
+PT_API int
+pt_conn_set_var(struct pt_conn *c, const char *name, const char *value)
+{
+	struct conn_var	*v;
+	char		*val;
+
+	if ((val = pt_strdup(c->arena, value != NULL ? value : "")) == NULL)
+		return (PT_ERROR);
+	for (v = c->vars; v != NULL; v = v->next)
+		if (strcasecmp(v->name, name) == 0) {
+			v->value = val;
+			return (PT_OK);
+		}
+	if ((v = pt_alloc(c->arena, sizeof(*v))) == NULL ||
+	    (v->name = pt_strdup(c->arena, name)) == NULL)
+		return (PT_ERROR);
+	v->value = val;
+	v->next = c->vars;
+	c->vars = v;
+	return (PT_OK);
 }
 
 PT_API struct pt_str

@@ -51,6 +51,15 @@ struct pt_conn {
 	bool			 taken_over;	/* a module owns the socket now */
 	const struct pt_transport *tp;		/* never NULL */
 	void			*tp_ctx;
+	bool			 secure;	/* HTTPS: TLS terminated here */
+	struct conn_var		*vars;		/* %{name} set by modules */
+};
+
+/* A connection variable (pt_conn_set_var), in the connection's arena. */
+struct conn_var {
+	const char		*name;
+	const char		*value;
+	struct conn_var		*next;
 };
 
 struct pt_request {
@@ -65,6 +74,10 @@ struct pt_request {
 	bool			 path_slash;	/* path ends with '/' */
 	bool			 path_rewritten;	/* a module set the path */
 	const char		*upstream_addr;	/* the server proxied to (logs) */
+	/* pt_req_set_upstream(): proxy here, whatever the route says. */
+	struct conf_upstream	*upstream_override;
+	bool			 tracing;	/* --trace-request: log to stdout */
+	const char		*user;		/* authenticated (Basic), or NULL */
 	bool			 keep_server;	/* the upstream's Server goes on */
 	void			**mod_ctx;	/* per module, by load order */
 	struct timespec		 start;
@@ -87,7 +100,12 @@ struct pt_request {
 	bool			 head_sent;
 	struct pt_filter	*filters;	/* response filter chain, or NULL */
 	bool			 body_filtered;	/* a filter sees the body */
+	int64_t			 resp_length;	/* body length for the head, -1: unknown */
 	bool			 chunked_out;	/* body sent in chunked coding */
+	bool			 body_resized;	/* a body filter may change its length */
+	const void		*repl_body;	/* pt_resp_replace_body(), or NULL */
+	size_t			 repl_len;
+	bool			 repl_sent;	/* it went: the handler's body is dropped */
 	uint64_t		 bytes_out;	/* body bytes sent */
 	uint64_t		 bytes_in;	/* head + body bytes read */
 };
@@ -117,6 +135,8 @@ struct sb_slot {
 	unsigned long		 requests;
 	time_t			 started;
 	time_t			 last_used;
+	long long		 req_start_ms;	/* current (or latest) request, epoch ms */
+	long long		 last_ms;	/* duration of the latest finished one */
 	char			 client[64];
 	char			 last_request[128];	/* method and path, query masked */
 };
@@ -131,6 +151,11 @@ struct scoreboard {
 	unsigned int		 tunnel_streams;	/* open now */
 	unsigned long		 tunnel_total;		/* accepted since it started */
 	unsigned long		 tunnel_refused;	/* refused at a cap */
+	/* The master writes these; mod_status reads them (status_api.c). */
+	time_t			 started;	/* when the master started */
+	unsigned long		 restarts_graceful, restarts_hard; /* accepted */
+	pid_t			 master_pid;
+	pid_t			 helper_pid;	/* 0: not running */
 	struct sb_slot		 slots[];
 };
 
@@ -154,12 +179,17 @@ int		 sb_slot_alloc(pid_t, unsigned int generation);
 void		 sb_slot_free(int slot);
 int		 sb_slot_of(pid_t);
 unsigned int	 sb_count(enum sb_state, unsigned int generation);
+void		 sb_request_begin(int slot, const struct pt_request *);
 void		 sb_note_request(int slot, const struct pt_request *);
 void		 sb_idle_enter(int slot);
 void		 sb_idle_leave(int slot);
 int		 sb_idle(void);
 void		 sb_conn_begin(int slot, const char *client);
 unsigned int	 sb_client_count(const char *client);
+
+/* control.c (the control_socket directive; served by mod_status) */
+int		 control_open(const struct pt_conf *);
+void		 control_close(void);
 
 /* master.c */
 int		 master_run(const char *conf_path, struct pt_conf *,
@@ -192,11 +222,16 @@ int		 proc_daemonize(void);
 int		 proc_write_pid(const char *path);
 
 /* http_conn.c */
+/* Before the hooks: framing, server, normalised path; 0 or a status. */
+int		 request_prepare(struct pt_request *);
+/* translate's passes and routing (trace.c runs them too). */
+int		 request_translate(struct pt_request *);
 void		 conn_serve(struct worker *, int fd, struct sockaddr_storage *,
 		    struct listener *);
 /* Reads more bytes into c->buf; 1 read, 0 EOF, -1 error/timeout (errno). */
 ssize_t		 conn_read_more(struct pt_conn *, long long deadline_ms);
 long long	 now_ms(void);
+bool		 conn_should_shed(const struct pt_conn *);
 
 /* conn.c */
 extern const struct pt_transport conn_plain;
@@ -225,10 +260,16 @@ int		 resp_stream(struct pt_request *, const void *, size_t, bool eos);
 int		 static_handler(struct pt_request *);
 int		 static_init(const struct pt_conf *);
 
+/* trace.c: portier --trace-request; returns the exit status. */
+int		 trace_request(struct pt_conf *, const char *request,
+		    const char *const *fields, size_t nfields,
+		    const char *client);
+
 /* log.c (error log) */
 int		 log_open(const struct pt_conf *);
 void		 log_set_level(int level);
 void		 log_reopen(void);
+bool		 log_is_stderr(void);
 
 /* log_access.c */
 int		 access_log_open(const struct pt_conf *);

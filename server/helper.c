@@ -71,6 +71,8 @@ helper_start(const struct pt_conf *cf, bool explicit_user,
 		exit(0);
 	default:
 		helper_pid_ = pid;
+		if (pt_scoreboard != NULL)	/* mod_status shows it */
+			pt_scoreboard->helper_pid = pid;
 		return (pid);
 	}
 }
@@ -85,6 +87,8 @@ void
 helper_forget(void)
 {
 	helper_pid_ = 0;
+	if (pt_scoreboard != NULL)
+		pt_scoreboard->helper_pid = 0;
 }
 
 /* Master: asks the helper to finish its step and exit. */

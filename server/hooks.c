@@ -10,6 +10,7 @@
 
 #include "core.h"
 #include "hooks_priv.h"
+#include "upstream.h"
 
 static const char *const hook_names[H__COUNT] = {
 	"post_config", "child_init", "connection", "connection_close",
@@ -31,6 +32,20 @@ void
 hooks_set_module(struct pt_hooks *h, const char *name)
 {
 	h->module = name;
+}
+
+/*
+ * There is no core module: the core registers here, first, so at equal
+ * order its hooks run before the modules'. Addresses are refreshed
+ * before health checks use them.
+ */
+void
+hooks_core_register(struct pt_hooks *h)
+{
+	hooks_set_module(h, "core");
+	pt_hook_periodic(h, upstream_dns_periodic, PT_ORDER_MIDDLE);
+	pt_hook_periodic(h, health_periodic, PT_ORDER_MIDDLE);
+	hooks_set_module(h, NULL);
 }
 
 static struct hook_entry *
@@ -308,8 +323,10 @@ hooks_print(const struct pt_hooks *h, FILE *fp)
 			fprintf(fp, " (none)");
 		for (j = 0; h != NULL && j < h->l[i].n; j++) {
 			e = &h->l[i].v[j];
-			fprintf(fp, " mod_%s(%d)%s", e->module, e->order,
-			    i == H_RESPONSE_FILTER ? "" : "");
+			if (strcmp(e->module, "core") == 0)
+				fprintf(fp, " core(%d)", e->order);
+			else
+				fprintf(fp, " mod_%s(%d)", e->module, e->order);
 		}
 		fprintf(fp, "\n");
 	}

@@ -46,10 +46,18 @@ struct pt_filter {
 	const struct pt_filter_def *def;
 	struct pt_filter	*next;		/* NULL: the core's writer */
 	void			*ctx;
+	bool			 skip;		/* its head declined this body */
+	bool			 same_length;	/* pt_filter_keep_length() */
 };
 
 struct pt_hooks	*hooks_new(struct pt_arena *);
 void		 hooks_set_module(struct pt_hooks *, const char *);
+/*
+ * The core's own registrations, under the name "core", made before any
+ * module's: the helper's periodic work (host-name re-resolution, then
+ * active health checks).
+ */
+void		 hooks_core_register(struct pt_hooks *);
 void		 hooks_sort(struct pt_hooks *);
 const char	*hooks_failed_module(const struct pt_hooks *);
 int		 hooks_run_post_config(struct pt_hooks *, struct pt_conf *);

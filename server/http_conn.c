@@ -8,6 +8,8 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,8 @@
 #include "static_file.h"
 #include "hooks_priv.h"
 #include "proxy.h"
+#include "proxy_protocol.h"
+#include "route.h"
 
 #define CONN_BUF_FIRST	(16 * 1024)
 
@@ -55,6 +59,25 @@ conn_buf_room(struct pt_conn *c, const struct pt_conf *cf)
 }
 
 /*
+ * Load-adaptive keep-alive (DESIGN.md): no worker waits in accept and
+ * connections wait in this listener's queue. The queue length is the
+ * listener's TCP_INFO tcpi_unacked, asked for only when no worker is idle.
+ */
+bool
+conn_should_shed(const struct pt_conn *c)
+{
+	struct tcp_info	ti;
+	socklen_t	len = sizeof(ti);
+
+	if (sb_idle() > 0)
+		return (false);
+	if (c->lst == NULL || getsockopt(c->lst->fd, IPPROTO_TCP, TCP_INFO, &ti,
+	    &len) == -1)
+		return (true);
+	return (ti.tcpi_unacked > 0);
+}
+
+/*
  * Reads once into the free end of the buffer. Returns bytes read, 0 on
  * EOF, -1 on error or when the deadline passes (errno ETIMEDOUT) or the
  * worker must stop. keepalive: also give up at once when no other worker
@@ -66,7 +89,7 @@ conn_read(struct pt_conn *c, long long deadline, bool keepalive)
 	ssize_t n;
 
 	for (;;) {
-		if (keepalive && sb_idle() == 0) {
+		if (keepalive && conn_should_shed(c)) {
 			errno = ETIMEDOUT;
 			return (-1);
 		}
@@ -108,50 +131,12 @@ conn_init(struct pt_conn *c, struct worker *w, int fd,
 	c->buf = pt_alloc(c->arena, c->buf_size);
 }
 
-/* The servers on this listener: the one naming the host, else the first. */
+/* The server for host on this listener (route_match.c has the rules). */
 static const struct conf_server *
 conn_find_server(const struct pt_conf *cf, const struct listener *l,
     const struct pt_str *host)
 {
-	const struct conf_server	*first = NULL, *s;
-	size_t				 i, j, k, hl = host->len;
-
-	/* Compare without the port; an IPv6 literal keeps its brackets. */
-	for (k = hl; k > 0; k--) {
-		if (host->p[k - 1] == ':') {
-			hl = k - 1;
-			break;
-		}
-		if (host->p[k - 1] == ']' || host->p[k - 1] < '0' ||
-		    host->p[k - 1] > '9')
-			break;
-	}
-	for (i = 0; i < cf->nservers; i++) {
-		s = &cf->servers[i];
-		for (j = 0; j < s->nlisten; j++)
-			if (strcmp(s->listen[j].text, l->text) == 0)
-				break;
-		if (j == s->nlisten)
-			continue;
-		if (first == NULL)
-			first = s;
-		for (j = 0; j < s->names.n; j++)
-			if (str_case_eq(host->p, hl, s->names.v[j]))
-				return (s);
-	}
-	return (first != NULL ? first : &cf->servers[0]);
-}
-
-/* First route in config order whose prefix matches the normalised path. */
-static const struct conf_route *
-conn_find_route(const struct conf_server *s, const char *path)
-{
-	size_t i;
-
-	for (i = 0; i < s->nroutes; i++)
-		if (strncmp(path, s->routes[i].path, s->routes[i].path_len) == 0)
-			return (&s->routes[i]);
-	return (NULL);
+	return (route_find_server(cf, l->text, host->p, host->len));
 }
 
 /*
@@ -194,6 +179,13 @@ conn_read_head(struct pt_conn *c, struct pt_request *r)
 			return (-1);
 		if (n < 0)
 			return (!idle && errno == ETIMEDOUT && !pt_stop ? 408 : -1);
+		/*
+		 * The request starts with its first bytes, as nginx's
+		 * $request_time does: the keep-alive wait before them is not
+		 * the request's time (request_time, mod_status latencies).
+		 */
+		if (idle)
+			clock_gettime(CLOCK_REALTIME, &r->start);
 	}
 }
 
@@ -233,7 +225,7 @@ request_id_take(struct pt_request *r)
 }
 
 /* Framing is known before routing: refuse a declared body over the limit. */
-static int
+int
 request_prepare(struct pt_request *r)
 {
 	const struct http_head	*h = &r->head;
@@ -275,7 +267,7 @@ request_prepare(struct pt_request *r)
  * picks the route, then route-level rules run; a rule that changes the
  * path sends the request through routing again, a bounded number of times.
  */
-static int
+int
 request_translate(struct pt_request *r)
 {
 	const struct pt_hooks	*h = r->conf->hooks;
@@ -288,7 +280,7 @@ request_translate(struct pt_request *r)
 	if ((rc = hooks_run_all(h, H_TRANSLATE, r)) != PT_OK)
 		return (rc);
 	for (pass = 0; pass < TRANSLATE_MAX_PASSES; pass++) {
-		r->route = conn_find_route(r->srv, r->path);
+		r->route = route_find(r->srv, r);
 		if (r->route == NULL || !hooks_has(h, H_TRANSLATE))
 			return (PT_OK);
 		before = r->path;
@@ -311,7 +303,17 @@ request_run_hooks(struct pt_request *r)
 
 	if ((rc = hooks_run_all(h, H_POST_READ_REQUEST, r)) != PT_OK ||
 	    (rc = request_translate(r)) != PT_OK ||
-	    (rc = hooks_run_all(h, H_FIXUPS, r)) != PT_OK ||
+	    (rc = hooks_run_all(h, H_FIXUPS, r)) != PT_OK)
+		return (rc);
+	/*
+	 * A route's fixed answer comes before access checks, as nginx's
+	 * return does: an HTTP to HTTPS redirect must not ask for a password
+	 * over plain HTTP first.
+	 */
+	if (r->route != NULL && r->route->ret.status != 0)
+		return (route_return(r));
+	/* The core's access rules and auth first, then the modules'. */
+	if ((rc = access_check(r)) != PT_OK ||
 	    (rc = hooks_run_all(h, H_ACCESS, r)) != PT_OK)
 		return (rc);
 	if ((rc = hooks_run_first(h, H_QUICK_HANDLER, r)) != PT_DECLINED)
@@ -322,7 +324,9 @@ request_run_hooks(struct pt_request *r)
 		resp_field_add(r, "Allow", "GET, HEAD, OPTIONS");
 		return (resp_send(r, 200, NULL, NULL, 0) == 0 ? 0 : PT_ERROR);
 	}
-	if (r->route != NULL && r->route->upstream != NULL) {
+	/* A rewrite's proxy flag (pt_req_set_upstream) overrides the route. */
+	if (r->upstream_override != NULL ||
+	    (r->route != NULL && r->route->upstream != NULL)) {
 		rc = proxy_handler(r);
 		return (rc == -1 ? PT_ERROR : rc);
 	}
@@ -424,6 +428,7 @@ static bool
 conn_over_client_limit(struct worker *w, struct pt_conn *c)
 {
 	struct pt_request	r;
+	char			sink[4096];
 	long long		max = w->conf->limits.conns_per_client;
 
 	if (max <= 0 || sb_client_count(c->client) <= (unsigned int)max)
@@ -433,7 +438,55 @@ conn_over_client_limit(struct worker *w, struct pt_conn *c)
 	    "refused", c->client, max);
 	resp_field_add(&r, "Retry-After", "1");
 	conn_reject(w, &r, 503);
+	/*
+	 * No lingering close for an address over its limit: a flood of slow
+	 * connections would hold a worker for a second each. What it sent
+	 * so far is read, so the close does not reset the answer; later
+	 * bytes may.
+	 */
+	while (recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+		;
+	c->eof = true;
 	return (true);
+}
+
+/*
+ * PROXY protocol: a load balancer listed in the server's
+ * proxy_protocol_from sends a v1 or v2 header before anything else; the
+ * address it names becomes the client's for every later check and log.
+ * Other peers are ordinary clients. A malformed header closes.
+ */
+static int
+conn_proxy_protocol(struct pt_conn *c, const struct pt_conf *cf)
+{
+	const struct conf_server	*s;
+	struct sockaddr_storage		 src, dst;
+	struct pt_str			 none = { "", 0 };
+	long long			 deadline = now_ms() + cf->timeouts.head;
+	int				 n;
+
+	s = conn_find_server(cf, c->lst, &none);
+	if (s->proxy_protocol_from.n == 0 ||
+	    !cidr_list_match(&s->proxy_protocol_from, &c->peer))
+		return (0);
+	for (;;) {
+		n = pp_parse((const unsigned char *)c->buf, c->buf_len, &src,
+		    &dst);
+		if (n > 0)
+			break;
+		if (n == -1 || conn_read(c, deadline, false) <= 0) {
+			PT_LOG(PT_LOG_WARN, "client %s: no valid PROXY protocol "
+			    "header", c->client);
+			return (-1);
+		}
+	}
+	c->buf_off = (size_t)n;
+	if (src.ss_family == AF_INET || src.ss_family == AF_INET6) {
+		c->peer = src;
+		addr_format(&src, c->client, sizeof(c->client), c->client_port,
+		    sizeof(c->client_port));
+	}
+	return (0);
 }
 
 void
@@ -446,6 +499,10 @@ conn_serve(struct worker *w, int fd, struct sockaddr_storage *ss,
 
 	conn_init(&c, w, fd, ss, l);
 	sb_set(w->slot, SB_READ);
+	if (conn_proxy_protocol(&c, w->conf) == -1) {
+		c.closing = true;
+		goto done;
+	}
 	sb_conn_begin(w->slot, c.client);
 	if (conn_over_client_limit(w, &c))
 		goto done;
@@ -471,6 +528,7 @@ conn_serve(struct worker *w, int fd, struct sockaddr_storage *ss,
 		c.buf_off += r.head.head_len;
 		r.bytes_in = r.head.head_len;
 		sb_set(w->slot, SB_BUSY);
+		sb_request_begin(w->slot, &r);
 		if ((rc = request_prepare(&r)) != 0) {
 			conn_reject(w, &r, rc);
 			break;

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,8 +50,12 @@ resp_reason(int status)
 	case 101: return ("Switching Protocols");
 	case 200: return ("OK");
 	case 201: return ("Created");
+	case 202: return ("Accepted");
+	case 203: return ("Non-Authoritative Information");
 	case 204: return ("No Content");
+	case 205: return ("Reset Content");
 	case 206: return ("Partial Content");
+	case 300: return ("Multiple Choices");
 	case 301: return ("Moved Permanently");
 	case 302: return ("Found");
 	case 303: return ("See Other");
@@ -62,16 +67,25 @@ resp_reason(int status)
 	case 403: return ("Forbidden");
 	case 404: return ("Not Found");
 	case 405: return ("Method Not Allowed");
+	case 406: return ("Not Acceptable");
+	case 407: return ("Proxy Authentication Required");
 	case 408: return ("Request Timeout");
+	case 409: return ("Conflict");
+	case 410: return ("Gone");
 	case 411: return ("Length Required");
 	case 412: return ("Precondition Failed");
 	case 413: return ("Content Too Large");
 	case 414: return ("URI Too Long");
+	case 415: return ("Unsupported Media Type");
 	case 416: return ("Range Not Satisfiable");
 	case 417: return ("Expectation Failed");
 	case 421: return ("Misdirected Request");
+	case 422: return ("Unprocessable Content");
+	case 426: return ("Upgrade Required");
+	case 428: return ("Precondition Required");
 	case 429: return ("Too Many Requests");
 	case 431: return ("Request Header Fields Too Large");
+	case 451: return ("Unavailable For Legal Reasons");
 	case 500: return ("Internal Server Error");
 	case 501: return ("Not Implemented");
 	case 502: return ("Bad Gateway");
@@ -141,6 +155,12 @@ resp_keep_alive(struct pt_request *r)
 		return (false);
 	if (pt_graceful)
 		return (false);	/* an old worker: this answer says close */
+	/*
+	 * Every worker busy and clients queued: say close now, rather than
+	 * hold the connection idle and close it under the client later.
+	 */
+	if (conn_should_shed(r->conn))
+		return (false);
 	return (true);
 }
 
@@ -164,6 +184,8 @@ resp_scope(const struct pt_request *r)
  * Runs the response filters' head functions, first (nearest the origin)
  * to last. A filter that wants the body makes it streamed: its length may
  * change, so it goes out chunked (HTTP/1.1) or until close (HTTP/1.0).
+ * A head that returns PT_DECLINED leaves this body alone: when every body
+ * filter declines, the body keeps its Content-Length and sendfile(2).
  */
 static void
 resp_filters_head(struct pt_request *r)
@@ -180,13 +202,18 @@ resp_filters_head(struct pt_request *r)
 	for (i = 0; i < n; i++) {
 		f[i].def = h->l[H_RESPONSE_FILTER].v[i].u.filter;
 		f[i].next = i + 1 < n ? &f[i + 1] : NULL;
-		if (f[i].def->body != NULL)
-			r->body_filtered = true;
 	}
 	r->filters = f;
 	for (i = 0; i < n; i++)
-		if (f[i].def->head != NULL)
-			f[i].def->head(&f[i], r);
+		if (f[i].def->head != NULL &&
+		    f[i].def->head(&f[i], r) == PT_DECLINED)
+			f[i].skip = true;
+	for (i = 0; i < n; i++)
+		if (f[i].def->body != NULL && !f[i].skip) {
+			r->body_filtered = true;
+			if (!f[i].same_length)
+				r->body_resized = true;
+		}
 }
 
 static size_t
@@ -223,10 +250,17 @@ resp_build_head(struct pt_request *r, int status, const char *type,
 		pt_resp_header_set(r, "Server", sc->server_header);
 	if (type != NULL)
 		pt_resp_header_set(r, "Content-Type", type);
+	r->resp_length = has_body ? length : 0;
 	resp_filters_head(r);
+	if (r->repl_body != NULL) {	/* a filter gave another body */
+		has_body = r->status >= 200 && r->status != 204 &&
+		    r->status != 304;
+		length = has_body ? (int64_t)r->repl_len : 0;
+		r->resp_length = length;
+	}
 	r->keep_alive = resp_keep_alive(r);
 	/* A body of unknown length: chunked for HTTP/1.1, else until close. */
-	if (has_body && !r->head_only && (r->body_filtered || length < 0)) {
+	if (has_body && !r->head_only && (r->body_resized || length < 0)) {
 		if (r->head.version >= 11)
 			r->chunked_out = true;
 		else
@@ -235,14 +269,19 @@ resp_build_head(struct pt_request *r, int status, const char *type,
 	n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", r->status,
 	    resp_reason(r->status));
 	at = resp_put(buf, room, 0, line, (size_t)n);
-	at = resp_put(buf, room, at, date_line, date_len);
+	/* An origin's Date (a proxied or cached response) is kept. */
+	for (i = 0; i < r->nfields; i++)
+		if (strcasecmp(r->fields[i].name, "Date") == 0)
+			break;
+	if (i == r->nfields)
+		at = resp_put(buf, room, at, date_line, date_len);
 	for (i = 0; i < r->nfields && at <= room; i++)
 		at = resp_put_field(buf, room, at, r->fields[i].name,
 		    r->fields[i].value);
 	if (r->chunked_out)
 		at = resp_put(buf, room, at, "Transfer-Encoding: chunked\r\n", 28);
 	else if (has_body && length >= 0 &&
-	    !(r->body_filtered && !r->head_only)) {
+	    !(r->body_resized && !r->head_only)) {
 		n = snprintf(line, sizeof(line), "Content-Length: %lld\r\n",
 		    (long long)length);
 		at = resp_put(buf, room, at, line, (size_t)n);
@@ -287,12 +326,37 @@ resp_body_write(struct pt_request *r, const void *buf, size_t len, bool eos)
 	return (n == 0 ? 0 : write_full(r->conn, iov, n));
 }
 
+static int resp_body_from(struct pt_request *, struct pt_filter *,
+    const void *, size_t, bool);
+
+/* After the head: the body a filter put in place of the handler's. */
+static int
+resp_replaced(struct pt_request *r, const struct iovec *head)
+{
+	struct iovec	iov[2];
+
+	r->repl_sent = true;
+	if (r->body_filtered && !r->head_only) {
+		if (write_full(r->conn, head, 1) == -1)
+			return (-1);
+		return (resp_body_from(r, r->filters, r->repl_body, r->repl_len,
+		    true));
+	}
+	iov[0] = *head;
+	iov[1].iov_base = (void *)(uintptr_t)r->repl_body;
+	iov[1].iov_len = r->head_only || r->resp_length <= 0 ? 0 : r->repl_len;
+	if (write_full(r->conn, iov, iov[1].iov_len > 0 ? 2 : 1) == -1)
+		return (-1);
+	r->bytes_out += iov[1].iov_len;
+	return (0);
+}
+
 /* The body through the filters from f on that want it, then the client. */
 static int
 resp_body_from(struct pt_request *r, struct pt_filter *f, const void *buf,
     size_t len, bool eos)
 {
-	while (f != NULL && f->def->body == NULL)
+	while (f != NULL && (f->def->body == NULL || f->skip))
 		f = f->next;
 	if (f == NULL)
 		return (resp_body_write(r, buf, len, eos));
@@ -317,6 +381,12 @@ PT_API void
 pt_filter_set_ctx(struct pt_filter *f, void *ctx)
 {
 	f->ctx = ctx;
+}
+
+PT_API void
+pt_filter_keep_length(struct pt_filter *f)
+{
+	f->same_length = true;
 }
 
 /* A streamed file body through the filters, 64 KiB at a time. */
@@ -355,6 +425,8 @@ resp_send(struct pt_request *r, int status, const char *type,
 		return (-1);
 	iov[0].iov_base = buf;
 	iov[0].iov_len = hl;
+	if (r->repl_body != NULL)
+		return (resp_replaced(r, iov));
 	if (r->body_filtered && !r->head_only) {
 		if (write_full(r->conn, iov, 1) == -1)
 			return (-1);
@@ -408,6 +480,8 @@ resp_send_file(struct pt_request *r, int status, const char *type, int fd,
 		return (-1);
 	iov[0].iov_base = head;
 	iov[0].iov_len = hl;
+	if (r->repl_body != NULL)
+		return (resp_replaced(r, iov));
 	if (r->body_filtered && !r->head_only) {
 		if (write_full(r->conn, iov, 1) == -1)
 			return (-1);
@@ -496,13 +570,15 @@ resp_send_head(struct pt_request *r, int status, int64_t length)
 		return (-1);
 	iov.iov_base = buf;
 	iov.iov_len = hl;
+	if (r->repl_body != NULL)
+		return (resp_replaced(r, &iov));
 	return (write_full(r->conn, &iov, 1));
 }
 
 int
 resp_stream(struct pt_request *r, const void *buf, size_t len, bool eos)
 {
-	if (r->head_only)
+	if (r->head_only || r->repl_sent)
 		return (0);
 	return (resp_body_from(r, r->filters, buf, len, eos));
 }

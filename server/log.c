@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <portier/request.h>
 #include "core.h"
 
 PT_API int		 pt_log_max = PT_LOG_NOTICE;
@@ -96,6 +97,13 @@ log_open(const struct pt_conf *cf)
 	return (0);
 }
 
+/* Whether the error log is the process's stderr ("stderr", or none yet). */
+bool
+log_is_stderr(void)
+{
+	return (log_fd == STDERR_FILENO);
+}
+
 /* USR1: the file may have been rotated away; open the name again. */
 void
 log_reopen(void)
@@ -111,6 +119,33 @@ log_reopen(void)
 	log_fd = fd;
 }
 
+PT_API bool
+pt_req_tracing(const struct pt_request *r)
+{
+	return (r != NULL && (r->tracing || log_level_for(r) >= PT_LOG_TRACE));
+}
+
+/*
+ * portier --trace-request: every line about the traced request, at any
+ * level, goes to standard output as "[tag] message" (with the level
+ * unless it is trace), in order with what the tracer prints itself.
+ */
+static void
+log_trace_out(int level, const char *tag, const char *fmt, va_list ap)
+{
+	char	line[2048];
+	int	n;
+
+	n = snprintf(line, sizeof(line), "[%s] %s%s", tag, level < PT_LOG_TRACE ?
+	    level_names[level] : "", level < PT_LOG_TRACE ? ": " : "");
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	fflush(stdout);
+	printf("%s\n", line);
+	fflush(stdout);
+}
+
 PT_API void
 pt_log_emit(int level, int with_errno, const struct pt_request *r,
     const char *tag, const char *fmt, ...)
@@ -122,8 +157,15 @@ pt_log_emit(int level, int with_errno, const struct pt_request *r,
 	size_t		 n;
 	int		 saved = errno, k;
 
-	if (level < 0 || level > PT_LOG_TRACE || level > pt_log_max ||
-	    level > log_level_for(r))
+	if (level < 0 || level > PT_LOG_TRACE)
+		return;
+	if (r != NULL && r->tracing) {
+		va_start(ap, fmt);
+		log_trace_out(level, tag, fmt, ap);
+		va_end(ap);
+		return;
+	}
+	if (level > pt_log_max || level > log_level_for(r))
 		return;
 	now = time(NULL);
 	gmtime_r(&now, &tm);

@@ -31,9 +31,9 @@ static struct alog	 alogs[ALOG_MAX];
 static size_t		 nalogs;
 static long long	 last_flush;
 
-static const char FMT_COMMON[] = "%{client_addr} - - [%{time_local}] "
+static const char FMT_COMMON[] = "%{client_addr} - %{user} [%{time_local}] "
     "\"%{request_line}\" %{status} %{bytes_sent}";
-static const char FMT_COMBINED[] = "%{client_addr} - - [%{time_local}] "
+static const char FMT_COMBINED[] = "%{client_addr} - %{user} [%{time_local}] "
     "\"%{request_line}\" %{status} %{bytes_sent} \"%{header.Referer}\" "
     "\"%{header.User-Agent}\"";
 
@@ -217,7 +217,8 @@ alog_json(struct pt_request *r, char *out, size_t room)
 		{ "bytes_received", "bytes_received" },
 		{ "request_time", "request_time" },
 		{ "referer", "header.Referer" },
-		{ "user_agent", "header.User-Agent" }, { NULL, NULL }
+		{ "user_agent", "header.User-Agent" }, { "user", "user" },
+		{ NULL, NULL }
 	};
 	struct pt_str	 v;
 	char		 tmp[64];

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <libconfig.h>
 #include <openssl/opensslv.h>
 #include <stdio.h>
@@ -21,6 +22,9 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: portier [-FhTtVvX] [-f file] [-M dir] [-u user]\n"
+	    "       portier [-t] [-f file] [-M dir] --trace-request "
+	    "'METHOD URL'\n"
+	    "               [-H 'Name: value'] ... [--trace-client addr]\n"
 	    "  -f file  configuration file (default %s/portier.conf)\n"
 	    "  -t       check the configuration and exit\n"
 	    "  -T       print the effective configuration and exit\n"
@@ -30,6 +34,10 @@ usage(FILE *fp)
 	    "  -u user  run workers as this user (overrides \"user\")\n"
 	    "  -M dir   load modules from this folder (overrides modules.dir)\n"
 	    "  -V       print version, build options and modules, then exit\n"
+	    "  -R, --trace-request 'GET http://host/path?q'\n"
+	    "           show how the request would be routed and rewritten\n"
+	    "  -H field a request field for --trace-request (repeatable)\n"
+	    "  --trace-client addr  the client address it comes from\n"
 	    "  -h       this help\n", PT_SYSCONF_DIR);
 }
 
@@ -84,6 +92,46 @@ arg_keep(int i, const char *arg)
 	return (kept[i]);
 }
 
+#define TRACE_FIELDS_MAX	64
+
+/* --trace-request and its -H fields, copied out of argv. */
+struct trace_opts {
+	const char	*request;
+	const char	*client;
+	const char	*fields[TRACE_FIELDS_MAX];
+	size_t		 nfields;
+};
+
+static const struct option long_opts[] = {
+	{ "trace-request", required_argument, NULL, 'R' },
+	{ "trace-client", required_argument, NULL, 'C' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int
+trace_opt(struct trace_opts *t, int ch, const char *arg)
+{
+	char *copy;
+
+	/* The process title overwrites argv: keep copies (until exit). */
+	if ((copy = strdup(arg)) == NULL) {
+		perror("portier");
+		exit(1);
+	}
+	if (ch == 'R')
+		t->request = copy;
+	else if (ch == 'C')
+		t->client = copy;
+	else if (t->nfields == TRACE_FIELDS_MAX) {
+		fprintf(stderr, "portier: at most %d -H fields\n",
+		    TRACE_FIELDS_MAX);
+		return (-1);
+	} else
+		t->fields[t->nfields++] = copy;
+	return (0);
+}
+
 /* -X: the master's set-up without fork; this process serves. */
 static int
 run_single(struct pt_conf *cf, const struct conf_overrides *ov)
@@ -110,13 +158,15 @@ int
 main(int argc, char **argv)
 {
 	struct conf_overrides	 ov = { NULL, NULL, module_load_all };
+	struct trace_opts	 tr = { .request = NULL };
 	struct pt_conf		*cf;
 	const char		*file = PT_SYSCONF_DIR "/portier.conf";
 	bool			 test = false, dump = false, fg = false;
 	bool			 single = false, version = false, verbose = false;
 	int			 ch, nerr = 0;
 
-	while ((ch = getopt(argc, argv, "f:tTFXvu:M:Vh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:tTFXvu:M:VhR:H:", long_opts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'f': file = optarg; break;
 		case 't': test = true; break;
@@ -128,10 +178,15 @@ main(int argc, char **argv)
 		case 'M': ov.modules_dir = optarg; break;
 		case 'V': version = true; break;
 		case 'h': usage(stdout); return (0);
+		case 'R': case 'H': case 'C':
+			if (trace_opt(&tr, ch, optarg) != 0)
+				return (2);
+			break;
 		default: usage(stderr); return (2);
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (tr.request == NULL && (tr.nfields > 0 ||
+	    tr.client != NULL))) {
 		usage(stderr);
 		return (2);
 	}
@@ -148,6 +203,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "portier: %s: %d error(s), configuration refused\n",
 		    file, nerr);
 		return (1);
+	}
+	if (tr.request != NULL) {
+		ch = trace_request(cf, tr.request, tr.fields, tr.nfields,
+		    tr.client);
+		conf_free(cf);
+		shm_free_all();
+		return (ch);
 	}
 	if (test || dump) {
 		if (dump)

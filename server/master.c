@@ -20,6 +20,7 @@
 
 #include "core.h"
 #include "hooks_priv.h"
+#include "resolver.h"
 #include "upstream.h"
 #include "shm_priv.h"
 #include "tunnel.h"
@@ -263,6 +264,7 @@ master_reload(struct master *m, bool graceful)
 		fclose(errs);
 	if (nc == NULL) {
 		static_init(m->conf);	/* the MIME table of the running one */
+		(void)resolver_configure(&m->conf->resolver);	/* and its resolver */
 		PT_LOG(PT_LOG_ERR, "reload: %d error(s) in %s, keeping the "
 		    "running configuration:\n%s", nerr, m->conf_path,
 		    errbuf != NULL ? errbuf : "");
@@ -274,6 +276,7 @@ master_reload(struct master *m, bool graceful)
 		PT_LOG(PT_LOG_ERR, "reload: cannot open the new listeners, "
 		    "keeping the running configuration");
 		conf_free(nc);
+		(void)resolver_configure(&m->conf->resolver);
 		return;
 	}
 	listen_close_all(m->lst, m->nlst);	/* only the ones not taken */
@@ -286,6 +289,12 @@ master_reload(struct master *m, bool graceful)
 	listen_report(nc, nl, nn);
 	m->generation++;
 	pt_scoreboard->generation = m->generation;
+	if (graceful)
+		pt_scoreboard->restarts_graceful++;
+	else
+		pt_scoreboard->restarts_hard++;
+	/* A control socket that cannot move keeps the one it had (logged). */
+	control_open(nc);
 	master_signal_generation(m->generation, true,
 	    graceful ? SIGUSR1 : SIGTERM);
 	/* The helper runs the new configuration's hooks: replace it. */
@@ -373,6 +382,9 @@ master_run(const char *conf_path, struct pt_conf *cf,
 		return (1);
 	}
 	listen_report(cf, m.lst, m.nlst);
+	pt_scoreboard->master_pid = getpid();	/* after daemonizing */
+	if (control_open(cf) == -1)
+		return (1);
 	signals_block_all(&m.unblocked);
 	signals_master();
 	proc_title_set("portier: master -f %s", conf_path);
@@ -386,6 +398,7 @@ master_run(const char *conf_path, struct pt_conf *cf,
 	if (m.conf->pid_file != NULL)
 		unlink(m.conf->pid_file);
 	listen_close_all(m.lst, m.nlst);
+	control_close();
 	PT_LOG(PT_LOG_NOTICE, "stopped");
 	conf_free(m.conf);
 	shm_free_all();

@@ -170,6 +170,37 @@ pt_module_conf_global(const struct pt_conf *conf, const struct pt_module *m)
 	return (k < 0 || conf->mod_conf == NULL ? NULL : conf->mod_conf[k]);
 }
 
+PT_API size_t
+pt_conf_server_count(const struct pt_conf *conf)
+{
+	return (conf->nservers);
+}
+
+PT_API const void *
+pt_module_conf_server(const struct pt_conf *conf, size_t i,
+    const struct pt_module *m)
+{
+	int k = module_index(conf, m);
+
+	if (k < 0 || i >= conf->nservers || conf->servers[i].mod_conf == NULL)
+		return (NULL);
+	return (conf->servers[i].mod_conf[k]);
+}
+
+PT_API const struct pt_strlist *
+pt_conf_server_names(const struct pt_conf *conf, size_t i)
+{
+	return (i < conf->nservers ? &conf->servers[i].names : NULL);
+}
+
+PT_API const char *
+pt_conf_server_listen(const struct pt_conf *conf, size_t i, size_t j)
+{
+	if (i >= conf->nservers || j >= conf->servers[i].nlisten)
+		return (NULL);
+	return (conf->servers[i].listen[j].text);
+}
+
 /*
  * After a successful load: each module registers its hooks into the
  * configuration's registry, then post_config runs (in the master). A
@@ -183,6 +214,7 @@ module_activate(struct pt_conf *conf, FILE *errs)
 
 	if ((conf->hooks = hooks_new(conf->arena)) == NULL)
 		return (-1);
+	hooks_core_register(conf->hooks);
 	for (i = 0; i < conf->nmodules; i++) {
 		hooks_set_module(conf->hooks, conf->modules[i]->name);
 		if (conf->modules[i]->register_hooks != NULL &&

@@ -93,6 +93,14 @@ proc_daemonize(void)
 	if ((fd = open("/dev/null", O_RDWR)) != -1) {
 		dup2(fd, STDIN_FILENO);
 		dup2(fd, STDOUT_FILENO);
+		/*
+		 * Keep no terminal or pipe from whoever started us, as nginx
+		 * does: an init script run over ssh, or with its output
+		 * piped, would otherwise wait for the daemon to exit. Errors
+		 * go to the error log; stderr stays only when it is the log.
+		 */
+		if (!log_is_stderr())
+			dup2(fd, STDERR_FILENO);
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}

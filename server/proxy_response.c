@@ -27,10 +27,11 @@ proxy_unmap_path(struct proxy_ctx *x, const char *rest)
 {
 	const struct conf_route	*rt = x->r->route;
 	const char		*pfx = x->px->prefix != NULL ? x->px->prefix : "";
-	size_t			 pl = strlen(pfx), rl = rt->path_len;
+	size_t			 pl = strlen(pfx), rl;
 
-	if (!x->px->strip_prefix && pl == 0)
+	if ((!x->px->strip_prefix && pl == 0) || rt == NULL)
 		return (rest);
+	rl = rt->path_len;
 	if (pl > 0) {
 		if (strncmp(rest, pfx, pl) != 0)
 			return (rest);
@@ -77,7 +78,8 @@ proxy_rewrite_url(struct proxy_ctx *x, const char *v)
 		    proxy_unmap_path(x, url)));
 	if (rest == NULL)
 		return (v);
-	return (pt_printf(x->r->arena, "%.*shttp://%.*s%s", (int)(url - v), v,
+	return (pt_printf(x->r->arena, "%.*s%s://%.*s%s", (int)(url - v), v,
+	    x->r->conn->secure ? "https" : "http",
 	    (int)h->host.len, h->host.p, proxy_unmap_path(x,
 	    rest[0] != '\0' ? rest : "/")));
 }
@@ -201,7 +203,7 @@ proxy_release(struct proxy_ctx *x)
 	if (x->uc == NULL)
 		return;
 	upstream_conn_put(x->uc, x->body_sent && x->rs.keep_alive &&
-	    x->buf_off == x->buf_len, false);
+	    x->buf_off == x->buf_len && x->pool->send_proxy_protocol == 0, false);
 	upstream_note_success(x->server);
 	x->uc = NULL;
 }

@@ -18,6 +18,7 @@
 
 #include <portier/request.h>
 #include "proxy.h"
+#include "proxy_protocol.h"
 
 #define PROXY_BUF_FIRST		16384
 #define PROXY_HEAD_MAX		65536
@@ -102,7 +103,8 @@ proxy_target(struct proxy_ctx *x)
 	struct pt_request	*r = x->r;
 	const struct http_head	*h = &r->head;
 	const char		*path, *pfx;
-	size_t			 plen, pre = r->route->path_len;
+	size_t			 plen, pre = r->route != NULL ?
+			    r->route->path_len : 0;
 	char			*enc = NULL;
 
 	if (r->path_rewritten || h->form != HTTP_T_ORIGIN) {
@@ -203,7 +205,8 @@ proxy_add_forwarded(struct proxy_ctx *x, char *buf, size_t room, size_t *at)
 {
 	struct pt_request	*r = x->r;
 	const struct http_field	*f;
-	const char		*client = r->conn->client, *proto = "http";
+	const char		*client = r->conn->client;
+	const char		*proto = r->conn->secure ? "https" : "http";
 	char			*v;
 	bool			 v6 = strchr(client, ':') != NULL;
 
@@ -456,6 +459,28 @@ proxy_log_failure(struct proxy_ctx *x, int rc, int err)
 	    "invalid response");
 }
 
+/* The PROXY protocol header, first on a fresh upstream connection. */
+static int
+proxy_send_pp(struct proxy_ctx *x)
+{
+	struct sockaddr_storage	 local;
+	socklen_t		 sl = sizeof(local);
+	unsigned char		 buf[PP_V2_MAX];
+	struct iovec		 iov;
+	size_t			 n;
+
+	if (getsockname(x->r->conn->fd, (struct sockaddr *)&local, &sl) == -1)
+		return (-1);
+	n = x->pool->send_proxy_protocol == 2 ?
+	    pp_build_v2(&x->r->conn->peer, &local, buf, sizeof(buf)) :
+	    pp_build_v1(&x->r->conn->peer, &local, (char *)buf, sizeof(buf));
+	if (n == 0)
+		return (-1);
+	iov.iov_base = buf;
+	iov.iov_len = n;
+	return (proxy_write(x, &iov, 1, now_ms() + x->px->send_timeout_ms));
+}
+
 /*
  * Chooses servers and tries them: a failed connect moves to the next
  * server; a failure before any response byte is tried again only for
@@ -472,6 +497,8 @@ proxy_attempts(struct proxy_ctx *x, const char *head, size_t hlen)
 	long long		 until = now_ms() + pool->try_timeout_ms;
 	bool			 idem = method_idempotent(r->head.method_id) &&
 				    !pt_req_has_body(r);
+	/* A PROXY header names one client: such connections are never shared. */
+	bool			 fresh = !idem || pool->send_proxy_protocol != 0;
 	int			 rc = 503, stale = 0;
 
 	while (ntried < (size_t)pool->tries && ntried < 16 && now_ms() < until) {
@@ -479,12 +506,18 @@ proxy_attempts(struct proxy_ctx *x, const char *head, size_t hlen)
 			break;
 		tried[ntried++] = x->server;
  again:
-		if ((x->uc = upstream_conn_get(x->server, !idem)) == NULL) {
+		if ((x->uc = upstream_conn_get(x->server, fresh)) == NULL) {
 			rc = errno == ETIMEDOUT ? 504 : 502;
 			proxy_log_failure(x, rc, errno);
 			continue;
 		}
 		r->upstream_addr = x->server->address;
+		if (pool->send_proxy_protocol != 0 && proxy_send_pp(x) == -1) {
+			upstream_conn_put(x->uc, false, true);
+			x->uc = NULL;
+			rc = 502;
+			continue;
+		}
 		if ((rc = proxy_exchange(x, head, hlen)) == 0)
 			return (0);
 		if (rc == PROXY_RETRY && x->uc->reused && stale++ < 2) {
@@ -520,8 +553,21 @@ proxy_handler(struct pt_request *r)
 
 	memset(&x, 0, sizeof(x));
 	x.r = r;
-	x.pool = r->route->upstream;
-	x.px = &r->route->sc.proxy;
+	if (r->upstream_override != NULL) {
+		/* A rewrite chose the pool and the path: no prefix mapping. */
+		struct conf_proxy *px = pt_alloc(r->arena, sizeof(*px));
+
+		if (px == NULL)
+			return (500);
+		*px = r->route != NULL ? r->route->sc.proxy : r->srv->sc.proxy;
+		px->strip_prefix = false;
+		px->prefix = NULL;
+		x.pool = r->upstream_override;
+		x.px = px;
+	} else {
+		x.pool = r->route->upstream;
+		x.px = &r->route->sc.proxy;
+	}
 	x.buf_size = PROXY_HEAD_MAX;
 	if ((x.buf = pt_alloc(r->arena, x.buf_size)) == NULL ||
 	    (head = proxy_build_head(&x, &hlen)) == NULL)
@@ -534,7 +580,8 @@ proxy_handler(struct pt_request *r)
 		rc = proxy_respond(&x);
 	if (x.uc != NULL) {
 		upstream_conn_put(x.uc, rc == 0 && x.resp_done && x.body_sent &&
-		    x.rs.keep_alive, x.failed);
+		    x.rs.keep_alive && x.pool->send_proxy_protocol == 0,
+		    x.failed);
 		if (rc == 0 && !x.failed)
 			upstream_note_success(x.server);
 	}

@@ -5,12 +5,14 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
 
 #include <portier/request.h>
 #include "core.h"
 #include "static_file.h"
+#include "upstream.h"
 #include "vars.h"
 
 PT_API struct pt_str
@@ -73,6 +75,12 @@ PT_API struct pt_arena *
 pt_req_arena(struct pt_request *r)
 {
 	return (r->arena);
+}
+
+PT_API struct pt_conn *
+pt_req_conn(const struct pt_request *r)
+{
+	return (r->conn);
 }
 
 PT_API bool
@@ -159,6 +167,12 @@ pt_resp_status(const struct pt_request *r)
 	return (r->status);
 }
 
+PT_API int64_t
+pt_resp_content_length(const struct pt_request *r)
+{
+	return (r->resp_length);
+}
+
 PT_API const char *
 pt_resp_header(const struct pt_request *r, const char *name)
 {
@@ -168,6 +182,27 @@ pt_resp_header(const struct pt_request *r, const char *name)
 		if (strcasecmp(r->fields[i].name, name) == 0)
 			return (r->fields[i].value);
 	return (NULL);
+}
+
+PT_API bool
+pt_resp_header_at(const struct pt_request *r, size_t i, const char **name,
+    const char **value)
+{
+	if (i >= r->nfields)
+		return (false);
+	*name = r->fields[i].name;
+	*value = r->fields[i].value;
+	return (true);
+}
+
+PT_API int
+pt_resp_replace_body(struct pt_request *r, const void *body, size_t len)
+{
+	if (r->head_sent)
+		return (PT_ERROR);
+	r->repl_body = body != NULL ? body : "";
+	r->repl_len = body != NULL ? len : 0;
+	return (PT_OK);
 }
 
 PT_API int
@@ -210,8 +245,16 @@ resp_header_remove_after(struct pt_request *r, const char *name, size_t keep)
 PT_API int
 pt_resp_header_set(struct pt_request *r, const char *name, const char *value)
 {
-	size_t i;
+	size_t	i;
+	char	*v;
 
+	/* Date may be set once (a cache sends the stored one); never added. */
+	if (strcasecmp(name, "date") == 0 && field_value_ok(value)) {
+		pt_resp_header_remove(r, name);
+		if ((v = pt_strdup(r->arena, value)) == NULL)
+			return (PT_ERROR);
+		return (resp_field_add(r, "Date", v) == 0 ? PT_OK : PT_ERROR);
+	}
 	if (!field_value_ok(value) || field_core_owned(name))
 		return (PT_ERROR);
 	for (i = 0; i < r->nfields; i++) {
@@ -316,4 +359,109 @@ pt_resp_set_status(struct pt_request *r, int status)
 		return (PT_ERROR);
 	r->status = status;
 	return (PT_OK);
+}
+
+PT_API int
+pt_req_set_query(struct pt_request *r, const char *q)
+{
+	const char	*p;
+	char		*c;
+
+	if (q == NULL) {
+		r->head.query.p = "";
+		r->head.query.len = 0;
+		r->head.has_query = false;
+		return (PT_OK);
+	}
+	/* What may not stand in a request line never gets there. */
+	for (p = q; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '#')
+			return (PT_ERROR);
+	if ((c = pt_strdup(r->arena, q)) == NULL)
+		return (PT_ERROR);
+	r->head.query.p = c;
+	r->head.query.len = strlen(c);
+	r->head.has_query = true;
+	return (PT_OK);
+}
+
+PT_API int
+pt_req_set_upstream(struct pt_request *r, const char *pool)
+{
+	struct conf_upstream *up = upstream_find(r->conf, pool);
+
+	if (up == NULL)
+		return (PT_ERROR);
+	r->upstream_override = up;
+	return (PT_OK);
+}
+
+PT_API const char *
+pt_req_root(const struct pt_request *r)
+{
+	if (r->route != NULL)
+		return (r->route->sc.root);
+	return (r->srv != NULL ? r->srv->sc.root : NULL);
+}
+
+/* Whether the textual address a is one of the trusted proxies. */
+static bool
+fwd_is_trusted(const struct pt_conf *cf, const char *a, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	char			 buf[INET6_ADDRSTRLEN + 1];
+
+	if (len == 0 || len >= sizeof(buf))
+		return (false);
+	memcpy(buf, a, len);
+	buf[len] = '\0';
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, buf, &((struct sockaddr_in *)&ss)->sin_addr) == 1)
+		ss.ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, buf,
+	    &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
+		ss.ss_family = AF_INET6;
+	else
+		return (false);
+	return (cidr_list_match(&cf->trusted_proxies, &ss));
+}
+
+/*
+ * The client as the proxies in front report it: when the peer is one of
+ * trusted_proxies, the rightmost X-Forwarded-For entry that is not itself
+ * a trusted proxy; otherwise (or when the field is absent or malformed)
+ * the peer's address.
+ */
+PT_API const char *
+pt_req_forwarded_addr(const struct pt_request *r)
+{
+	const struct pt_conf	*cf = r->conf;
+	struct pt_str		 v;
+	const char		*end, *s, *e;
+	char			*out;
+
+	if (cf->trusted_proxies.n == 0 ||
+	    !cidr_list_match(&cf->trusted_proxies, &r->conn->peer) ||
+	    !pt_req_header(r, "X-Forwarded-For", &v) || v.len == 0)
+		return (r->conn->client);
+	end = v.p + v.len;
+	for (;;) {
+		while (end > v.p && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		for (s = end; s > v.p && s[-1] != ','; s--)
+			;
+		for (e = s; e < end && (*e == ' ' || *e == '\t'); e++)
+			;
+		if (e == end || (size_t)(end - e) >= INET6_ADDRSTRLEN ||
+		    strspn(e, "0123456789abcdefABCDEF.:") < (size_t)(end - e))
+			return (r->conn->client);
+		if (s == v.p || !fwd_is_trusted(cf, e, (size_t)(end - e)))
+			break;
+		end = s - 1;
+	}
+	if ((out = pt_alloc(r->arena, (size_t)(end - e) + 1)) == NULL)
+		return (r->conn->client);
+	memcpy(out, e, (size_t)(end - e));
+	out[end - e] = '\0';
+	return (out);
 }

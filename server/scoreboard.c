@@ -28,6 +28,7 @@ sb_create(unsigned int nslots)
 		return (-1);
 	pt_scoreboard = p;
 	pt_scoreboard->nslots = nslots;
+	pt_scoreboard->started = time(NULL);
 	return (0);
 }
 
@@ -127,24 +128,51 @@ sb_count(enum sb_state st, unsigned int generation)
 	return (n);
 }
 
-/* Records the request line with its query masked: the status page shows it. */
+static long long
+sb_ms(const struct timespec *ts)
+{
+	return ((long long)ts->tv_sec * 1000 + ts->tv_nsec / 1000000);
+}
+
+/*
+ * Records the request line with its query masked, as soon as the head is
+ * read: the status page shows what a busy worker is doing, and a crash
+ * report names the request that was being served.
+ */
+void
+sb_request_begin(int slot, const struct pt_request *r)
+{
+	struct sb_slot	*s;
+
+	if (pt_scoreboard == NULL || slot < 0)
+		return;
+	s = &pt_scoreboard->slots[slot];
+	s->req_start_ms = sb_ms(&r->start);
+	snprintf(s->last_request, sizeof(s->last_request), "%.*s %.*s%s",
+	    (int)(r->head.method.len > 16 ? 16 : r->head.method.len),
+	    r->head.method.p, (int)(r->head.path.len > 100 ? 100 : r->head.path.len),
+	    r->head.path.p, r->head.has_query ? "?..." : "");
+	memcpy(s->client, r->conn->client, sizeof(s->client));
+}
+
+/* Counts a finished request (a head that could not be read included). */
 void
 sb_note_request(int slot, const struct pt_request *r)
 {
 	struct sb_slot	*s;
-	int		 n;
+	struct timespec	 now;
 
 	if (pt_scoreboard == NULL || slot < 0)
 		return;
 	s = &pt_scoreboard->slots[slot];
 	s->requests++;
 	s->last_used = r->start.tv_sec;
-	n = snprintf(s->last_request, sizeof(s->last_request), "%.*s %.*s%s",
-	    (int)(r->head.method.len > 16 ? 16 : r->head.method.len),
-	    r->head.method.p, (int)(r->head.path.len > 100 ? 100 : r->head.path.len),
-	    r->head.path.p, r->head.has_query ? "?..." : "");
-	(void)n;
-	memcpy(s->client, r->conn->client, sizeof(s->client));
+	if (r->head.method.len == 0) {	/* refused before sb_request_begin */
+		s->req_start_ms = sb_ms(&r->start);
+		snprintf(s->last_request, sizeof(s->last_request), "-");
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	s->last_ms = sb_ms(&now) - s->req_start_ms;
 }
 
 /* The connection's client, recorded as soon as it is accepted. */

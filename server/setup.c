@@ -13,6 +13,7 @@
 #include "hooks_priv.h"
 #include "shm_priv.h"
 #include "store_priv.h"
+#include "resolver.h"
 #include "upstream.h"
 
 struct pt_conf *
@@ -26,6 +27,13 @@ setup_load(const char *path, const struct conf_overrides *ov, FILE *errs,
 	if ((cf = conf_load(path, ov, errs, nerrors)) == NULL)
 		goto fail;
 	if (module_activate(cf, errs) == -1 || static_init(cf) == -1) {
+		(*nerrors)++;
+		goto fail;
+	}
+	/* Before upstream_init: host names resolve with these settings. */
+	if (resolver_configure(&cf->resolver) == -1) {
+		fprintf(errs, "%s: resolver: cannot set up name resolution "
+		    "(see the error log)\n", cf->file);
 		(*nerrors)++;
 		goto fail;
 	}

@@ -11,8 +11,9 @@
 
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <netinet/in.h>
 #include <arpa/inet.h>
-#include <netdb.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,7 @@
 #include <portier/shm.h>
 #include "balance.h"
 #include "core.h"
+#include "resolver.h"
 #include "vars.h"
 
 #define UPS_MAGIC	0x50545550u	/* "PTUP" */
@@ -76,42 +78,34 @@ ups_resolve_unix(const struct upstream_server *s, struct sockaddr_storage *ss)
 	return (1);
 }
 
-/* Up to 4 distinct addresses for s; 0 (logged) when none. Blocking. */
+/*
+ * Up to 4 distinct addresses for s; 0 (logged) when none. Blocking: host
+ * names go through the resolver (hosts file, then DNS within its
+ * timeout), numeric addresses and sockets need no lookup.
+ */
 static int
 ups_resolve(const struct upstream_server *s, struct sockaddr_storage *out,
     int level)
 {
-	struct addrinfo	 hints, *res, *ai;
-	char		 port[8];
-	int		 rc, n = 0, i;
+	unsigned int	ttl;
+	int		n = 0, i;
 
 	if (s->kind == UPS_UNIX)
 		return (ups_resolve_unix(s, out));
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV |
-	    (s->kind == UPS_INET ? AI_NUMERICHOST : 0);
-	snprintf(port, sizeof(port), "%d", s->port);
-	if ((rc = getaddrinfo(s->host, port, &hints, &res)) != 0) {
+	if (resolver_lookup(s->host, AF_UNSPEC, out, 4, &n, &ttl) == -1) {
 		PT_LOG(level, "%s:%d: upstream %s: server %s: cannot "
 		    "resolve: %s", s->file, s->line, s->pool->name, s->address,
-		    gai_strerror(rc));
+		    resolver_strerror(errno));
 		return (0);
 	}
-	for (ai = res; ai != NULL && n < 4; ai = ai->ai_next) {
-		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
-		    ai->ai_addrlen > sizeof(*out))
-			continue;
-		memset(&out[n], 0, sizeof(out[n]));
-		memcpy(&out[n], ai->ai_addr, ai->ai_addrlen);
-		for (i = 0; i < n; i++)
-			if (memcmp(&out[i], &out[n], sizeof(out[n])) == 0)
-				break;
-		if (i == n)
-			n++;
+	for (i = 0; i < n; i++) {
+		if (out[i].ss_family == AF_INET)
+			((struct sockaddr_in *)&out[i])->sin_port =
+			    htons((uint16_t)s->port);
+		else
+			((struct sockaddr_in6 *)&out[i])->sin6_port =
+			    htons((uint16_t)s->port);
 	}
-	freeaddrinfo(res);
 	return (n);
 }
 
@@ -204,6 +198,13 @@ ups_pool_init(struct pt_conf *cf, struct conf_upstream *up)
 		    strlen(up->servers[i].address), 0);
 		if (ups_server_addrs(&up->servers[i], fresh) == -1)
 			return (-1);
+		/* Checks removed: nothing will ever bring the server back. */
+		if (!fresh && up->health_path == NULL) {
+			__atomic_store_n(&up->state[i].health_down, 0,
+			    __ATOMIC_RELAXED);
+			__atomic_store_n(&up->state[i].health_streak, 0,
+			    __ATOMIC_RELAXED);
+		}
 	}
 	return (0);
 }
@@ -280,8 +281,8 @@ ups_sticky(struct conf_upstream *up, struct pt_request *r, long long now,
 		s = &up->servers[i];
 		if (memcmp(s->sticky_id, v.p, 12) == 0)
 			return (!ups_tried(s, tried, ntried) &&
-			    upstream_is_available(s, &up->state[i], now) ?
-			    s : NULL);
+			    upstream_is_available_sticky(s, &up->state[i],
+			    now) ? s : NULL);
 	}
 	return (NULL);
 }

@@ -72,6 +72,9 @@ struct conf_upstream {
 	/* Failover. */
 	int			 tries;		/* servers tried per request, default 3 */
 	long long		 try_timeout_ms; /* total time for tries, default 10s */
+	/* Host names: re-resolved by the helper on their TTL, at most this
+	   long apart (upstream_dns.c), default 30s. */
+	long long		 resolve_interval_ms;
 	/* Passive health. */
 	int			 fail_max;	/* failures within fail_window mark down */
 	long long		 fail_window_ms;
@@ -84,6 +87,7 @@ struct conf_upstream {
 	int			 health_fall, health_rise;
 	int			*health_statuses;	/* expected; default 200-399 */
 	size_t			 nhealth_statuses;
+	int			 send_proxy_protocol;	/* 0 off, 1 v1, 2 v2 */
 	/* Sticky sessions: cookie name, NULL = off. */
 	const char		*sticky_cookie;
 	/* Shared state: one struct per server in a shm segment. */
@@ -149,6 +153,8 @@ struct upstream_conn {
 	long long		 idle_since_ms;	/* when it was put back */
 	unsigned int		 requests;	/* requests sent on it */
 	bool			 reused;	/* came from the idle pool */
+	unsigned int		 addr_gen;	/* the server's addr_gen when it
+						   connected (host names) */
 	/* Added: this worker's idle list, oldest first. */
 	struct upstream_conn	*next, *prev;
 };
@@ -213,8 +219,9 @@ int		 upstream_server_addrs(struct upstream_server *,
 		    struct sockaddr_storage *, int max);
 /*
  * Replaces s's addresses (at most 4) in the shared state, for the
- * resolver: one writer at a time (the master at load, then the helper);
- * readers in workers retry while it writes (a sequence lock on addr_gen).
+ * resolver (the master at load, the helper while running): writers take
+ * turns, readers in workers retry while one writes (a sequence lock on
+ * addr_gen, which only moves when the addresses are replaced).
  */
 void		 upstream_server_addrs_set(struct upstream_server *,
 		    const struct sockaddr_storage *, int n);
@@ -224,5 +231,23 @@ void		 upstream_server_addrs_set(struct upstream_server *,
  * exits normally has given them back already; this covers crashes).
  */
 void		 upstream_slot_release(const struct pt_conf *, int slot);
+
+/* upstream_dns.c */
+/*
+ * Periodic hook (helper process): re-resolves each host-name server when
+ * its answer's TTL runs out, at most resolve_interval apart, and replaces
+ * its addresses in the shared state when they changed. Non-blocking:
+ * lookups go through resolver_start() and resolver_step().
+ */
+long long	 upstream_dns_periodic(const struct pt_conf *, long long now_ms);
+
+/* health.c */
+/*
+ * Periodic hook (helper process): active health checks of every pool
+ * with health = { path = ...; }, all servers concurrently, each step a
+ * zero-timeout poll over the checks in flight. Marks servers down after
+ * fall failures and up after rise passes (slow start from then on).
+ */
+long long	 health_periodic(const struct pt_conf *, long long now_ms);
 
 #endif /* PT_UPSTREAM_H */

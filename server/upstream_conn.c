@@ -246,6 +246,55 @@ uc_alive(int fd)
 	    (errno == EAGAIN || errno == EWOULDBLOCK));
 }
 
+static bool
+uc_same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in	*a4 = (const void *)a, *b4 = (const void *)b;
+	const struct sockaddr_in6	*a6 = (const void *)a, *b6 = (const void *)b;
+
+	if (a->ss_family != b->ss_family)
+		return (false);
+	if (a->ss_family == AF_INET)
+		return (a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr);
+	if (a->ss_family == AF_INET6)
+		return (a6->sin6_port == b6->sin6_port &&
+		    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0);
+	return (false);
+}
+
+/*
+ * A host name's connection is kept only while its address is one the
+ * name still resolves to: once the helper replaced the addresses
+ * (addr_gen moved), a connection to one that went away is dropped rather
+ * than reused. One load when nothing changed.
+ */
+static bool
+uc_addr_current(struct upstream_conn *c)
+{
+	struct upstream_server	*s = c->server;
+	struct sockaddr_storage	 peer, addrs[4];
+	socklen_t		 len = sizeof(peer);
+	unsigned int		 g;
+	int			 n, i;
+
+	if (s->kind != UPS_NAME)
+		return (true);
+	g = __atomic_load_n(&ups_state(s)->addr_gen, __ATOMIC_ACQUIRE);
+	if (g == c->addr_gen)
+		return (true);
+	memset(&peer, 0, sizeof(peer));
+	if (getpeername(c->fd, (struct sockaddr *)&peer, &len) == -1)
+		return (false);
+	n = upstream_server_addrs(s, addrs, 4);
+	for (i = 0; i < n; i++)
+		if (uc_same_addr(&addrs[i], &peer)) {
+			c->addr_gen = g;
+			return (true);
+		}
+	return (false);
+}
+
 /* The most recently kept idle connection to s that is still usable. */
 static struct upstream_conn *
 uc_idle_take(struct upstream_server *s, long long now)
@@ -259,7 +308,7 @@ uc_idle_take(struct upstream_server *s, long long now)
 		uc_unlink(c);
 		ups_idle_give(s);
 		if (now - c->idle_since_ms < s->pool->idle_timeout_ms &&
-		    uc_alive(c->fd))
+		    uc_alive(c->fd) && uc_addr_current(c))
 			return (c);
 		uc_close(c);
 	}
@@ -452,6 +501,7 @@ upstream_conn_get(struct upstream_server *s, bool fresh)
 {
 	struct upstream_conn	*c;
 	long long		 now;
+	unsigned int		 gen;
 	int			 fd, err;
 
 	uw_init();
@@ -465,6 +515,8 @@ upstream_conn_get(struct upstream_server *s, bool fresh)
 		c->reused = true;
 		return (c);
 	}
+	/* Read before: a change while connecting is caught at reuse. */
+	gen = __atomic_load_n(&ups_state(s)->addr_gen, __ATOMIC_ACQUIRE);
 	if ((fd = uc_connect(s, now + s->pool->connect_timeout_ms)) == -1) {
 		err = errno;
 		ups_conns_give(s);
@@ -481,6 +533,7 @@ upstream_conn_get(struct upstream_server *s, bool fresh)
 	}
 	c->fd = fd;
 	c->server = s;
+	c->addr_gen = gen;
 	return (c);
 }
 
@@ -542,7 +595,7 @@ upstream_idle_sweep(long long now)
 	for (c = uw.head; c != NULL; c = next) {
 		next = c->next;
 		if (now - c->idle_since_ms < c->server->pool->idle_timeout_ms &&
-		    uc_alive(c->fd))
+		    uc_alive(c->fd) && uc_addr_current(c))
 			continue;
 		uc_unlink(c);
 		ups_idle_give(c->server);
@@ -612,15 +665,30 @@ upstream_server_addrs_set(struct upstream_server *s,
     const struct sockaddr_storage *addrs, int n)
 {
 	struct upstream_state	*st = ups_state(s);
-	unsigned int		 g;
+	unsigned int		 g, mine;
+	int			 tries = 0;
 
 	n = n < 0 ? 0 : n > 4 ? 4 : n;
-	g = __atomic_load_n(&st->addr_gen, __ATOMIC_RELAXED);
-	g += (g & 1) != 0 ? 1 : 0;	/* a writer died half-way */
-	__atomic_store_n(&st->addr_gen, g + 1, __ATOMIC_RELAXED);
+	/*
+	 * Take the lock: from even to odd, by compare-and-swap, since the
+	 * master (reloading) and the helper (re-resolving) may write at the
+	 * same moment. An odd count that stays odd belongs to a writer that
+	 * died half-way: step over it, to the next odd one.
+	 */
+	for (;;) {
+		g = __atomic_load_n(&st->addr_gen, __ATOMIC_RELAXED);
+		if ((g & 1) != 0 && tries++ < 100) {
+			sched_yield();
+			continue;
+		}
+		mine = (g & 1) != 0 ? g + 2 : g + 1;
+		if (__atomic_compare_exchange_n(&st->addr_gen, &g, mine, false,
+		    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			break;
+	}
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	if (n > 0)
 		memcpy(st->addrs, addrs, (size_t)n * sizeof(*addrs));
 	__atomic_store_n(&st->naddrs, n, __ATOMIC_RELAXED);
-	__atomic_store_n(&st->addr_gen, g + 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&st->addr_gen, mine + 1, __ATOMIC_RELEASE);
 }

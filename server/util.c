@@ -7,6 +7,7 @@
 #include <sys/random.h>
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -14,30 +15,40 @@
 
 #include "core.h"
 
+static unsigned char	id_pool[256];
+static size_t		id_avail;
+
+/* A child must never reuse its parent's random bytes. */
+static void
+request_id_forget(void)
+{
+	id_avail = 0;
+}
+
 /*
  * 16 random hex digits from a per-process pool; the pool is refilled from
- * getrandom(2) rarely, so a request id costs no system call.
+ * getrandom(2) rarely, so a request id costs no system call. A fork
+ * handler empties the pool in the child (no getpid(2) per request).
  */
 void
 request_id_new(char *out, size_t len)
 {
 	static const char	 hex[] = "0123456789abcdef";
-	static unsigned char	 pool[256];
-	static size_t		 avail;
-	static pid_t		 owner;
+	static bool		 registered;
 	size_t			 i;
 
-	if (owner != getpid()) {	/* never share a pool with the parent */
-		avail = 0;
-		owner = getpid();
+	if (!registered) {
+		pthread_atfork(NULL, NULL, request_id_forget);
+		registered = true;
 	}
-	if (avail < 8) {
-		if (getrandom(pool, sizeof(pool), 0) != (ssize_t)sizeof(pool))
-			memset(pool, 0x5a, sizeof(pool));
-		avail = sizeof(pool);
+	if (id_avail < 8) {
+		if (getrandom(id_pool, sizeof(id_pool), 0) !=
+		    (ssize_t)sizeof(id_pool))
+			memset(id_pool, 0x5a, sizeof(id_pool));
+		id_avail = sizeof(id_pool);
 	}
 	for (i = 0; i < 8 && 2 * i + 1 < len; i++) {
-		unsigned char b = pool[--avail];
+		unsigned char b = id_pool[--id_avail];
 
 		out[2 * i] = hex[b >> 4];
 		out[2 * i + 1] = hex[b & 15];

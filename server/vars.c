@@ -82,6 +82,34 @@ var_num(struct pt_str *out, char *buf, size_t len, unsigned long long v)
 	return (0);
 }
 
+/*
+ * Path and query as received. In origin form that is the target; an
+ * absolute-form target ("http://host/p?q") loses its scheme and authority.
+ */
+static int
+var_uri(const struct pt_request *r, struct pt_str *out)
+{
+	const struct http_head	*h = &r->head;
+	const char		*end = h->target.p + h->target.len;
+	char			*p;
+
+	if (h->form != HTTP_T_ABSOLUTE) {
+		*out = h->target;
+		return (0);
+	}
+	if (h->path.p >= h->target.p && h->path.p < end) {
+		out->p = h->path.p;
+		out->len = (size_t)(end - h->path.p);
+		return (0);
+	}
+	/* An empty path ("http://host?q"), which the parser made "/". */
+	if ((p = pt_printf(r->arena, "/%s%.*s", h->has_query ? "?" : "",
+	    (int)h->query.len, h->query.p)) == NULL)
+		return (-1);
+	var_set(out, p);
+	return (0);
+}
+
 /* Variables about the request line and the connection. */
 static int
 var_request(const struct pt_request *r, const char *n, size_t len,
@@ -98,7 +126,9 @@ var_request(const struct pt_request *r, const char *n, size_t len,
 	else if (str_case_eq(n, len, "query"))
 		*out = h->query;
 	else if (str_case_eq(n, len, "uri"))
-		*out = h->target;
+		return (var_uri(r, out));
+	else if (str_case_eq(n, len, "user"))
+		var_set(out, r->user != NULL ? r->user : "");
 	else if (str_case_eq(n, len, "host"))
 		*out = h->host;
 	else if (str_case_eq(n, len, "protocol"))
@@ -117,7 +147,7 @@ var_request(const struct pt_request *r, const char *n, size_t len,
 		var_set(out, r->srv != NULL && r->srv->names.n > 0 ?
 		    r->srv->names.v[0] : "");
 	else if (str_case_eq(n, len, "scheme"))
-		var_set(out, "http");
+		var_set(out, r->conn->secure ? "https" : "http");
 	else if (str_case_eq(n, len, "upstream_addr"))
 		var_set(out, r->upstream_addr != NULL ? r->upstream_addr : "");
 	else
@@ -159,6 +189,21 @@ var_response(const struct pt_request *r, const char *n, size_t len,
 	return (-1);
 }
 
+/* Variables a module set on the connection (pt_conn_set_var). */
+static int
+var_conn(const struct pt_request *r, const char *n, size_t len,
+    struct pt_str *out)
+{
+	const struct conn_var *v;
+
+	for (v = r->conn->vars; v != NULL; v = v->next)
+		if (str_case_eq(n, len, v->name)) {
+			var_set(out, v->value);
+			return (0);
+		}
+	return (-1);
+}
+
 int
 var_lookup(const struct pt_request *r, const char *name, size_t len,
     struct pt_str *out, char *buf, size_t buflen)
@@ -171,7 +216,9 @@ var_lookup(const struct pt_request *r, const char *name, size_t len,
 		return (var_cookie(r, name + 7, len - 7, out));
 	if (var_request(r, name, len, out, buf, buflen) == 0)
 		return (0);
-	return (var_response(r, name, len, out, buf, buflen));
+	if (var_response(r, name, len, out, buf, buflen) == 0)
+		return (0);
+	return (var_conn(r, name, len, out));
 }
 
 bool
@@ -180,13 +227,15 @@ var_is_known(const char *name, size_t len)
 	static const char *const names[] = {
 		"method", "path", "raw_path", "upstream_addr", "query", "uri", "host", "protocol",
 		"client_addr", "client_port", "server_addr", "request_id",
-		"route", "server_name", "scheme", "status", "bytes_sent",
+		"route", "server_name", "scheme", "user", "status", "bytes_sent",
 		"bytes_received", "request_time", "request_time_us", NULL
 	};
 	size_t i;
 
+	/* ssl_*: connection variables of mod_ssl (pt_conn_set_var). */
 	if ((len > 7 && strncasecmp(name, "header.", 7) == 0) ||
-	    (len > 7 && strncasecmp(name, "cookie.", 7) == 0))
+	    (len > 7 && strncasecmp(name, "cookie.", 7) == 0) ||
+	    (len > 4 && strncasecmp(name, "ssl_", 4) == 0))
 		return (true);
 	for (i = 0; names[i] != NULL; i++)
 		if (str_case_eq(name, len, names[i]))

@@ -8,7 +8,7 @@ use Portier::Test qw(portier_cmd read_file write_file);
 
 my $src = $ENV{PORTIER_SRCDIR} // '.';
 my $mods = $ENV{PORTIER_MODULES} // 'modules/.built';
-my @pages = map { "$src/man/$_" } qw(portier.8 portier.conf.5 portier-modules.7);
+my @pages = map { "$src/man/$_" } qw(portier.8 portier.conf.5 portier-modules.7 portier-mod.1);
 my $conf5 = read_file("$src/man/portier.conf.5");
 ok(length $conf5, 'portier.conf.5 read');
 

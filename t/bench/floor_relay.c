@@ -30,7 +30,8 @@
 
 static struct sockaddr_storage	origin;
 static socklen_t		origin_len;
-static int			upstream = -1;	/* this worker's kept-alive one */
+/* This worker's kept-alive connection to the origin, or -1. */
+static int			upstream = -1;
 
 static int
 write_all(int fd, const char *p, size_t n)
@@ -134,7 +135,7 @@ relay(int cfd, char *req, size_t reqlen)
 {
 	char		 buf[BUF_SIZE + 1];
 	const char	*v;
-	long long	 left;	/* body bytes still to copy; -1: until EOF */
+	long long	 left;	/* body bytes to copy; -1: until EOF */
 	size_t		 len, hlen, n;
 	ssize_t		 r;
 	int		 ok, keep;

@@ -9,7 +9,9 @@
 #   BENCH_SERVERS ("portier nginx floor"), BENCH_FLOOR_WORKERS (default: one
 #   per connection), BENCH_QUIET_WAIT (30: seconds to wait for quiet CPUs
 #   before each run), BENCH_RETRIES (2: repeats of a disturbed run),
-#   BENCH_KEEP=1 (keep the temp dir), CC, NGINX, WRK.
+#   BENCH_KEEP=1 (keep the temp dir), BENCH_MODULES (mod_status's and
+#   mod_rewrite's folder for status_ka32 and rewrite_ka32), CC, NGINX,
+#   APACHE (apache2, for rewrite_ka32), WRK.
 
 set -u
 
@@ -29,7 +31,7 @@ SERVERS=${BENCH_SERVERS:-"portier nginx floor"}
 #		"p99 floor 1.5": portier's p99 <= 1.5x the floor's; or empty
 scenario_static_ka32() {
 	DESC="static 1 KiB, keep-alive, 32 conns"
-	KIND=static CONNS=32 URLPATH=/1k.html HEADER= TARGET="cpu nginx 1.0"
+	KIND=static CONNS=32 URLPATH=/1k.html HEADER="" TARGET="cpu nginx 1.0"
 }
 scenario_static_close32() {
 	DESC="static 1 KiB, Connection: close, 32 conns"
@@ -38,15 +40,115 @@ scenario_static_close32() {
 }
 scenario_static_ka256() {
 	DESC="static 1 KiB, keep-alive, 256 conns"
-	KIND=static CONNS=256 URLPATH=/1k.html HEADER= TARGET="p99 floor 1.5"
+	KIND=static CONNS=256 URLPATH=/1k.html HEADER=""
+	TARGET="p99 floor 1.5"
+}
+# mod_status loaded and counting every request ("pstatus": portier with
+# the module and a status route) against the same portier without it.
+# Not in the default list: BENCH_SCENARIOS=status_ka32.
+scenario_status_ka32() {
+	DESC="static 1 KiB, keep-alive, 32 conns, mod_status"
+	KIND=static CONNS=32 URLPATH=/1k.html HEADER=""
+	TARGET="cpu portier 1.03 pstatus" SCEN_SERVERS="portier pstatus"
 }
 # Not in the default list yet (run with BENCH_SCENARIOS=proxy_ka32).
 scenario_proxy_ka32() {
 	DESC="reverse proxy 1 KiB, keep-alive, 32 conns"
-	KIND=proxy CONNS=32 URLPATH=/1k.html HEADER= TARGET=
+	KIND=proxy CONNS=32 URLPATH=/1k.html HEADER="" TARGET=""
+}
+# mod_rewrite: the reverse proxy route with the 50 rules of rewrite_rules
+# (none matches the request): "prewrite" is portier with them, "portier"
+# the same route without them, "apache" Apache prefork with the same rules
+# in its mod_rewrite. Targets: the rules cost <= 0.7 us of CPU per request,
+# and portier's CPU per request is <= 0.5x Apache's. Not in the default
+# list: BENCH_SCENARIOS=rewrite_ka32.
+scenario_rewrite_ka32() {
+	DESC="reverse proxy 1 KiB, 50 rewrite rules, 32 conns"
+	KIND=proxy CONNS=32 URLPATH=/1k.html HEADER=""
+	TARGET="dcpu portier 0.7 prewrite; cpu apache 0.5 prewrite"
+	SCEN_SERVERS="portier prewrite apache"
+}
+
+# 50 realistic rules of a site: moved pages, legacy URLs, blocked probes,
+# asset paths. One per line: pattern, substitution, flags (portier's
+# names, comma-separated), tab-separated. Printed as portier's rules list
+# (rewrite_rules portier) or as Apache RewriteRule lines (rewrite_rules
+# apache).
+rewrite_rules() {
+	tab=$(printf '\t')
+	while IFS="$tab" read -r pat to flags; do
+		[ -n "$pat" ] || continue
+		# printf, not echo: dash's echo eats backslashes.
+		if [ "$1" = tsv ]; then
+			printf '%s\t%s\t%s\n' "$pat" "$to" "$flags"
+		elif [ "$1" = apache ]; then
+			printf 'RewriteRule "%s" "%s" [%s]\n' "$pat" "$to" \
+			    "$(printf '%s' "$flags" | sed 's/redirect=\([0-9]*\)/R=\1,L/;
+			    s/last/L/; s/nocase/NC/; s/qsappend/QSA/;
+			    s/forbidden/F/; s/gone/G/')"
+		else
+			printf '{ match = "%s"; to = "%s"; flags = [ "%s" ]; },\n' \
+			    "$(printf '%s' "$pat" | sed 's/\\/\\\\/g')" "$to" \
+			    "$(printf '%s' "$flags" | sed 's/,/", "/g')"
+		fi
+	done <<'EOF'
+^/old-blog/([0-9]+)/([a-z0-9-]+)/?$	/blog/$2	redirect=301
+^/blog/category/(.*)$	/blog/tags/$1	redirect=301
+^/index\.php$	/	redirect=301
+^/products/([0-9]+)/?$	/shop/item/$1	last
+^/products/([0-9]+)/reviews$	/shop/item/$1/reviews	last
+^/shop/cart/?$	/cart	last
+^/user/([a-z0-9_]+)$	/profile/$1	last
+^/u/([0-9]+)$	/profile/id/$1	last
+^/download/(.+)\.(zip|tar\.gz)$	/files/$1.$2	last
+^/docs/v1/(.*)$	/docs/v3/$1	redirect=301
+^/docs/v2/(.*)$	/docs/v3/$1	redirect=301
+^/api/v1/(.*)$	/api/v2/$1	last
+^/feed/?$	/rss.xml	last
+^/rss/?$	/rss.xml	last
+^/sitemap\.xml$	/sitemaps/index.xml	last
+^/favicon\.ico$	/static/favicon.ico	last
+^/robots\.txt$	/static/robots.txt	last
+^/wp-admin	-	forbidden
+^/wp-login\.php	-	forbidden
+^/xmlrpc\.php	-	forbidden
+\.(bak|old|orig|swp)$	-	forbidden
+(^|/)\.(git|svn|hg|env)(/|$)	-	forbidden
+^/cgi-bin/	-	gone
+^/phpmyadmin	-	gone,nocase
+^/about-us/?$	/about	redirect=301
+^/contact-us/?$	/contact	redirect=301
+^/careers/([a-z-]+)$	/jobs/$1	redirect=301
+^/news/([0-9]{4})/([0-9]{2})/(.*)$	/blog/$1-$2-$3	redirect=301
+^/press/(.*)$	/news/$1	redirect=301
+^/en/(.*)$	/$1	redirect=301
+^/fr/(.*)$	/fr-fr/$1	last
+^/de/(.*)$	/de-de/$1	last
+^/m/(.*)$	/$1	redirect=302
+^/mobile/(.*)$	/$1	redirect=302
+^/amp/(.*)$	/$1	redirect=301
+^/search/(.+)$	/search?q=$1	last,qsappend
+^/tag/([^/]+)/?$	/blog/tags/$1	last
+^/category/([^/]+)/page/([0-9]+)$	/blog/c/$1?page=$2	last
+^/images/(.*)\.(jpe?g|png|gif)$	/media/img/$1.$2	last
+^/css/(.*)$	/assets/css/$1	last
+^/js/(.*)$	/assets/js/$1	last
+^/fonts/(.*)$	/assets/fonts/$1	last
+^/promo/summer-?sale$	/offers/summer	redirect=302,nocase
+^/go/([a-z0-9]+)$	/out?to=$1	last
+^/help/?$	/support	redirect=301
+^/faq/?$	/support/faq	redirect=301
+^/terms/?$	/legal/terms	redirect=301
+^/privacy/?$	/legal/privacy	redirect=301
+^/status/?$	/health	last
+^/v/([A-Za-z0-9]{8})$	/video/$1	last
+EOF
 }
 
 PORTIER=${1:-}
+# mod_status for the pstatus server: BENCH_MODULES, or the build tree's.
+MODULES=${BENCH_MODULES:-$(cd "$(dirname "${PORTIER:-.}")/.." 2>/dev/null &&
+    pwd)/modules/.built}
 SECONDS_=${BENCH_SECONDS:-10}
 WARMUP=${BENCH_WARMUP:-5}	# lets a prefork pool grow to the load first
 QUIET_WAIT=${BENCH_QUIET_WAIT:-30}
@@ -55,6 +157,7 @@ CPU_SERVER=0		# servers under test
 CPU_LOAD=1		# wrk and origins
 CC=${CC:-cc}
 NGINX=${NGINX:-nginx}
+APACHE=${APACHE:-apache2}
 WRK=${WRK:-wrk}
 HERE=$(cd "$(dirname "$0")" && pwd)
 HZ=$(getconf CLK_TCK)		# /proc/PID/stat and /proc/stat units
@@ -80,7 +183,9 @@ cleanup() {
 
 T=$(mktemp -d /tmp/portier-bench.XXXXXX) || die "mktemp failed"
 trap cleanup EXIT
+trap 'exit 129' HUP
 trap 'exit 130' INT
+trap 'exit 141' PIPE
 trap 'exit 143' TERM
 chmod 755 "$T"
 
@@ -166,13 +271,14 @@ idle_dirty() {
 	for p in $(procs_of "$1"); do
 		[ "$p" = "$1" ] && continue
 		all="$all $p"
-		cat "/proc/$p/cmdline" 2>/dev/null | tr '\0' ' ' |
+		{ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null |
 		    grep -q worker && w="$w $p"
 	done
 	[ -n "$w" ] || w=$all
 	for p in $w; do
 		cat "/proc/$p/smaps_rollup" 2>/dev/null
-	done | awk '/^Private_Dirty:/ { if ($2 > m) m = $2 } END { print m + 0 }'
+	done | awk '/^Private_Dirty:/ { if ($2 > m) m = $2 }
+	    END { print m + 0 }'
 }
 
 # Waits until GET $1 answers 200, for up to 10 s, while group $2 lives.
@@ -233,9 +339,15 @@ start_portier() {
 		SKIP="no portier binary${PORTIER:+ at $PORTIER}"
 		return 1
 	fi
-	d=$T/portier
+	d=$T/${PORTIER_NAME:-portier}
 	rm -rf "$d"
 	mkdir -p "$d"
+	status="" status_route="" status_args=""
+	if [ "${PORTIER_NAME:-}" = pstatus ]; then
+		status='modules = { load = [ "mod_status" ]; };'
+		status_route='{ path = "/status"; status = { enable = true; }; },'
+		status_args="-M $MODULES"
+	fi
 	if [ "$KIND" = proxy ]; then
 		upstreams="upstreams = ( { name = \"origin\"; servers = ( {
 		    address = \"127.0.0.1:$ORIGIN_PORT\"; } ); } );"
@@ -244,17 +356,26 @@ start_portier() {
 		upstreams=""
 		route="{ path = \"/\"; root = \"$T/docroot\"; }"
 	fi
+	if [ "${PORTIER_NAME:-}" = prewrite ]; then
+		status='modules = { load = [ "mod_rewrite" ]; };'
+		status_args="-M $MODULES"
+		route="{ path = \"/\"; ${route#\{ path = \"/\"; }"
+		route="${route%\}} rewrite = { rules = (
+		    $(rewrite_rules portier | sed '$ s/,$//') ); }; }"
+	fi
 	cat >"$d/portier.conf" <<EOF
 error_log = "$d/error.log";
 log_level = "warn";
 listen_report = "$d/ports";
 workers = { start = 8; min_spare = 2; max_spare = 16; max = 64; };
 access_log = "off";
+$status
 $upstreams
-servers = ( { listen = [ "127.0.0.1:0" ]; routes = ( $route ); } );
+servers = ( { listen = [ "127.0.0.1:0" ]; routes = ( $status_route $route ); } );
 EOF
-	launch $CPU_SERVER portier "$PORTIER" -F -f "$d/portier.conf" \
-	    -u "$(id -un)"
+	# shellcheck disable=SC2086 # status_args: none, or two words
+	launch $CPU_SERVER "${PORTIER_NAME:-portier}" "$PORTIER" -F \
+	    -f "$d/portier.conf" -u "$(id -un)" $status_args
 	i=0
 	while [ ! -s "$d/ports" ] && [ $i -lt 100 ] &&
 	    [ -n "$(procs_of "$PGID")" ]; do
@@ -270,10 +391,110 @@ EOF
 		else
 			SKIP="portier wrote no listen_report in 10 s"
 		fi
-		SKIP="$SKIP: $(cat "$T/portier.out" "$d/error.log" \
-		    2>/dev/null | tail -n 3 | tr "\n" " ")"
+		SKIP="$SKIP: $(cat "$T/${PORTIER_NAME:-portier}.out" \
+		    "$d/error.log" 2>/dev/null | tail -n 3 | tr "\n" " ")"
 		return 1
 	fi
+}
+
+# Portier with mod_status from MODULES (BENCH_MODULES, or the build tree
+# next to the binary) and a status route; the requests go elsewhere.
+start_pstatus() {
+	if [ ! -e "$MODULES/mod_status.so" ]; then
+		SKIP="no mod_status.so in $MODULES"
+		return 1
+	fi
+	PORTIER_NAME=pstatus
+	start_portier
+	rc=$?
+	PORTIER_NAME=""
+	return $rc
+}
+
+# The rule engine alone (rewrite_micro.c, built against the source tree
+# next to the portier binary): CPU per pass of the 50 rules over URLPATH.
+rewrite_micro() {
+	src=$HERE/../..
+	bld=$(dirname "$PORTIER")/..
+	$CC -O2 -I"$bld" -I"$src/server/include" -I"$src/server" \
+	    -I"$src/modules/mod_rewrite" -o "$T/rewrite_micro" \
+	    "$HERE/rewrite_micro.c" "$src/modules/mod_rewrite/rewrite_engine.c" \
+	    "$src/modules/mod_rewrite/rewrite_run.c" \
+	    "$src/modules/mod_rewrite/rewrite_build.c" "$src/server/arena.c" \
+	    -lpcre2-8 2>"$T/rewrite_micro.err" || {
+		echo "  engine alone: not built, see $T/rewrite_micro.err"
+		return
+	}
+	echo "  engine alone: $(rewrite_rules tsv |
+	    taskset -c $CPU_SERVER "$T/rewrite_micro" "$URLPATH")"
+}
+
+# Portier with mod_rewrite from MODULES and the 50 rules on its route.
+start_prewrite() {
+	if [ ! -e "$MODULES/mod_rewrite.so" ]; then
+		SKIP="no mod_rewrite.so in $MODULES"
+		return 1
+	fi
+	PORTIER_NAME=prewrite
+	start_portier
+	rc=$?
+	PORTIER_NAME=""
+	return $rc
+}
+
+# Apache httpd (Debian's apache2) with the prefork MPM, sized like
+# portier's workers, no access log; for proxy scenarios mod_proxy_http to
+# the origin with the 50 rules of rewrite_rules in mod_rewrite (server
+# context), for static ones the docroot. As root, its children run as
+# www-data (Apache refuses root).
+start_apache() {
+	command -v "$APACHE" >/dev/null || { SKIP="no $APACHE"; return 1; }
+	d=$T/apache
+	rm -rf "$d"
+	mkdir -p "$d"
+	PORT=$(free_port)
+	m=/usr/lib/apache2/modules
+	user=""
+	[ "$(id -u)" = 0 ] && user="User www-data
+Group www-data"
+	if [ "$KIND" = proxy ]; then
+		site="LoadModule proxy_module $m/mod_proxy.so
+LoadModule proxy_http_module $m/mod_proxy_http.so
+LoadModule rewrite_module $m/mod_rewrite.so
+RewriteEngine On
+$(rewrite_rules apache)
+ProxyPass / http://127.0.0.1:$ORIGIN_PORT/"
+	else
+		site="LoadModule mime_module $m/mod_mime.so
+TypesConfig /etc/mime.types
+DocumentRoot $T/docroot
+<Directory $T/docroot>
+	Require all granted
+</Directory>"
+	fi
+	cat >"$d/httpd.conf" <<EOF
+ServerRoot $d
+ServerName localhost
+DefaultRuntimeDir $d
+PidFile $d/httpd.pid
+Listen 127.0.0.1:$PORT
+ErrorLog $d/error.log
+LogLevel warn
+LoadModule mpm_prefork_module $m/mod_mpm_prefork.so
+LoadModule authz_core_module $m/mod_authz_core.so
+$user
+StartServers 8
+MinSpareServers 2
+MaxSpareServers 16
+ServerLimit 64
+MaxRequestWorkers 64
+MaxConnectionsPerChild 0
+KeepAlive On
+MaxKeepAliveRequests 1000
+KeepAliveTimeout 5
+$site
+EOF
+	launch $CPU_SERVER apache "$APACHE" -f "$d/httpd.conf" -DFOREGROUND
 }
 
 # Writes an nginx configuration for a server on port $2 into dir $1:
@@ -282,7 +503,8 @@ nginx_conf() {
 	user=""
 	[ "$(id -u)" = 0 ] && user="user $(id -un) $(id -gn);"
 	if [ -n "${3:-}" ]; then
-		upstream="upstream origin { server 127.0.0.1:$3; keepalive 64; }"
+		upstream="upstream origin { server 127.0.0.1:$3;
+		    keepalive 64; }"
 		location="location / { proxy_pass http://origin;
 		    proxy_http_version 1.1; proxy_set_header Connection \"\"; }"
 	else
@@ -431,8 +653,9 @@ run_one() {
 		other=$(echo "$LINE" | awk '{ print $12 }')
 		[ "$other" -le 10 ] && break
 		if [ $try -ge "$RETRIES" ]; then
-			echo "  WARNING: $1: $other% of CPU $CPU_SERVER went to" \
-			    "other work during the run: its numbers are off"
+			echo "  WARNING: $1: $other% of CPU $CPU_SERVER" \
+			    "went to other work during the run:" \
+			    "its numbers are off"
 			break
 		fi
 		echo "  $1: $other% of CPU $CPU_SERVER went to other work," \
@@ -472,41 +695,63 @@ report() {
 		for (i = 1; i <= ns; i++) for (j = 1; j <= nsv; j++) {
 			s = sc[i]; v = sv[j]
 			if (skip[s, v] && md)
-				printf "| %s | %s | skipped |%s\n", desc[s], v, \
-				    "  |  |  |  |  |  |  |  |  |"
+				printf "| %s | %s | skipped |%s\n", desc[s], \
+				    v, "  |  |  |  |  |  |  |  |  |"
 			else if (skip[s, v])
 				printf "%-42s %-7s skipped\n", desc[s], v
 			if (!ok[s, v])
 				continue
-			f = md ? "| %s | %s | %d | %d | %d | %.2f | %.2f | %d |" \
-			    " %d | %.1f | %d | %d%% |\n" : "%-42s %-7s %8d %7d" \
-			    " %7d %8.2f %6.2f %6d %5d %7.1f %6d %5d%%\n"
+			if (md)
+				f = "| %s | %s | %d | %d | %d | %.2f | %.2f |" \
+				    " %d | %d | %.1f | %d | %d%% |\n"
+			else
+				f = "%-42s %-7s %8d %7d %7d %8.2f %6.2f %6d" \
+				    " %5d %7.1f %6d %5d%%\n"
 			printf f, desc[s], v, rps[s, v], p50[s, v], \
 			    p99[s, v], cpu[s, v], vcsw[s, v], err[s, v], \
 			    procs[s, v], hwm[s, v], dirty[s, v], other[s, v]
 		}
 	}
-	function targets(	i, s, t, m, a, b, line, verdict, md, have) {
+	# "cpu|p99 BASE RATIO [JUDGED]": the value of JUDGED <= RATIO x the
+	# value of BASE; "dcpu BASE MICROS JUDGED": CPU/request of JUDGED
+	# minus that of BASE <= MICROS. Several targets are separated by ";".
+	function target_one(s, spec,	t, m, a, b, line, verdict, w, d, v) {
+		split(spec, t, " ")
+		m = t[1] == "p99" ? "p99" : "CPU/request"
+		w = t[4] != "" ? t[4] : "portier"	# the judged
+		if (t[1] == "dcpu")
+			line = sprintf("%s CPU/request - %s CPU/request <=" \
+			    " %s us", w, t[2], t[3])
+		else
+			line = sprintf("%s %s <= %sx %s", w, m, t[3], t[2])
+		if (t[1] == "p99") {
+			a = p99[s, w]; b = p99[s, t[2]]
+		} else {
+			a = cpu[s, w]; b = cpu[s, t[2]]
+		}
+		d = t[1] == "dcpu" ? sprintf("%.2f us", a - b) : \
+		    sprintf("%.2fx", b > 0 ? a / b : 0)
+		if (!ok[s, w] || !ok[s, t[2]] || b <= 0)
+			verdict = "not measured"
+		else if (err[s, w] > 0)
+			verdict = sprintf("%s, but %d errors: MISSED", d,
+			    err[s, w])
+		else {
+			v = t[1] == "dcpu" ? a - b : a / b
+			verdict = sprintf("%s: %s", d, v <= t[3] + 0 ? \
+			    "met" : "MISSED")
+		}
+		if (other[s, w] > 10 || other[s, t[2]] > 10)
+			verdict = verdict " (disturbed run)"
+		tl[++ntl] = desc[s] "|" line "|" verdict
+	}
+	function targets(	i, j, s, n, ts, md, have, verdict) {
 		for (i = 1; i <= ns; i++) {
 			s = sc[i]
-			if (target[s] == "")
-				continue
-			split(target[s], t, " ")
-			m = t[1] == "cpu" ? "CPU/request" : "p99"
-			line = sprintf("portier %s <= %sx %s", m, t[3], t[2])
-			a = t[1] == "cpu" ? cpu[s, "portier"] : p99[s, "portier"]
-			b = t[1] == "cpu" ? cpu[s, t[2]] : p99[s, t[2]]
-			if (!ok[s, "portier"] || !ok[s, t[2]] || b <= 0)
-				verdict = "not measured"
-			else if (err[s, "portier"] > 0)
-				verdict = sprintf("%.2fx, but %d errors: MISSED", \
-				    a / b, err[s, "portier"])
-			else
-				verdict = sprintf("%.2fx: %s", a / b, \
-				    a / b <= t[3] + 0 ? "met" : "MISSED")
-			if (other[s, "portier"] > 10 || other[s, t[2]] > 10)
-				verdict = verdict " (disturbed run)"
-			tl[++ntl] = desc[s] "|" line "|" verdict
+			n = split(target[s], ts, ";")
+			for (j = 1; j <= n; j++)
+				if (ts[j] ~ /[a-z]/)
+					target_one(s, ts[j])
 		}
 		for (i = 1; i <= ns; i++)
 			if (ok[sc[i], "portier"]) {
@@ -521,7 +766,8 @@ report() {
 	}
 	END {
 		ns = split(order, sc, " ")
-		nsv = split("portier nginx floor", sv, " ")
+		nsv = split("portier pstatus prewrite apache nginx floor", sv,
+		    " ")
 		printf "\n%-42s %-7s %8s %7s %7s %8s %6s %6s %5s %7s %6s" \
 		    " %6s\n", "scenario", "server", "req/s", "p50 us", \
 		    "p99 us", "cpu us/r", "vcsw/r", "errors", "procs", \
@@ -553,8 +799,8 @@ report() {
 		print "| scenario | server | req/s | p50 (us) | p99 (us) |" \
 		    " CPU/req (us) | vol. cs/req | errors | procs |" \
 		    " HWM sum (MiB) | idle worker dirty (KiB) | CPU0 other |"
-		print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |" \
-		    " ---: | ---: | ---: | ---: |"
+		print "| --- | --- | ---: | ---: | ---: | ---: | ---: |" \
+		    " ---: | ---: | ---: | ---: | ---: |"
 		rows(1)
 		print "\n| scenario | portier CPU/req vs nginx | vs floor |" \
 		    " portier p99 vs nginx | vs floor |"
@@ -563,8 +809,8 @@ report() {
 			if (!(i in r))
 				continue
 			split(r[i], x, "|")
-			printf "| %s | %sx | %sx | %sx | %sx |\n", desc[sc[i]], \
-			    x[1], x[2], x[3], x[4]
+			printf "| %s | %sx | %sx | %sx | %sx |\n", \
+			    desc[sc[i]], x[1], x[2], x[3], x[4]
 		}
 		print "\n| scenario | target | result |"
 		print "| --- | --- | --- |"
@@ -596,12 +842,14 @@ echo "bench: $SECONDS_ s per run (+$WARMUP s warm-up), servers on CPU" \
     "$CPU_SERVER, wrk on CPU $CPU_LOAD; $("$NGINX" -v 2>&1)"
 for SCEN in $SCENARIOS; do
 	command -v "scenario_$SCEN" >/dev/null || die "no scenario $SCEN"
+	SCEN_SERVERS=""
 	"scenario_$SCEN"
 	echo "$SCEN $DESC|$TARGET" >>"$T/descs"
 	echo "$DESC:"
 	ORIGIN_PORT=""
+	case $SCEN in rewrite*) [ -n "$PORTIER" ] && rewrite_micro ;; esac
 	[ "$KIND" = proxy ] && start_origin
-	for srv in $SERVERS; do
+	for srv in ${SCEN_SERVERS:-$SERVERS}; do
 		run_one "$srv"
 	done
 	[ "$KIND" = proxy ] && stop "$ORIGIN_PGID"

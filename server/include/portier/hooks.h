@@ -44,6 +44,9 @@ typedef long long (*pt_periodic_fn)(const struct pt_conf *, long long now_ms);
  * change status and fields through request.h) and then the body as a
  * stream of buffers, the last one with eos set. It passes data on with
  * pt_filter_next(); a filter that holds data back must pass it all by eos.
+ * A head function returns PT_OK, or PT_DECLINED to leave this response's
+ * body alone: its body function is then not called for it, and when no
+ * filter wants the body it keeps its Content-Length (and sendfile).
  */
 struct pt_filter;
 typedef int	(*pt_filter_head_fn)(struct pt_filter *, struct pt_request *);
@@ -80,5 +83,12 @@ PT_API int	pt_filter_next(struct pt_filter *, struct pt_request *,
 /* Per-request state of a filter (NULL until set). */
 PT_API void	*pt_filter_ctx(struct pt_filter *);
 PT_API void	 pt_filter_set_ctx(struct pt_filter *, void *);
+/*
+ * From a head function that returns PT_OK: this filter passes the body on
+ * byte for byte (it only watches it, as a cache store does), so when every
+ * filter that wants the body says so, the response keeps its
+ * Content-Length instead of going out chunked.
+ */
+PT_API void	 pt_filter_keep_length(struct pt_filter *);
 
 #endif /* PORTIER_HOOKS_H */

@@ -35,4 +35,24 @@ PT_API const void	*pt_module_conf(const struct pt_request *,
 PT_API const void	*pt_module_conf_global(const struct pt_conf *,
 			    const struct pt_module *);
 
+/*
+ * The configuration's servers, for post_config and child_init (mod_ssl
+ * builds its SNI tables from them). i counts from 0 in file order; past
+ * the last server these return NULL.
+ */
+PT_API size_t		 pt_conf_server_count(const struct pt_conf *);
+/* Server i's block of the module (inheritance from global applied). */
+PT_API const void	*pt_module_conf_server(const struct pt_conf *, size_t i,
+			    const struct pt_module *);
+/* Server i's names as configured (n == 0: any host). */
+PT_API const struct pt_strlist *pt_conf_server_names(const struct pt_conf *,
+			    size_t i);
+/*
+ * Server i's j-th listen address as configured, which is what
+ * pt_conn_listener() returns for connections it accepts; NULL past the
+ * last one.
+ */
+PT_API const char	*pt_conf_server_listen(const struct pt_conf *, size_t i,
+			    size_t j);
+
 #endif /* PORTIER_MODULE_H */

@@ -26,7 +26,15 @@ PT_API int		 pt_req_set_path(struct pt_request *, const char *);
 PT_API struct pt_str	 pt_req_host(const struct pt_request *);
 PT_API const char	*pt_req_id(const struct pt_request *);
 PT_API const char	*pt_req_client_addr(const struct pt_request *);
+/*
+ * The client as trusted_proxies report it: the rightmost X-Forwarded-For
+ * address that is not a trusted proxy, when the peer is one of them;
+ * otherwise pt_req_client_addr().
+ */
+PT_API const char	*pt_req_forwarded_addr(const struct pt_request *);
 PT_API struct pt_arena	*pt_req_arena(struct pt_request *);
+/* The connection the request came on (see portier/conn.h). */
+PT_API struct pt_conn	*pt_req_conn(const struct pt_request *);
 /* The chosen route's path prefix; NULL before routing (translate's first
  * pass) or when no route matched. */
 PT_API const char	*pt_req_route(const struct pt_request *);
@@ -49,12 +57,37 @@ PT_API int		 pt_req_header_remove(struct pt_request *, const char *name);
 PT_API int		 pt_resp_status(const struct pt_request *);
 /* Response filters' head functions may change the status (100-599). */
 PT_API int		 pt_resp_set_status(struct pt_request *, int);
+/*
+ * The body length the head will announce (response filters' head
+ * functions): -1 when unknown, so streamed; 0 for a status without body.
+ */
+PT_API int64_t		 pt_resp_content_length(const struct pt_request *);
 PT_API const char	*pt_resp_header(const struct pt_request *, const char *name);
+/*
+ * Content-Length, Transfer-Encoding, Connection and Date belong to the
+ * core: adding them fails. Date alone may be set (a cache sends the
+ * stored response's); the core then sends no Date of its own.
+ */
 PT_API int		 pt_resp_header_set(struct pt_request *, const char *name,
 			    const char *value);
 PT_API int		 pt_resp_header_add(struct pt_request *, const char *name,
 			    const char *value);
 PT_API int		 pt_resp_header_remove(struct pt_request *, const char *name);
+/*
+ * The i-th response field (0 first), for filters that copy all of them
+ * (mod_cache); false past the last one.
+ */
+PT_API bool		 pt_resp_header_at(const struct pt_request *, size_t i,
+			    const char **name, const char **value);
+/*
+ * From a response filter's head function: the client gets body (len
+ * bytes, which must live until the response is sent, e.g. in the
+ * request's arena) instead of the handler's, whose body is then dropped.
+ * With pt_resp_set_status() it turns an upstream 304 or 502 into a
+ * stored 200 (mod_cache). PT_OK, or PT_ERROR once the head went.
+ */
+PT_API int		 pt_resp_replace_body(struct pt_request *,
+			    const void *body, size_t len);
 /* Sends a whole response (handlers); PT_OK or PT_ERROR. */
 PT_API int		 pt_resp_send(struct pt_request *, int status,
 			    const char *content_type, const void *body, size_t len);
@@ -79,5 +112,25 @@ PT_API bool		 pt_req_has_body(const struct pt_request *);
  * request's arena. Absent values expand to "".
  */
 PT_API char		*pt_req_expand(struct pt_request *, const char *tmpl);
+
+/*
+ * For rewriting, from translate hooks. pt_req_set_query() replaces the
+ * query (without the '?'; NULL removes it; PT_ERROR for a control
+ * character, space or '#'). pt_req_set_upstream() makes the reverse proxy
+ * relay this request to the upstream pool named pool, whatever the route
+ * says, without its strip_prefix and prefix (PT_ERROR: no such pool).
+ * pt_req_root() is the static root of the route, or of the server before
+ * routing; NULL when none.
+ */
+PT_API int		 pt_req_set_query(struct pt_request *, const char *query);
+PT_API int		 pt_req_set_upstream(struct pt_request *, const char *pool);
+PT_API const char	*pt_req_root(const struct pt_request *);
+/*
+ * Whether to describe this request's steps: it runs under "portier
+ * --trace-request" (its log lines then go to standard output), or its
+ * route (or server) logs at "trace". Log them with PT_RLOG at
+ * PT_LOG_TRACE.
+ */
+PT_API bool		 pt_req_tracing(const struct pt_request *);
 
 #endif /* PORTIER_REQUEST_H */

@@ -215,10 +215,11 @@ sub http_request {
 # raw_head and body (Content-Length or chunked, decoded). Each connection
 # is served by its own child, with keep-alive. A handler may return a
 # string ref instead: those bytes are written as the whole raw response.
-# Returns { port, pid, stop => sub }.
+# Options: port => N (default: any free one), addr => '127.0.0.2' (default
+# 127.0.0.1). Returns { port, pid, stop => sub }.
 sub start_origin {
 	my ($handler, %o) = @_;
-	my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $o{port} // 0,
+	my $l = IO::Socket::INET->new(LocalAddr => $o{addr} // '127.0.0.1', LocalPort => $o{port} // 0,
 	    Listen => 128, ReuseAddr => 1) or die "origin: $!";
 	my $port = $l->sockport;
 	my $pid = fork() // die;

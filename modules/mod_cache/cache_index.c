@@ -1,0 +1,439 @@
+/*
+ * mod_cache's index: one shared-memory segment per zone holding a hash
+ * table of fixed entries with an LRU list, under one robust mutex and a
+ * process-shared condition variable (request collapsing). Repair rule: a
+ * holder that died may have half-linked lists, so the chains, the LRU and
+ * the free list are rebuilt from the entries, and claims of dead workers
+ * dropped. Bodies are files (cache_store.c): an open descriptor keeps a
+ * served object alive after eviction, which is the entry's pin.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <portier/shm.h>
+#define PT_LOG_TAG "cache"
+#include <portier/log.h>
+#include "cache.h"
+
+#define CI_MAGIC	0x50544349u	/* "PTCI" */
+
+struct ci_ent {
+	struct cache_hash h;
+	uint32_t	 next;		/* chain; index + 1, 0 = end */
+	uint32_t	 lprev, lnext;	/* LRU, head = most recent */
+	uint8_t		 state, root;
+	int32_t		 pid;		/* filler */
+	int64_t		 until_ms;	/* FILLING deadline, PASS end */
+	int64_t		 last_ms;
+	uint64_t	 size;
+	char		 vary[96];
+};
+
+struct ci_zone {
+	uint32_t	 magic, nbuckets, nents, pad;
+	struct pt_mutex	 lock;
+	pthread_cond_t	 cond;
+	uint32_t	 lru_head, lru_tail, free_head, count;
+	uint64_t	 bytes, max_bytes;
+	/* buckets, then entries */
+};
+
+static uint32_t *
+ci_buckets(struct ci_zone *z)
+{
+	return ((uint32_t *)(void *)(z + 1));
+}
+
+static struct ci_ent *
+ci_ents(struct ci_zone *z)
+{
+	return ((struct ci_ent *)(void *)((char *)(z + 1) +
+	    ((z->nbuckets * sizeof(uint32_t) + 63) & ~(size_t)63)));
+}
+
+static int64_t
+ci_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static void
+ci_lru_unlink(struct ci_zone *z, struct ci_ent *e)
+{
+	struct ci_ent	*v = ci_ents(z);
+
+	if (e->lprev)
+		v[e->lprev - 1].lnext = e->lnext;
+	else
+		z->lru_head = e->lnext;
+	if (e->lnext)
+		v[e->lnext - 1].lprev = e->lprev;
+	else
+		z->lru_tail = e->lprev;
+	e->lprev = e->lnext = 0;
+}
+
+static void
+ci_lru_front(struct ci_zone *z, struct ci_ent *e)
+{
+	struct ci_ent	*v = ci_ents(z);
+	uint32_t	 i = (uint32_t)(e - v) + 1;
+
+	e->lprev = 0;
+	e->lnext = z->lru_head;
+	if (z->lru_head)
+		v[z->lru_head - 1].lprev = i;
+	z->lru_head = i;
+	if (!z->lru_tail)
+		z->lru_tail = i;
+}
+
+/* The repair rule: everything rebuilt from the entries themselves. */
+static void
+ci_rebuild(struct ci_zone *z)
+{
+	struct ci_ent	*v = ci_ents(z), *e;
+	uint32_t	*b = ci_buckets(z), i, k;
+
+	memset(b, 0, z->nbuckets * sizeof(*b));
+	z->lru_head = z->lru_tail = z->free_head = 0;
+	z->count = 0;
+	z->bytes = 0;
+	for (i = z->nents; i-- > 0; ) {
+		e = &v[i];
+		if (e->state == CI_FILLING || e->state > CI_PASS)
+			e->state = CI_FREE;
+		if (e->state == CI_FREE) {
+			e->next = z->free_head;
+			z->free_head = i + 1;
+			continue;
+		}
+		k = (uint32_t)(e->h.a % z->nbuckets);
+		e->next = b[k];
+		b[k] = i + 1;
+		e->lprev = e->lnext = 0;
+		ci_lru_front(z, e);
+		z->count++;
+		z->bytes += e->size;
+	}
+	PT_LOG(PT_LOG_WARN, "cache index repaired after a process died "
+	    "holding its lock (%u entries kept)", z->count);
+}
+
+static int
+ci_lock(struct ci_zone *z)
+{
+	bool	died = false;
+
+	if (pt_mutex_lock(&z->lock, &died) != 0)
+		return (-1);
+	if (died)
+		ci_rebuild(z);
+	return (0);
+}
+
+struct ci_zone *
+ci_zone_setup(const char *name, long long size, bool *fresh)
+{
+	struct ci_zone		*z;
+	pthread_condattr_t	 ca;
+	uint32_t		 nents, nb, i;
+	size_t			 bytes;
+
+	nents = (uint32_t)(size / 8192);
+	nents = nents < 1024 ? 1024 : nents > (1u << 20) ? (1u << 20) : nents;
+	nb = nents;
+	bytes = sizeof(*z) + ((nb * sizeof(uint32_t) + 63) & ~(size_t)63) +
+	    (size_t)nents * sizeof(struct ci_ent);
+	if ((z = pt_shm_segment("cache", name, bytes, fresh)) == NULL)
+		return (NULL);
+	if (!*fresh && z->magic == CI_MAGIC && z->nents == nents) {
+		z->max_bytes = (uint64_t)size;
+		return (z);
+	}
+	memset(z, 0, bytes);
+	z->nbuckets = nb;
+	z->nents = nents;
+	z->max_bytes = (uint64_t)size;
+	if (pt_mutex_init(&z->lock) != 0 || pthread_condattr_init(&ca) != 0)
+		return (NULL);
+	pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&z->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	for (i = nents; i-- > 0; ) {
+		ci_ents(z)[i].next = z->free_head;
+		z->free_head = i + 1;
+	}
+	z->magic = CI_MAGIC;
+	*fresh = true;
+	return (z);
+}
+
+static struct ci_ent *
+ci_find(struct ci_zone *z, struct cache_hash h, uint32_t **link)
+{
+	struct ci_ent	*v = ci_ents(z);
+	uint32_t	*l = &ci_buckets(z)[h.a % z->nbuckets];
+
+	while (*l) {
+		if (v[*l - 1].h.a == h.a && v[*l - 1].h.b == h.b) {
+			if (link != NULL)
+				*link = l;
+			return (&v[*l - 1]);
+		}
+		l = &v[*l - 1].next;
+	}
+	return (NULL);
+}
+
+static void
+ci_drop(struct ci_zone *z, const char *dir, struct ci_ent *e, uint32_t *link)
+{
+	char	path[512];
+
+	if (dir != NULL && e->state == CI_VALID && !e->root) {
+		cs_path(dir, e->h, path, sizeof(path));
+		unlink(path);
+	}
+	*link = e->next;
+	ci_lru_unlink(z, e);
+	z->bytes -= e->size < z->bytes ? e->size : z->bytes;
+	z->count--;
+	memset(e, 0, sizeof(*e));
+	e->next = z->free_head;
+	z->free_head = (uint32_t)(e - ci_ents(z)) + 1;
+}
+
+/* Evicts from the LRU tail until room (never a claim in progress). */
+static void
+ci_make_room(struct ci_zone *z, const char *dir, uint64_t need)
+{
+	struct ci_ent	*v = ci_ents(z), *e;
+	uint32_t	 i = z->lru_tail, *link;
+	int		 n = 0;
+
+	while (i && n++ < 10000 && (z->free_head == 0 ||
+	    z->bytes + need > z->max_bytes)) {
+		e = &v[i - 1];
+		i = e->lprev;
+		if (e->state == CI_FILLING)
+			continue;
+		if (ci_find(z, e->h, &link) == e)
+			ci_drop(z, dir, e, link);
+	}
+}
+
+static struct ci_ent *
+ci_new(struct ci_zone *z, const char *dir, struct cache_hash h)
+{
+	struct ci_ent	*e;
+	uint32_t	*b;
+
+	if (z->free_head == 0)
+		ci_make_room(z, dir, 0);
+	if (z->free_head == 0)
+		return (NULL);
+	e = &ci_ents(z)[z->free_head - 1];
+	z->free_head = e->next;
+	memset(e, 0, sizeof(*e));
+	e->h = h;
+	b = &ci_buckets(z)[h.a % z->nbuckets];
+	e->next = *b;
+	*b = (uint32_t)(e - ci_ents(z)) + 1;
+	ci_lru_front(z, e);
+	z->count++;
+	return (e);
+}
+
+int
+ci_get(struct ci_zone *z, struct cache_hash h, struct ci_info *out,
+    bool touch)
+{
+	struct ci_ent	*e;
+
+	memset(out, 0, sizeof(*out));
+	if (ci_lock(z) != 0)
+		return (-1);
+	if ((e = ci_find(z, h, NULL)) != NULL) {
+		out->state = e->state;
+		out->root = e->root;
+		out->size = e->size;
+		memcpy(out->vary, e->vary, sizeof(out->vary));
+		if (e->state == CI_PASS && e->until_ms < ci_now_ms())
+			out->state = CI_FREE;
+		if (touch && e->state == CI_VALID) {
+			e->last_ms = ci_now_ms();
+			ci_lru_unlink(z, e);
+			ci_lru_front(z, e);
+		}
+	}
+	pt_mutex_unlock(&z->lock);
+	return (e != NULL ? 0 : -1);
+}
+
+static bool
+ci_claim_stale(const struct ci_ent *e, int64_t now)
+{
+	return (e->until_ms < now || (kill(e->pid, 0) == -1 && errno == ESRCH));
+}
+
+/* Waits for a change; false when the deadline passed. */
+static bool
+ci_wait(struct ci_zone *z, const struct timespec *until)
+{
+	int	rc = pthread_cond_timedwait(&z->cond, &z->lock.m, until);
+
+	if (rc == EOWNERDEAD) {
+		pthread_mutex_consistent(&z->lock.m);
+		ci_rebuild(z);
+	}
+	return (rc != ETIMEDOUT);
+}
+
+enum ci_claim
+ci_claim(struct ci_zone *z, struct cache_hash h, long long wait_ms,
+    long long fill_ms)
+{
+	struct timespec	 until;
+	struct ci_ent	*e;
+	enum ci_claim	 rc;
+	int64_t		 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (wait_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	if (ci_lock(z) != 0)
+		return (CI_TIMEOUT);
+	for (;;) {
+		now = ci_now_ms();
+		e = ci_find(z, h, NULL);
+		if (e != NULL && e->state == CI_VALID) {
+			rc = CI_READY;
+			break;
+		}
+		if (e != NULL && e->state == CI_PASS && e->until_ms >= now) {
+			rc = CI_GO_PASS;
+			break;
+		}
+		if (e == NULL || e->state != CI_FILLING ||
+		    ci_claim_stale(e, now)) {
+			if (e == NULL && (e = ci_new(z, NULL, h)) == NULL) {
+				rc = CI_TIMEOUT;
+				break;
+			}
+			e->state = CI_FILLING;
+			e->root = 0;
+			e->pid = (int32_t)getpid();
+			e->until_ms = now + fill_ms;
+			e->last_ms = now;
+			rc = CI_CLAIMED;
+			break;
+		}
+		if (!ci_wait(z, &until)) {
+			rc = CI_TIMEOUT;
+			break;
+		}
+	}
+	pt_mutex_unlock(&z->lock);
+	return (rc);
+}
+
+void
+ci_set(struct ci_zone *z, const char *dir, struct cache_hash h, int state,
+    uint64_t size, const char *vary, long long ms)
+{
+	struct ci_ent	*e;
+	uint32_t	*link;
+
+	if (ci_lock(z) != 0)
+		return;
+	e = ci_find(z, h, &link);
+	if (state == CI_FREE) {
+		if (e != NULL)
+			ci_drop(z, NULL, e, link);
+	} else {
+		if (state == CI_VALID && size > 0)
+			ci_make_room(z, dir, size);
+		if (e == NULL)
+			e = ci_new(z, dir, h);
+		if (e != NULL) {
+			z->bytes -= e->size < z->bytes ? e->size : z->bytes;
+			e->state = (uint8_t)state;
+			e->root = vary != NULL && vary[0] != '\0' && size == 0;
+			snprintf(e->vary, sizeof(e->vary), "%s",
+			    vary != NULL ? vary : "");
+			e->size = state == CI_VALID ? size : 0;
+			z->bytes += e->size;
+			e->last_ms = ci_now_ms();
+			e->until_ms = e->last_ms + ms;
+		}
+	}
+	pthread_cond_broadcast(&z->cond);
+	pt_mutex_unlock(&z->lock);
+}
+
+bool
+ci_remove(struct ci_zone *z, const char *dir, struct cache_hash h)
+{
+	struct ci_ent	*e;
+	uint32_t	*link;
+	char		 path[512];
+	bool		 had;
+
+	if (ci_lock(z) != 0)
+		return (false);
+	if ((had = (e = ci_find(z, h, &link)) != NULL &&
+	    e->state != CI_FILLING))
+		ci_drop(z, dir, e, link);
+	pt_mutex_unlock(&z->lock);
+	cs_path(dir, h, path, sizeof(path));
+	return (unlink(path) == 0 || had);
+}
+
+void
+ci_expire(struct ci_zone *z, const char *dir, long long inactive_ms)
+{
+	struct ci_ent	*v, *e;
+	uint32_t	 i, *link;
+	int64_t		 now = ci_now_ms();
+	int		 n = 0;
+
+	if (ci_lock(z) != 0)
+		return;
+	v = ci_ents(z);
+	for (i = z->lru_tail; i && n++ < 1000; ) {
+		e = &v[i - 1];
+		i = e->lprev;
+		if (e->state == CI_FILLING || e->last_ms + inactive_ms > now)
+			continue;
+		if (ci_find(z, e->h, &link) == e)
+			ci_drop(z, dir, e, link);
+	}
+	ci_make_room(z, dir, 0);
+	pt_mutex_unlock(&z->lock);
+}
+
+void
+ci_stats(struct ci_zone *z, uint64_t *count, uint64_t *bytes)
+{
+	if (ci_lock(z) != 0)
+		return;
+	*count = z->count;
+	*bytes = z->bytes;
+	pt_mutex_unlock(&z->lock);
+}

@@ -1,0 +1,295 @@
+/*
+ * mod_cache's files: one per stored response, named after the key's hash,
+ * written under a temporary name and renamed into place when complete, so
+ * a worker that dies mid-write leaves no entry. A header with a magic, the
+ * lengths and a checksum lets a restart find the files again and drop
+ * partial or corrupt ones. The index is cache_index.c.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <portier/arena.h>
+#define PT_LOG_TAG "cache"
+#include <portier/log.h>
+#include "cache.h"
+
+#define CS_MAGIC	"PTCACHE1"
+
+struct cs_hdr {
+	char		 magic[8];
+	uint32_t	 status, nfields, fields_len, pad;
+	struct cache_hash h, primary;
+	int64_t		 req_time, resp_time;
+	char		 vary[96];
+	uint64_t	 body_len;
+	uint64_t	 sum;		/* of everything above */
+};
+
+struct cs_writer {
+	int		 fd;
+	char		 tmp[512], path[512];
+	struct cs_hdr	 hdr;
+	off_t		 body_off;
+};
+
+static uint64_t
+fnv(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char	*s = p;
+
+	while (n-- > 0)
+		h = (h ^ *s++) * 1099511628211ULL;
+	return (h);
+}
+
+void
+cache_hash_of(const char *s, size_t len, struct cache_hash *h)
+{
+	h->a = fnv(s, len, 14695981039346656037ULL);
+	h->b = fnv(s, len, 0x84222325cbf29ce4ULL ^ len);
+	if (h->a == 0 && h->b == 0)
+		h->a = 1;
+}
+
+void
+cs_path(const char *dir, struct cache_hash h, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%016llx%016llx", dir, (unsigned long long)h.a,
+	    (unsigned long long)h.b);
+}
+
+static int
+cs_read_hdr(int fd, struct cs_hdr *hd, off_t *size)
+{
+	struct stat	st;
+
+	if (fstat(fd, &st) == -1 || pread(fd, hd, sizeof(*hd), 0) !=
+	    (ssize_t)sizeof(*hd) || memcmp(hd->magic, CS_MAGIC, 8) != 0 ||
+	    hd->sum != fnv(hd, offsetof(struct cs_hdr, sum),
+	    14695981039346656037ULL) || hd->fields_len > (1u << 20) ||
+	    (uint64_t)st.st_size != sizeof(*hd) + hd->fields_len + hd->body_len)
+		return (-1);
+	*size = st.st_size;
+	return (0);
+}
+
+static int
+cs_fields(struct pt_arena *a, int fd, const struct cs_hdr *hd,
+    struct cs_meta *m)
+{
+	char	*buf, *p, *end;
+	size_t	 i;
+
+	if ((buf = pt_alloc(a, hd->fields_len + 1)) == NULL ||
+	    (m->names = pt_calloc(a, hd->nfields + 1, sizeof(char *))) == NULL ||
+	    (m->values = pt_calloc(a, hd->nfields + 1, sizeof(char *))) == NULL)
+		return (-1);
+	if (pread(fd, buf, hd->fields_len, sizeof(*hd)) !=
+	    (ssize_t)hd->fields_len)
+		return (-1);
+	buf[hd->fields_len] = '\0';
+	p = buf;
+	end = buf + hd->fields_len;
+	for (i = 0; i < hd->nfields; i++) {
+		m->names[i] = p;
+		if ((p = memchr(p, '\0', (size_t)(end - p))) == NULL)
+			return (-1);
+		m->values[i] = ++p;
+		if (p >= end + 1 || (p = memchr(p, '\0', (size_t)(end - p)))
+		    == NULL)
+			return (-1);
+		p++;
+	}
+	m->nfields = hd->nfields;
+	return (0);
+}
+
+int
+cs_open(struct pt_arena *a, const char *dir, struct cache_hash h,
+    struct cs_meta *m)
+{
+	struct cs_hdr	hd;
+	char		path[512];
+	off_t		size;
+	int		fd;
+
+	cs_path(dir, h, path, sizeof(path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	if (cs_read_hdr(fd, &hd, &size) == -1 || hd.h.a != h.a ||
+	    hd.h.b != h.b || cs_fields(a, fd, &hd, m) == -1) {
+		PT_LOG(PT_LOG_WARN, "%s: corrupt cache file dropped", path);
+		unlink(path);
+		close(fd);
+		return (-1);
+	}
+	m->status = (int)hd.status;
+	m->req_time = hd.req_time;
+	m->resp_time = hd.resp_time;
+	m->primary = hd.primary;
+	memcpy(m->vary, hd.vary, sizeof(m->vary));
+	m->vary[sizeof(m->vary) - 1] = '\0';
+	m->body_len = hd.body_len;
+	m->body_off = (off_t)(sizeof(hd) + hd.fields_len);
+	m->fd = fd;
+	return (0);
+}
+
+static int
+cs_write_all(int fd, const void *p, size_t n)
+{
+	ssize_t	k;
+
+	while (n > 0) {
+		if ((k = write(fd, p, n)) <= 0) {
+			if (k == -1 && errno == EINTR)
+				continue;
+			return (-1);
+		}
+		p = (const char *)p + k;
+		n -= (size_t)k;
+	}
+	return (0);
+}
+
+struct cs_writer *
+cs_begin(struct pt_arena *a, const char *dir, struct cache_hash h,
+    const struct cs_meta *m)
+{
+	static unsigned int	 seq;
+	struct cs_writer	*w;
+	size_t			 i, flen = 0, l;
+	char			*fb;
+
+	if ((w = pt_calloc(a, 1, sizeof(*w))) == NULL)
+		return (NULL);
+	for (i = 0; i < m->nfields; i++)
+		flen += strlen(m->names[i]) + strlen(m->values[i]) + 2;
+	if ((fb = pt_alloc(a, flen + 1)) == NULL)
+		return (NULL);
+	for (i = 0, flen = 0; i < m->nfields; i++) {
+		l = strlen(m->names[i]) + 1;
+		memcpy(fb + flen, m->names[i], l);
+		flen += l;
+		l = strlen(m->values[i]) + 1;
+		memcpy(fb + flen, m->values[i], l);
+		flen += l;
+	}
+	memcpy(w->hdr.magic, CS_MAGIC, 8);
+	w->hdr.status = (uint32_t)m->status;
+	w->hdr.nfields = (uint32_t)m->nfields;
+	w->hdr.fields_len = (uint32_t)flen;
+	w->hdr.h = h;
+	w->hdr.primary = m->primary;
+	w->hdr.req_time = m->req_time;
+	w->hdr.resp_time = m->resp_time;
+	memcpy(w->hdr.vary, m->vary, sizeof(w->hdr.vary));
+	cs_path(dir, h, w->path, sizeof(w->path));
+	snprintf(w->tmp, sizeof(w->tmp), "%s/.tmp.%d.%u", dir, (int)getpid(),
+	    seq++);
+	if ((w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1)
+		return (NULL);
+	if (cs_write_all(w->fd, &w->hdr, sizeof(w->hdr)) == -1 ||
+	    cs_write_all(w->fd, fb, flen) == -1) {
+		cs_abort(w);
+		return (NULL);
+	}
+	return (w);
+}
+
+int
+cs_write(struct cs_writer *w, const void *p, size_t n)
+{
+	if (w->fd == -1 || cs_write_all(w->fd, p, n) == -1)
+		return (-1);
+	w->hdr.body_len += n;
+	return (0);
+}
+
+void
+cs_abort(struct cs_writer *w)
+{
+	if (w == NULL || w->fd == -1)
+		return;
+	close(w->fd);
+	unlink(w->tmp);
+	w->fd = -1;
+}
+
+int
+cs_commit(struct cs_writer *w, uint64_t *size)
+{
+	w->hdr.sum = fnv(&w->hdr, offsetof(struct cs_hdr, sum),
+	    14695981039346656037ULL);
+	if (pwrite(w->fd, &w->hdr, sizeof(w->hdr), 0) != (ssize_t)sizeof(w->hdr)
+	    || rename(w->tmp, w->path) == -1) {
+		cs_abort(w);
+		return (-1);
+	}
+	close(w->fd);
+	w->fd = -1;
+	*size = sizeof(w->hdr) + w->hdr.fields_len + w->hdr.body_len;
+	return (0);
+}
+
+static bool
+cs_is_name(const char *n)
+{
+	size_t	i;
+
+	for (i = 0; n[i] != '\0'; i++)
+		if (!strchr("0123456789abcdef", n[i]))
+			return (false);
+	return (i == 32);
+}
+
+void
+cs_rescan(struct ci_zone *z, const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct cs_hdr	 hd;
+	char		 path[512];
+	off_t		 size;
+	int		 fd, kept = 0, dropped = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' && strncmp(de->d_name, ".tmp.", 5) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (!cs_is_name(de->d_name)) {
+			if (strncmp(de->d_name, ".tmp.", 5) == 0 &&
+			    unlink(path) == 0)
+				dropped++;
+			continue;
+		}
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		if (cs_read_hdr(fd, &hd, &size) == -1) {
+			unlink(path);
+			dropped++;
+		} else {
+			ci_set(z, dir, hd.h, CI_VALID, (uint64_t)size, NULL, 0);
+			if (hd.vary[0] != '\0')
+				ci_set(z, dir, hd.primary, CI_VALID, 0, hd.vary,
+				    0);
+			kept++;
+		}
+		close(fd);
+	}
+	closedir(d);
+	if (kept > 0 || dropped > 0)
+		PT_LOG(PT_LOG_NOTICE, "cache %s: %d objects found again, %d "
+		    "partial or corrupt files dropped", dir, kept, dropped);
+}

@@ -1,0 +1,45 @@
+/* mod_waf, private: the configuration block, its directives, the audit log. */
+#ifndef WAF_H
+#define WAF_H
+
+#include <portier/conf.h>
+#include <portier/types.h>
+
+#include "waf_engine.h"
+
+enum waf_mode { WAF_MODE_BLOCK, WAF_MODE_DETECT };
+enum waf_body_over { WAF_OVER_PARTIAL, WAF_OVER_REJECT };
+enum waf_body_error { WAF_BERR_BLOCK, WAF_BERR_SCORE, WAF_BERR_PASS };
+enum waf_audit { WAF_AUDIT_BLOCKED, WAF_AUDIT_SCORED, WAF_AUDIT_OFF };
+
+struct waf_excls {
+	struct waf_excl	*v;
+	size_t		 n;
+};
+
+struct waf_conf {
+	bool			 enable;
+	const struct waf_ruleset *rules;
+	long long		 paranoia;
+	long long		 threshold;
+	int			 mode;
+	long long		 status;
+	long long		 body_limit;
+	int			 body_over;
+	int			 body_error;
+	struct waf_excls	 exclude;
+	const char		*audit_log;
+	int			 audit;
+	struct pt_strlist	 headers;	/* request fields to inspect */
+};
+
+extern const struct pt_directive	waf_directives[];
+
+struct pt_request;
+/* Opens (or reopens) the audit log; 0 or -1. */
+int	waf_audit_open(const char *path);
+/* One JSON line for a scored request. */
+void	waf_audit_write(struct pt_request *, const struct waf_tx *,
+	    const char *action);
+
+#endif /* WAF_H */

@@ -1,0 +1,530 @@
+/*
+ * The rule loader: reads rule files (one rule a line), checks every field,
+ * compiles each regex with PCRE2 (JIT) and groups the rules by their
+ * chain of transformations; each group gets one Hyperscan database over
+ * all its regexes and phrases, so a value is scanned once per group.
+ * Scanning lives in waf_scan.c.
+ *
+ * A line:  id pl sev tag targets transforms op "message" [pattern]
+ *   942100 1 5 sqli args,cookies urldecode,lowercase rx "UNION SELECT" union\s+select
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <arpa/inet.h>
+#include <hs.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "waf_engine.h"
+
+#define LINE_MAX_LEN	8192
+
+static const struct {
+	const char	*name;
+	unsigned	 mask;
+} waf_targets[] = {
+	{ "method", WAF_T_METHOD }, { "path", WAF_T_PATH },
+	{ "query", WAF_T_QUERY }, { "arg_names", WAF_T_ARG_NAMES },
+	{ "args", WAF_T_ARGS }, { "header_names", WAF_T_HEADER_NAMES },
+	{ "headers", WAF_T_HEADERS }, { "cookies", WAF_T_COOKIES },
+	{ "body", WAF_T_BODY }, { "user_agent", WAF_T_UA },
+	{ "files", WAF_T_FILES }, { "client", WAF_T_CLIENT },
+	{ "resp_status", WAF_T_RESP_STATUS },
+	{ "resp_headers", WAF_T_RESP_HEADERS }
+};
+static const char *const waf_ops[] = {
+	"rx", "pm", "sqli", "xss", "len_gt", "bytes", "cidr", "eq", NULL
+};
+
+struct loader {
+	struct waf_ruleset	*rs;
+	waf_err_fn		 err;
+	void			*arg;
+	const char		*file;
+	int			 line;
+	int			 errors;
+	size_t			 cap;
+};
+
+static void lerr(struct loader *, const char *, ...)
+    __attribute__((__format__(printf, 2, 3)));
+
+static void
+lerr(struct loader *l, const char *fmt, ...)
+{
+	char	msg[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	l->err(l->arg, l->file, l->line, msg);
+	l->errors++;
+}
+
+/* Next whitespace-separated field, or a "quoted" one; NULL at the end. */
+static char *
+field_next(char **pp)
+{
+	char *p = *pp, *s;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return (NULL);
+	if (*p == '"') {
+		s = ++p;
+		while (*p != '\0' && *p != '"')
+			p++;
+		if (*p == '"')
+			*p++ = '\0';
+		*pp = p;
+		return (s);
+	}
+	s = p;
+	while (*p != '\0' && *p != ' ' && *p != '\t')
+		p++;
+	if (*p != '\0')
+		*p++ = '\0';
+	*pp = p;
+	return (s);
+}
+
+static bool
+parse_targets(struct loader *l, char *s, unsigned *mask)
+{
+	char	*t, *save = NULL;
+	size_t	 i;
+
+	*mask = 0;
+	for (t = strtok_r(s, ",", &save); t != NULL;
+	    t = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < sizeof(waf_targets) / sizeof(waf_targets[0]); i++)
+			if (strcmp(t, waf_targets[i].name) == 0)
+				break;
+		if (i == sizeof(waf_targets) / sizeof(waf_targets[0])) {
+			lerr(l, "unknown target \"%s\" (method, path, query, "
+			    "args, arg_names, headers, header_names, cookies, "
+			    "body, user_agent, files, client, resp_status, "
+			    "resp_headers)", t);
+			return (false);
+		}
+		*mask |= waf_targets[i].mask;
+	}
+	return (*mask != 0);
+}
+
+static int
+parse_chain(struct loader *l, char *s, uint8_t *chain)
+{
+	char	*t, *save = NULL;
+	int	 n = 0, tf;
+
+	if (strcmp(s, "none") == 0)
+		return (0);
+	for (t = strtok_r(s, ",", &save); t != NULL;
+	    t = strtok_r(NULL, ",", &save)) {
+		if ((tf = waf_tf_parse(t)) <= 0) {
+			lerr(l, "unknown transformation \"%s\" (urldecode, "
+			    "htmldecode, lowercase, removenulls, "
+			    "compresswhitespace, removewhitespace, normpath, "
+			    "base64decode, hexdecode, replacecomments, utf8)", t);
+			return (-1);
+		}
+		if (n == WAF_CHAIN_MAX) {
+			lerr(l, "more than %s transformations", "8");
+			return (-1);
+		}
+		chain[n++] = (uint8_t)tf;
+	}
+	return (n);
+}
+
+static int
+group_for(struct waf_ruleset *rs, const uint8_t *chain, int n)
+{
+	size_t			 i;
+	struct waf_group	*g;
+
+	for (i = 0; i < rs->ng; i++)
+		if (rs->g[i].n == n && memcmp(rs->g[i].chain, chain,
+		    (size_t)n) == 0)
+			return ((int)i);
+	if ((g = realloc(rs->g, (rs->ng + 1) * sizeof(*g))) == NULL)
+		return (-1);
+	rs->g = g;
+	g = &rs->g[rs->ng];
+	memset(g, 0, sizeof(*g));
+	memcpy(g->chain, chain, (size_t)n);
+	g->n = n;
+	return ((int)rs->ng++);
+}
+
+static bool
+parse_operand(struct loader *l, struct waf_rule *r, char *pat)
+{
+	char		*e;
+	int		 ec;
+	PCRE2_SIZE	 eo;
+	char		 buf[256];
+
+	switch (r->op) {
+	case WAF_OP_RX:
+		r->re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+		    PCRE2_CASELESS | PCRE2_DOTALL, &ec, &eo, NULL);
+		if (r->re == NULL) {
+			pcre2_get_error_message(ec, (PCRE2_UCHAR *)buf,
+			    sizeof(buf));
+			lerr(l, "bad regex: %s", buf);
+			return (false);
+		}
+		(void)pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
+		return (true);
+	case WAF_OP_PM:
+	case WAF_OP_EQ:
+		if (*pat == '\0') {
+			lerr(l, "%s needs a pattern", waf_ops[r->op]);
+			return (false);
+		}
+		return (true);
+	case WAF_OP_LEN_GT:
+		r->num = strtoll(pat, &e, 10);
+		if (e == pat || *e != '\0' || r->num < 0) {
+			lerr(l, "len_gt takes a number, not \"%s\"", pat);
+			return (false);
+		}
+		return (true);
+	case WAF_OP_BYTES: {
+		unsigned lo, hi;
+
+		if (sscanf(pat, "%u-%u", &lo, &hi) != 2 || lo > hi || hi > 255) {
+			lerr(l, "bytes takes an allowed range \"1-255\", not "
+			    "\"%s\"", pat);
+			return (false);
+		}
+		r->lo = (unsigned char)lo;
+		r->hi = (unsigned char)hi;
+		return (true);
+	}
+	case WAF_OP_CIDR:
+		snprintf(buf, sizeof(buf), "%s", pat);
+		r->bits = -1;
+		if ((e = strchr(buf, '/')) != NULL) {
+			*e++ = '\0';
+			r->bits = atoi(e);
+		}
+		r->family = strchr(buf, ':') != NULL ? AF_INET6 : AF_INET;
+		if (inet_pton(r->family, buf, r->net) != 1 || r->bits >
+		    (r->family == AF_INET ? 32 : 128)) {
+			lerr(l, "cidr takes an address or range, not \"%s\"", pat);
+			return (false);
+		}
+		if (r->bits < 0)
+			r->bits = r->family == AF_INET ? 32 : 128;
+		return (true);
+	default:
+		return (true);
+	}
+}
+
+static char *
+xstrdup(const char *s)
+{
+	size_t	 n = strlen(s) + 1;
+	char	*p = malloc(n);
+
+	if (p != NULL)
+		memcpy(p, s, n);
+	return (p);
+}
+
+/* One rule line; fields are cut in place. */
+static void
+parse_line(struct loader *l, char *p)
+{
+	struct waf_rule	 r = { .file = l->file, .line = l->line };
+	char		*f[8], *e;
+	uint8_t		 chain[WAF_CHAIN_MAX];
+	int		 i, n;
+
+	for (i = 0; i < 8; i++)
+		if ((f[i] = field_next(&p)) == NULL) {
+			lerr(l, "a rule has 8 fields and a pattern: id pl sev "
+			    "tag targets transforms op \"message\" (%s)",
+			    "too few fields");
+			return;
+		}
+	while (*p == ' ' || *p == '\t')
+		p++;
+	r.id = (unsigned)strtoul(f[0], &e, 10);
+	if (*e != '\0' || r.id == 0)
+		{
+		lerr(l, "bad rule id \"%s\"", f[0]);
+		return;
+	}
+	if (waf_rules_find(l->rs, r.id) != NULL)
+		{
+		lerr(l, "duplicate rule id %s", f[0]);
+		return;
+	}
+	r.pl = atoi(f[1]);
+	if (r.pl < 1 || r.pl > 4 || f[1][1] != '\0')
+		{
+		lerr(l, "paranoia level \"%s\": 1 to 4", f[1]);
+		return;
+	}
+	r.sev = (int)strtol(f[2], &e, 10);
+	r.block = *e == '!';
+	if (r.sev < 1 || r.sev > 10 || (*e != '\0' && strcmp(e, "!") != 0))
+		{
+		lerr(l, "severity \"%s\": 1 to 10, \"!\" to block at "
+		    "once", f[2]);
+		return;
+	}
+	if (!parse_targets(l, f[4], &r.targets))
+		return;
+	if ((n = parse_chain(l, f[5], chain)) < 0)
+		return;
+	for (r.op = 0; waf_ops[r.op] != NULL; r.op++)
+		if (strcmp(waf_ops[r.op], f[6]) == 0)
+			break;
+	if (waf_ops[r.op] == NULL)
+		{
+		lerr(l, "unknown operator \"%s\" (rx, pm, sqli, xss, "
+		    "len_gt, bytes, cidr, eq)", f[6]);
+		return;
+	}
+	if (!parse_operand(l, &r, p))
+		return;
+	if ((r.group = group_for(l->rs, chain, n)) < 0)
+		{
+		lerr(l, "%s", "out of memory");
+		return;
+	}
+	r.tag = xstrdup(f[3]);
+	r.msg = xstrdup(f[7]);
+	r.pattern = xstrdup(p);
+	if (l->rs->n == l->cap) {
+		size_t		 cap = l->cap ? l->cap * 2 : 64;
+		struct waf_rule	*v = realloc(l->rs->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			{
+		lerr(l, "%s", "out of memory");
+		return;
+	}
+		l->rs->v = v;
+		l->cap = cap;
+	}
+	l->rs->v[l->rs->n++] = r;
+}
+
+static int
+load_file(struct loader *l, const char *path)
+{
+	FILE	*fp;
+	char	 buf[LINE_MAX_LEN], *p;
+	size_t	 n;
+
+	l->file = path;
+	l->line = 0;
+	if ((fp = fopen(path, "r")) == NULL) {
+		lerr(l, "cannot open the rule file: %s", strerror(errno));
+		return (-1);
+	}
+	while (fgets(buf, sizeof(buf), fp) != NULL) {
+		l->line++;
+		n = strlen(buf);
+		if (n > 0 && buf[n - 1] != '\n' && !feof(fp)) {
+			lerr(l, "line longer than %s bytes", "8191");
+			while (fgets(buf, sizeof(buf), fp) != NULL &&
+			    strchr(buf, '\n') == NULL)
+				;
+			continue;
+		}
+		while (n > 0 && isspace((unsigned char)buf[n - 1]))
+			buf[--n] = '\0';
+		for (p = buf; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p == '\0' || *p == '#')
+			continue;
+		parse_line(l, p);
+	}
+	fclose(fp);
+	return (0);
+}
+
+int
+waf_rules_load(struct waf_ruleset *rs, const char *const *files, size_t n,
+    waf_err_fn err, void *arg)
+{
+	struct loader	l = { .rs = rs, .err = err, .arg = arg, .cap = rs->n };
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		load_file(&l, files[i]);
+	return (l.errors);
+}
+
+const struct waf_rule *
+waf_rules_find(const struct waf_ruleset *rs, unsigned id)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->v[i].id == id)
+			return (&rs->v[i]);
+	return (NULL);
+}
+
+/* Escapes a literal phrase for Hyperscan. */
+static char *
+hs_literal(const char *s, size_t n)
+{
+	char	*o = malloc(n * 4 + 1), *p = o;
+	size_t	 i;
+
+	if (o == NULL)
+		return (NULL);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (isalnum(c) || c >= 0x80)
+			*p++ = (char)c;
+		else
+			p += sprintf(p, "\\x%02x", c);
+	}
+	*p = '\0';
+	return (o);
+}
+
+/* Whether Hyperscan takes the pattern as is (else PCRE2 alone runs it). */
+static bool
+hs_accepts(const char *pat)
+{
+	hs_database_t		*db = NULL;
+	hs_compile_error_t	*ce = NULL;
+
+	if (hs_compile(pat, HS_FLAG_CASELESS | HS_FLAG_DOTALL |
+	    HS_FLAG_SINGLEMATCH, HS_MODE_BLOCK, NULL, &db, &ce) != HS_SUCCESS) {
+		hs_free_compile_error(ce);
+		if (hs_compile(pat, HS_FLAG_CASELESS | HS_FLAG_DOTALL |
+		    HS_FLAG_SINGLEMATCH | HS_FLAG_PREFILTER, HS_MODE_BLOCK, NULL,
+		    &db, &ce) != HS_SUCCESS) {
+			hs_free_compile_error(ce);
+			return (false);
+		}
+	}
+	hs_free_database(db);
+	return (true);
+}
+
+struct hs_list {
+	char		**expr;
+	unsigned	*flags, *ids;
+	size_t		 n, cap;
+};
+
+static int
+hs_list_add(struct hs_list *h, char *e, unsigned flags, unsigned id)
+{
+	if (e == NULL)
+		return (-1);
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 32;
+
+		if ((h->expr = realloc(h->expr, cap * sizeof(*h->expr))) == NULL ||
+		    (h->flags = realloc(h->flags, cap * sizeof(unsigned))) == NULL ||
+		    (h->ids = realloc(h->ids, cap * sizeof(unsigned))) == NULL)
+			return (-1);
+		h->cap = cap;
+	}
+	h->expr[h->n] = e;
+	h->flags[h->n] = flags;
+	h->ids[h->n++] = id;
+	return (0);
+}
+
+/* Adds rule i's expressions to h, or to its group's "other" list. */
+static int
+group_add_rule(struct waf_ruleset *rs, size_t i, struct hs_list *h)
+{
+	struct waf_rule		*r = &rs->v[i];
+	struct waf_group	*g = &rs->g[r->group];
+	const unsigned		 fl = HS_FLAG_CASELESS | HS_FLAG_DOTALL |
+				    HS_FLAG_SINGLEMATCH;
+	const char		*p, *e;
+
+	g->targets |= r->targets;
+	if (r->op == WAF_OP_RX && hs_accepts(r->pattern)) {
+		r->hs = true;
+		return (hs_list_add(h, xstrdup(r->pattern), fl |
+		    HS_FLAG_PREFILTER, (unsigned)i));
+	}
+	if (r->op == WAF_OP_PM) {
+		r->hs = true;
+		for (p = r->pattern; *p != '\0'; p = *e ? e + 1 : e) {
+			if ((e = strchr(p, '|')) == NULL)
+				e = p + strlen(p);
+			if (e > p && hs_list_add(h, hs_literal(p, (size_t)(e - p)),
+			    fl, (unsigned)i) == -1)
+				return (-1);
+		}
+		return (0);
+	}
+	if ((g->other = realloc(g->other, (g->nother + 1) *
+	    sizeof(size_t))) == NULL)
+		return (-1);
+	g->other[g->nother++] = i;
+	return (0);
+}
+
+int
+waf_rules_compile(struct waf_ruleset *rs, waf_err_fn err, void *arg)
+{
+	struct hs_list		 h;
+	hs_compile_error_t	*ce = NULL;
+	size_t			 gi, i;
+	int			 errors = 0;
+
+	for (gi = 0; gi < rs->ng; gi++) {
+		struct waf_group *g = &rs->g[gi];
+
+		memset(&h, 0, sizeof(h));
+		for (i = 0; i < rs->n; i++)
+			if (rs->v[i].group == (int)gi &&
+			    group_add_rule(rs, i, &h) == -1) {
+				err(arg, "rules", 0, "out of memory");
+				return (1);
+			}
+		if (h.n > 0 && hs_compile_multi((const char *const *)h.expr,
+		    h.flags, h.ids, (unsigned)h.n, HS_MODE_BLOCK, NULL,
+		    (hs_database_t **)&g->db, &ce) != HS_SUCCESS) {
+			const struct waf_rule *r = ce->expression >= 0 ?
+			    &rs->v[h.ids[ce->expression]] : NULL;
+
+			err(arg, r ? r->file : "rules", r ? r->line : 0,
+			    ce->message);
+			hs_free_compile_error(ce);
+			errors++;
+		} else if (g->db != NULL && hs_alloc_scratch(g->db,
+		    (hs_scratch_t **)&g->scratch) != HS_SUCCESS) {
+			err(arg, "rules", 0, "cannot allocate Hyperscan scratch");
+			errors++;
+		}
+		for (i = 0; i < h.n; i++)
+			free(h.expr[i]);
+		free(h.expr);
+		free(h.flags);
+		free(h.ids);
+	}
+	return (errors);
+}

@@ -1,0 +1,317 @@
+/*
+ * Lexical SQL injection detection: the value is cut into SQL tokens, in
+ * three contexts (as is, and as if it followed an opening single or double
+ * quote, where an injection starts by closing the string), and the token
+ * classes form a fingerprint. Injected SQL has shapes prose does not:
+ * a string closed then a boolean operator, UNION then SELECT, a statement
+ * after ';', a delay function, a comment cutting off the rest of a query.
+ *
+ * Token classes: s string, n number, v identifier, k keyword, U union,
+ * E statement verb, & boolean operator, o operator, f function call,
+ * c comment, ( ) ; , punctuation.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "waf_engine.h"
+
+#define FP_MAX	15
+
+static const char *const sql_verbs[] = {
+	"select", "insert", "update", "delete", "drop", "exec", "execute",
+	"declare", "create", "alter", "truncate", "shutdown", "replace",
+	"grant", "revoke", "merge", "call", "load_file", "handler", NULL
+};
+static const char *const sql_bool[] = {
+	"and", "or", "xor", "not", "like", "rlike", "regexp", NULL
+};
+static const char *const sql_keywords[] = {
+	"from", "where", "having", "order", "group", "by", "into", "values",
+	"limit", "offset", "case", "when", "then", "else", "end", "null",
+	"all", "distinct", "table", "set", "procedure", "outfile", "dumpfile",
+	"waitfor", "delay", "true", "false", "as", "asc", "desc", "top",
+	"information_schema", "sysobjects", "syscolumns", "collate", "join",
+	"if", "begin", "sleep", "benchmark", "is", "in", "between", "div",
+	"sounds", NULL
+};
+/* Functions worth flagging by themselves once called. */
+static const char *const sql_danger_fn[] = {
+	"sleep", "benchmark", "pg_sleep", "load_file", "extractvalue",
+	"updatexml", "dbms_pipe.receive_message", "utl_inaddr.get_host_name",
+	"xp_cmdshell", "sys_eval", "randomblob", "dbms_lock.sleep", NULL
+};
+static const char *const sql_functions[] = {
+	"char", "chr", "concat", "concat_ws", "substring", "substr", "mid",
+	"ascii", "ord", "version", "user", "database", "schema", "count",
+	"cast", "convert", "hex", "unhex", "md5", "sha1", "if", "ifnull",
+	"length", "group_concat", "lower", "upper", "current_user", "now",
+	"exp", "floor", "rand", "row", "name_const", "json_keys", "len",
+	"isnull", "coalesce", "nullif", "system_user", "session_user",
+	"db_name", "make_set", "elt", "instr", "locate", "position",
+	"char_length", "bin", "conv", "sleep", "benchmark", "pg_sleep",
+	"load_file", "extractvalue", "updatexml", "xp_cmdshell", "sys_eval",
+	"randomblob", "waitfor", "table_name", NULL
+};
+
+static bool
+in_list(const char *const *l, const char *w, size_t n)
+{
+	for (; *l != NULL; l++)
+		if (strlen(*l) == n && strncasecmp(*l, w, n) == 0)
+			return (true);
+	return (false);
+}
+
+struct sql_lex {
+	const char	*s;
+	size_t		 len, i;
+	char		*fp;
+	size_t		 nfp, size;
+	bool		 danger;	/* a delay or file function is called */
+	bool		 bare_comment;	/* a comment follows a closed string */
+};
+
+static void
+fp_add(struct sql_lex *x, char c)
+{
+	if (x->nfp + 1 < x->size)
+		x->fp[x->nfp++] = c;
+}
+
+/* A quoted string from the opening quote q at i; sets i past it. */
+static void
+lex_string(struct sql_lex *x, char q)
+{
+	for (x->i++; x->i < x->len; x->i++) {
+		if (x->s[x->i] == '\\') {
+			x->i++;
+			continue;
+		}
+		if (x->s[x->i] == q) {
+			if (x->i + 1 < x->len && x->s[x->i + 1] == q) {
+				x->i++;
+				continue;
+			}
+			x->i++;
+			break;
+		}
+	}
+	fp_add(x, 's');
+}
+
+static void
+lex_word(struct sql_lex *x)
+{
+	size_t		 st = x->i, n, j;
+	const char	*w;
+
+	while (x->i < x->len && (isalnum((unsigned char)x->s[x->i]) ||
+	    x->s[x->i] == '_' || x->s[x->i] == '.' || x->s[x->i] == '$' ||
+	    x->s[x->i] == '@'))
+		x->i++;
+	w = x->s + st;
+	n = x->i - st;
+	for (j = x->i; j < x->len && (x->s[j] == ' ' || x->s[j] == '\t' ||
+	    x->s[j] == '\n' || x->s[j] == '\r'); j++)
+		;
+	if (j < x->len && x->s[j] == '(' && in_list(sql_functions, w, n)) {
+		if (in_list(sql_danger_fn, w, n))
+			x->danger = true;
+		fp_add(x, 'f');
+	} else if (n == 5 && strncasecmp(w, "union", 5) == 0)
+		fp_add(x, 'U');
+	else if (in_list(sql_verbs, w, n))
+		fp_add(x, 'E');
+	else if (in_list(sql_bool, w, n))
+		fp_add(x, '&');
+	else if (in_list(sql_keywords, w, n)) {
+		if (n == 7 && strncasecmp(w, "waitfor", 7) == 0)
+			x->danger = true;
+		fp_add(x, 'k');
+	} else
+		fp_add(x, 'v');
+}
+
+static void
+lex_number(struct sql_lex *x)
+{
+	if (x->s[x->i] == '0' && x->i + 1 < x->len &&
+	    (x->s[x->i + 1] == 'x' || x->s[x->i + 1] == 'X'))
+		x->i += 2;
+	while (x->i < x->len && (isxdigit((unsigned char)x->s[x->i]) ||
+	    x->s[x->i] == '.'))
+		x->i++;
+	/* "1e5" or "123abc": a word glued to a number is a word. */
+	if (x->i < x->len && (isalpha((unsigned char)x->s[x->i]) ||
+	    x->s[x->i] == '_')) {
+		lex_word(x);
+		return;
+	}
+	fp_add(x, 'n');
+}
+
+/* Returns false at the end of input. */
+static bool
+lex_one(struct sql_lex *x)
+{
+	char c;
+
+	while (x->i < x->len && (isspace((unsigned char)x->s[x->i]) ||
+	    (unsigned char)x->s[x->i] == 0xa0 || x->s[x->i] == '+'))
+		x->i++;
+	if (x->i >= x->len)
+		return (false);
+	c = x->s[x->i];
+	if (c == '\'' || c == '"' || c == '`')
+		lex_string(x, c);
+	else if (isdigit((unsigned char)c) || (c == '.' && x->i + 1 <
+	    x->len && isdigit((unsigned char)x->s[x->i + 1])))
+		lex_number(x);
+	else if (isalpha((unsigned char)c) || c == '_' || c == '@' || c == '$')
+		lex_word(x);
+	else if ((c == '-' && x->i + 1 < x->len && x->s[x->i + 1] == '-') ||
+	    c == '#') {
+		x->i = x->len;
+		fp_add(x, 'c');
+	} else if (c == '/' && x->i + 1 < x->len && x->s[x->i + 1] == '*') {
+		const char *e = NULL;
+		size_t k;
+
+		for (k = x->i + 2; k + 1 < x->len; k++)
+			if (x->s[k] == '*' && x->s[k + 1] == '/') {
+				e = x->s + k;
+				break;
+			}
+		/* MySQL's versioned comment (slash-star-bang) runs its content. */
+		if (x->i + 2 < x->len && x->s[x->i + 2] == '!') {
+			x->i += 3;
+			while (x->i < x->len && isdigit((unsigned char)x->s[x->i]))
+				x->i++;
+			return (true);
+		}
+		x->i = e != NULL ? (size_t)(e - x->s) + 2 : x->len;
+		fp_add(x, 'c');
+	} else if (c == '*' && x->i + 1 < x->len && x->s[x->i + 1] == '/') {
+		x->i += 2;	/* the end of a versioned comment */
+	} else if (c == '|' && x->i + 1 < x->len && x->s[x->i + 1] == '|') {
+		x->i += 2;
+		fp_add(x, '&');
+	} else if (c == '&' && x->i + 1 < x->len && x->s[x->i + 1] == '&') {
+		x->i += 2;
+		fp_add(x, '&');
+	} else if (c == '(' || c == ')' || c == ';' || c == ',') {
+		x->i++;
+		fp_add(x, c);
+	} else if (c != '\0' && strchr("=<>!|&^~%*/-:", c) != NULL) {
+		if (strchr("=<>!|&^~:", c) == NULL)
+			x->i++;
+		else
+			while (x->i < x->len && x->s[x->i] != '\0' &&
+			    strchr("=<>!|&^~:", x->s[x->i]) != NULL)
+				x->i++;
+		fp_add(x, 'o');
+	} else {
+		x->i++;	/* other punctuation: ignored */
+	}
+	return (true);
+}
+
+size_t
+waf_sqli_fingerprint(const char *s, size_t len, char q, char *fp, size_t size)
+{
+	struct sql_lex x = { .s = s, .len = len, .fp = fp, .size = size };
+
+	if (q != 0) {
+		/* The application opened the string: it ends at our q. */
+		while (x.i < len && s[x.i] != q)
+			x.i++;
+		if (x.i >= len) {
+			fp[0] = '\0';
+			return (0);
+		}
+		x.i++;
+		fp_add(&x, 's');
+	}
+	while (x.nfp + 1 < size && lex_one(&x))
+		;
+	fp[x.nfp] = '\0';
+	if (x.danger && x.nfp + 1 < size) {
+		/* marked with a trailing 'X' so callers can tell */
+		fp[x.nfp++] = 'X';
+		fp[x.nfp] = '\0';
+	}
+	return (x.nfp);
+}
+
+/* The shapes of injected SQL, as fingerprint substrings or prefixes. */
+static bool
+fp_is_attack(const char *fp, bool quoted)
+{
+	static const char *const anywhere[] = {
+		"UE", "U(E", "UkE", "Uk(E",	/* UNION [ALL] SELECT */
+		";E", ";kn",		/* stacked queries, ;waitfor delay */
+		"X",			/* a delay or file function called */
+		"&f(", "ofn", "&(f", "s&f", "n&f", "o(E", "((E", "(E", "Ek(",
+		"&vos", "&nos", "&son", "&sos", "&vov",
+		"n&sos", "s&nos", "s&sos", "s&non", NULL
+	};
+	static const char *const quoted_starts[] = {
+		/* after the string the application opened was closed */
+		"s&", "so", "sU", "s;", "sc", "s)", "sk",
+		"sE", "sf", NULL
+	};
+	size_t i;
+
+	for (i = 0; anywhere[i] != NULL; i++)
+		if (strstr(fp, anywhere[i]) != NULL) {
+			return (true);
+		}
+	if (!quoted)
+		return (fp[0] == 'n' && (strncmp(fp, "n&no", 4) == 0 ||
+		    strncmp(fp, "n&nc", 4) == 0 || strcmp(fp, "n&n") == 0 ||
+		    strncmp(fp, "n&so", 4) == 0 || strncmp(fp, "n&vo", 4) == 0 ||
+		    strncmp(fp, "n&f", 3) == 0 || strncmp(fp, "nc", 2) == 0 ||
+		    strncmp(fp, "n)", 2) == 0 || strncmp(fp, "n;", 2) == 0 ||
+		    strncmp(fp, "nU", 2) == 0 || strncmp(fp, "n&(", 3) == 0));
+	for (i = 0; quoted_starts[i] != NULL; i++)
+		if (strncmp(fp, quoted_starts[i], strlen(quoted_starts[i])) == 0) {
+			/* "it's ok, and fine": s then v: not an attack. */
+			if (strcmp(quoted_starts[i], "s&") == 0 &&
+			    (fp[2] == '\0' || (fp[2] == 'v' && fp[3] != 'o')))
+				continue;
+			if (strcmp(quoted_starts[i], "so") == 0 && fp[2] == '\0')
+				continue;
+			/* "' where is it?": a keyword after the quote needs
+			 * an operator or a comment later to be SQL. */
+			if (strcmp(quoted_starts[i], "sk") == 0 &&
+			    strpbrk(fp + 2, "oc;n") == NULL)
+				continue;
+			return (true);
+		}
+	return (false);
+}
+
+bool
+waf_is_sqli(const char *s, size_t len, char out[16])
+{
+	static const char	qs[] = { 0, '\'', '"' };
+	char			fp[FP_MAX + 1];
+	size_t			i;
+
+	/* Values without any SQL punctuation or keyword shape are fast. */
+	if (len < 3)
+		return (false);
+	for (i = 0; i < sizeof(qs); i++) {
+		if (waf_sqli_fingerprint(s, len, qs[i], fp, sizeof(fp)) == 0)
+			continue;
+		if (fp_is_attack(fp, qs[i] != 0)) {
+			if (out != NULL)
+				memcpy(out, fp, sizeof(fp));
+			return (true);
+		}
+	}
+	return (false);
+}

@@ -1,0 +1,312 @@
+# t/80-cache.t: mod_cache as a reverse-proxy cache: hits and misses with
+# an origin that counts its requests, freshness expiring in real time,
+# request and response directives, revalidation (ETag, Last-Modified),
+# client conditionals, HEAD from GET, Vary, invalidation, large objects
+# streamed uncached, request collapsing, purge, stale-if-error, targeted
+# Cache-Control, restart survival and corrupt files.
+use strict; use warnings; use Test::More;
+use Time::HiRes qw(sleep time);
+use File::Temp qw(tempdir);
+use POSIX qw(:sys_wait_h);
+use Portier::Test qw(start_portier start_origin http_request raw_request
+    write_file read_file wait_for);
+
+my $mods = $ENV{PORTIER_MODULES} // 'modules/.built';
+plan(skip_all => 'mod_cache not built') unless -e "$mods/mod_cache.so";
+
+my $tmp = tempdir(CLEANUP => 1);
+my $cdir = "$tmp/cache";
+
+# The origin counts its requests per path in a file (one child per
+# connection, so counts go through the file system).
+sub bump {
+	my ($path) = @_;
+	(my $f = $path) =~ s{[^a-z0-9]}{_}gi;
+	open(my $fh, '>>', "$tmp/count$f") or die;
+	print $fh "x";
+	close $fh;
+	return -s "$tmp/count$f";
+}
+sub hits { (my $f = $_[0]) =~ s{[^a-z0-9]}{_}gi; return -s "$tmp/count$f" // 0 }
+
+my $o = start_origin(sub {
+	my ($q) = @_;
+	my $p = $q->{path};
+	my $t = $q->{target};
+	my $n = bump($t);
+	my $h = $q->{headers};
+	return (200, [ 'Cache-Control' => 'max-age=2' ], "n=$n") if $p eq '/fresh';
+	return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n") if $p =~ m{^/(long|inv|pfx)};
+	return (200, [ 'Cache-Control' => 'no-store' ], "n=$n") if $p eq '/nostore';
+	return (200, [ 'Cache-Control' => 'private, max-age=60' ], "n=$n") if $p eq '/private';
+	return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n") if $p eq '/auth';
+	if ($p eq '/etag') {
+		return (304, [ 'ETag' => '"v1"', 'Cache-Control' => 'max-age=1', 'X-Updated' => "u$n" ], '')
+		    if ($h->{'if-none-match'} // '') eq '"v1"';
+		return (200, [ 'ETag' => '"v1"', 'Cache-Control' => 'max-age=1', 'X-Updated' => "u$n" ], "etag-body n=$n");
+	}
+	if ($p eq '/lm') {
+		my $lm = 'Sun, 06 Nov 1994 08:49:37 GMT';
+		return (304, [ 'Last-Modified' => $lm, 'Cache-Control' => 'max-age=1' ], '')
+		    if ($h->{'if-modified-since'} // '') eq $lm;
+		return (200, [ 'Last-Modified' => $lm, 'Cache-Control' => 'max-age=1' ], "lm-body n=$n");
+	}
+	return (200, [ 'ETag' => '"nc"', 'Cache-Control' => 'no-cache' ], "n=$n") if $p eq '/nocache' &&
+	    ($h->{'if-none-match'} // '') ne '"nc"';
+	return (304, [ 'ETag' => '"nc"' ], '') if $p eq '/nocache';
+	return (200, [ 'Cache-Control' => 'max-age=60', 'Vary' => 'Accept-Language' ],
+	    "lang=" . ($h->{'accept-language'} // '-') . " n=$n") if $p eq '/vary';
+	return (200, [ 'Cache-Control' => 'max-age=60', 'Vary' => '*' ], "n=$n") if $p eq '/varystar';
+	if ($p eq '/slow') { sleep 1; return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n"); }
+	return (200, [ 'Cache-Control' => 'max-age=60' ], 'y' x 1500000) if $p eq '/big';
+	if ($p eq '/err') {
+		return (500, [], 'down') if -e "$tmp/down";
+		return (200, [ 'Cache-Control' => 'max-age=1, stale-if-error=60' ], "n=$n");
+	}
+	return (200, [ 'Cache-Control' => 'no-store', 'Portier-Cache-Control' => 'max-age=60' ], "n=$n")
+	    if $p eq '/targeted';
+	return (200, [ 'Cache-Control' => 'max-age=60', 'Location' => '/long' ], "posted n=$n")
+	    if $q->{method} eq 'POST';
+	return (200, [ 'Cache-Control' => 'max-age=60', 'ETag' => '"r1"' ], '0123456789') if $p eq '/range';
+	if ($p eq '/swr') {
+		sleep 1 if $n > 1;
+		return (200, [ 'Cache-Control' => 'max-age=3, stale-while-revalidate=30' ], "n=$n");
+	}
+	return (200, [ 'Cache-Control' => 'max-age=60', 'Date' => 'Sun, 06 Nov 1994 08:49:37 GMT' ], "n=$n")
+	    if $p eq '/dated';
+	return (404, [], "n=$n");
+});
+
+my $conf = <<"EOF2";
+modules = { load = [ "mod_cache" ]; };
+cache = { zones = ( { name = "main"; size = "16m"; max_object = "1m"; dir = "$cdir"; inactive = "10m"; } ); };
+upstreams = ( { name = "app"; servers = ( { address = "127.0.0.1:$o->{port}"; } ); } );
+workers = { start = 6; min_spare = 2; max_spare = 10; max = 16; };
+servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
+  routes = (
+    { path = "/nocache-route/"; upstream = "app"; },
+    { path = "/"; upstream = "app"; cache = { zone = "main"; lock_timeout = "5s"; }; } ); } );
+EOF2
+my $p = start_portier(args => [ '-M', $mods ], conf => $conf);
+ok($p->{port}, 'portier with mod_cache started') or BAIL_OUT('no server');
+
+# Responses that were stored on the way are chunked: decode them.
+sub dechunk {
+	my ($r) = @_;
+	return $r unless ($r->{headers}{'transfer-encoding'} // '') =~ /chunked/i;
+	my ($i, $raw) = (index($r->{raw}, "\r\n\r\n"), '');
+	my $rest = substr($r->{raw}, $i + 4);
+	my $body = '';
+	while ($rest =~ s/^([0-9a-fA-F]+)\r\n//) {
+		my $n = hex($1);
+		last if $n == 0;
+		$body .= substr($rest, 0, $n);
+		substr($rest, 0, $n + 2) = '';
+	}
+	$r->{body} = $body;
+	return $r;
+}
+sub req { return dechunk(http_request(@_)) }
+sub get { my ($path, @h) = @_; return req($p, GET => $path, @h) }
+
+# A miss, then hits; freshness expiring in real time.
+my $r = get('/fresh');
+is($r->{body}, 'n=1', 'miss goes to the origin');
+like($r->{headers}{'cache-status'}, qr/^portier; fwd=uri-miss; stored/, 'Cache-Status on a miss');
+$r = get('/fresh');
+is($r->{body}, 'n=1', 'hit served from the cache');
+like($r->{headers}{'cache-status'}, qr/^portier; hit; ttl=\d/, 'Cache-Status hit with ttl');
+like($r->{headers}{age} // '', qr/^\d+$/, 'Age on a hit');
+is($r->{headers}{'content-length'}, 3, 'hit has Content-Length');
+is(hits('/fresh'), 1, 'origin saw one request');
+$r = http_request($p, HEAD => '/fresh');
+is($r->{status}, 200, 'HEAD answered');
+is($r->{headers}{'content-length'}, 3, 'HEAD from the stored GET: its length');
+is(hits('/fresh'), 1, 'HEAD did not reach the origin');
+sleep 3.1;
+$r = get('/fresh');
+is($r->{body}, 'n=2', 'expired after max-age: fetched again');
+
+# Misses keep Content-Length (the store only watches the body); the
+# origin's Date is kept on hits.
+$r = http_request($p, GET => '/dated');
+is($r->{headers}{'content-length'}, 3, 'miss keeps Content-Length');
+ok(!exists $r->{headers}{'transfer-encoding'}, 'miss not chunked');
+is(http_request($p, GET => '/dated')->{headers}{date}, 'Sun, 06 Nov 1994 08:49:37 GMT',
+    'hit carries the stored Date, once');
+
+# Ranges from a complete stored object.
+$r = get('/range', Range => 'bytes=0-1');
+is($r->{status}, 200, 'range on a miss: the whole object');
+is($r->{body}, '0123456789', '... fetched whole and stored');
+$r = get('/range', Range => 'bytes=2-4');
+is($r->{status}, 206, 'range from the cache: 206');
+is($r->{body}, '234', '... the bytes asked for');
+is($r->{headers}{'content-range'}, 'bytes 2-4/10', '... with Content-Range');
+is(get('/range', Range => 'bytes=-3')->{body}, '789', 'suffix range');
+is(get('/range', Range => 'bytes=20-')->{status}, 416, 'unsatisfiable range: 416');
+is(get('/range', Range => 'bytes=0-1', 'If-Range' => '"other"')->{status}, 200,
+    'If-Range mismatch: the whole object');
+is(get('/range', Range => 'bytes=0-1', 'If-Range' => '"r1"')->{status}, 206, 'If-Range match: 206');
+is(hits('/range'), 1, 'origin asked once for all the ranges');
+
+# stale-while-revalidate: one request revalidates, the others get stale.
+is(get('/swr')->{body}, 'n=1', 'swr object stored');
+sleep 3.5;
+my $kid = fork() // die;
+if ($kid == 0) { write_file("$tmp/swr", get('/swr')->{body}); POSIX::_exit(0); }
+sleep 0.3;
+my $t0 = time;
+$r = get('/swr');
+is($r->{body}, 'n=1', 'stale served while another request revalidates');
+ok(time - $t0 < 0.8, '... without waiting for the origin');
+like($r->{headers}{'cache-status'}, qr/stale-while-revalidate/, '... and Cache-Status says so');
+waitpid($kid, 0);
+is(read_file("$tmp/swr"), 'n=2', 'the revalidating request got the new response');
+is(get('/swr')->{body}, 'n=2', 'the new response was stored');
+
+# Request directives.
+get('/long');
+is(get('/long')->{body}, 'n=1', 'long-lived object cached');
+is(get('/long', 'Cache-Control' => 'no-cache')->{body}, 'n=2', 'request no-cache goes to the origin');
+is(get('/long', 'Pragma' => 'no-cache')->{body}, 'n=3', 'Pragma: no-cache from an HTTP/1.0 client');
+is(get('/long')->{body}, 'n=3', 'and the new response was stored');
+sleep 1.1;
+is(get('/long', 'Cache-Control' => 'max-age=0')->{body}, 'n=4', 'request max-age=0 on an aged entry');
+is(get('/long', 'Cache-Control' => 'min-fresh=120')->{body}, 'n=5', 'min-fresh beyond the lifetime');
+$r = get('/never-seen', 'Cache-Control' => 'only-if-cached');
+is($r->{status}, 504, 'only-if-cached on a miss: 504');
+is(hits('/never-seen'), 0, '... without asking the origin');
+is(get('/long', 'Cache-Control' => 'only-if-cached')->{body}, 'n=5', 'only-if-cached on a hit');
+
+# Response directives and Authorization.
+get('/nostore'); is(get('/nostore')->{body}, 'n=2', 'no-store not stored');
+get('/private'); is(get('/private')->{body}, 'n=2', 'private not stored by a shared cache');
+get('/auth', Authorization => 'Basic eDp5');
+is(get('/auth', Authorization => 'Basic eDp5')->{body}, 'n=2', 'Authorization: not stored without public/s-maxage');
+get('/varystar'); is(get('/varystar')->{body}, 'n=2', 'Vary: * not stored');
+is(get('/missing')->{status}, 404, '404 relayed');
+
+# Revalidation with ETag: a 304 from the origin refreshes the entry.
+is(get('/etag')->{body}, 'etag-body n=1', 'etag object stored');
+sleep 2.1;
+$r = get('/etag');
+is($r->{status}, 200, 'stale entry revalidated: client gets 200');
+is($r->{body}, 'etag-body n=1', '... with the stored body');
+is($r->{headers}{'x-updated'}, 'u2', '... and the fields of the 304 (4.3.4)');
+like($r->{headers}{'cache-status'}, qr/fwd=stale; fwd-status=304/, 'Cache-Status says validated');
+is(get('/etag')->{headers}{'x-updated'}, 'u2', 'updated fields stored');
+$r = get('/etag', 'If-None-Match' => '"v1"');
+is($r->{status}, 304, 'client conditional answered from the cache');
+is($r->{body}, '', 'no body on 304');
+is(hits('/etag'), 2, 'origin saw the first fetch and one revalidation');
+
+# Revalidation with Last-Modified.
+is(get('/lm')->{body}, 'lm-body n=1', 'lm object stored');
+sleep 2.1;
+is(get('/lm')->{body}, 'lm-body n=1', 'revalidated with If-Modified-Since');
+is(hits('/lm'), 2, 'one conditional request');
+is(get('/lm', 'If-Modified-Since' => 'Sun, 06 Nov 1994 08:49:37 GMT')->{status}, 304,
+    'If-Modified-Since from the client answered 304');
+
+# no-cache response: always revalidated.
+is(get('/nocache')->{body}, 'n=1', 'no-cache response');
+$r = get('/nocache');
+is($r->{body}, 'n=1', 'no-cache: revalidated, stored body served');
+is(hits('/nocache'), 2, 'no-cache: origin asked every time');
+
+# Vary.
+is(get('/vary', 'Accept-Language' => 'fr')->{body}, 'lang=fr n=1', 'vary fr');
+is(get('/vary', 'Accept-Language' => 'de')->{body}, 'lang=de n=2', 'vary de is another variant');
+is(get('/vary', 'Accept-Language' => 'fr')->{body}, 'lang=fr n=1', 'vary fr hit');
+is(get('/vary', 'Accept-Language' => 'de')->{body}, 'lang=de n=2', 'vary de hit');
+is(get('/vary')->{body}, 'lang=- n=3', 'no Accept-Language: a third variant');
+
+# Invalidation by an unsafe method.
+get('/inv');
+is(get('/inv')->{body}, 'n=1', 'cached before POST');
+http_request($p, POST => '/inv', -body => 'x');
+is(get('/inv')->{body}, 'n=3', 'POST invalidated the URI');
+is(get('/long')->{body}, 'n=5', '/long still cached');
+http_request($p, POST => '/elsewhere', -body => 'x');
+is(get('/long')->{body}, 'n=6', 'Location of the POST response invalidated');
+
+# Objects over max_object stream through uncached.
+$r = get('/big');
+is(length($r->{body}), 1500000, 'large object relayed whole');
+like($r->{headers}{'cache-status'}, qr/too-large|uri-miss/, 'large object not stored');
+get('/big');
+is(hits('/big'), 2, 'large object: every request reaches the origin');
+ok(!glob("$cdir/.tmp.*"), 'no temporary file left behind');
+
+# Request collapsing: N concurrent misses, one origin request.
+my @kids;
+for my $i (1 .. 5) {
+	my $pid = fork() // die;
+	if ($pid == 0) {
+		my $x = req($p, GET => '/slow');
+		write_file("$tmp/slow$i", $x->{body} // '');
+		POSIX::_exit(0);
+	}
+	push @kids, $pid;
+}
+waitpid($_, 0) for @kids;
+is(hits('/slow'), 1, 'collapsing: 5 concurrent clients, origin counted 1');
+is(join(',', map { read_file("$tmp/slow$_") } 1 .. 5), join(',', ('n=1') x 5),
+    'every waiting client got the response');
+
+# Purge.
+get('/pfx/a');
+is(get('/pfx/a')->{body}, 'n=1', 'cached before purge');
+$r = http_request($p, PURGE => '/pfx/a');
+is($r->{status}, 200, 'PURGE from an allowed address');
+is(get('/pfx/a')->{body}, 'n=2', 'purged object fetched again');
+is(http_request($p, PURGE => '/pfx/none')->{status}, 404, 'PURGE of an absent object: 404');
+
+# stale-if-error.
+is(get('/err')->{body}, 'n=1', 'stale-if-error object stored');
+write_file("$tmp/down", '1');
+sleep 2.1;
+$r = get('/err');
+is($r->{status}, 200, 'origin error: stale served (stale-if-error)');
+is($r->{body}, 'n=1', '... the stored body');
+unlink("$tmp/down");
+
+# Targeted field (RFC 9213) wins over Cache-Control and is not forwarded.
+$r = get('/targeted');
+ok(!exists $r->{headers}{'portier-cache-control'}, 'Portier-Cache-Control not forwarded');
+is(get('/targeted')->{body}, 'n=1', 'Portier-Cache-Control: max-age=60 beats no-store');
+
+# Routes without a zone: no Cache-Status.
+ok(!exists get('/nocache-route/x')->{headers}{'cache-status'}, 'no zone, no Cache-Status');
+
+# Graceful restart: the index survives in shared memory.
+kill 'USR1', $p->{pid};
+sleep 1.5;
+is(get('/long')->{body}, 'n=6', 'hit after a graceful restart');
+
+# Stop and start: the files are found again; corrupt ones dropped.
+Portier::Test::stop($p);
+my @files = grep { !/\.tmp/ } glob("$cdir/*");
+ok(@files > 3, 'objects on disk');
+write_file("$cdir/.tmp.1.1", 'partial');
+write_file("$cdir/0123456789abcdef0123456789abcdef", 'garbage');
+$p = start_portier(args => [ '-M', $mods ], conf => $conf);
+is(get('/long')->{body}, 'n=6', 'hit after a full restart (file found again)');
+ok(!-e "$cdir/.tmp.1.1", 'partial file dropped');
+ok(!-e "$cdir/0123456789abcdef0123456789abcdef", 'corrupt file dropped');
+is(get('/vary', 'Accept-Language' => 'fr')->{body}, 'lang=fr n=1', 'Vary variant found again');
+
+# Unwritable directory (a file where the folder should be, so it holds
+# for root too): pass through, never fail.
+Portier::Test::stop($p);
+my $ro = "$tmp/not-a-dir";
+write_file($ro, 'x');
+(my $conf2 = $conf) =~ s{dir = "\Q$cdir\E"}{dir = "$ro"};
+$p = start_portier(args => [ '-M', $mods ], conf => $conf2);
+$r = get('/fresh');
+is($r->{status}, 200, 'unwritable cache dir: request still served');
+like($r->{headers}{'cache-status'} // '', qr/write-failed/, '... passing through');
+is(get('/fresh')->{status}, 200, '... every time');
+ok(Portier::Test::error_log_matches($p, qr/cannot write/), 'logged');
+done_testing();

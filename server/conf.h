@@ -158,6 +158,8 @@ struct conf_server {
 	void			**mod_conf;
 	const char		*file;
 	int			 line;
+	/* forward_proxy = { ... } (conf_forward.c, forward.h); NULL: none. */
+	const struct conf_forward *forward;
 };
 
 struct conf_workers {

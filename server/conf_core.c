@@ -23,6 +23,7 @@
 #include "arena_priv.h"
 #include "conf_route.h"
 #include "conf_upstream.h"
+#include "forward.h"
 
 #ifndef PT_MODULES_DIR
 #define PT_MODULES_DIR	"/usr/local/lib/portier/modules"
@@ -326,6 +327,12 @@ const struct pt_directive conf_server_directives[] = {
 	  .size = sizeof(struct cidr_list), .def = "[ ]",
 	  .parse = parse_cidr_list,
 	  .hint = "load balancers that send a PROXY protocol header first" },
+	{ .name = "forward_proxy", .type = PT_T_CUSTOM, .scopes = S,
+	  .offset = offsetof(struct conf_server, forward),
+	  .size = sizeof(const struct conf_forward *),
+	  .parse = conf_parse_forward,
+	  .hint = "forward_proxy = { acl = ( { client = [ \"10.0.0.0/8\" ]; "
+	    "action = \"allow\"; } ); };" },
 	{ .name = "routes", .type = PT_T_CUSTOM, .scopes = S,
 	  .offset = offsetof(struct conf_server, routes),
 	  .size = SPAN(struct conf_server, routes, nroutes),

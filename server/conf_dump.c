@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "conf_route.h"
 #include "conf_upstream.h"
+#include "forward.h"
 
 #include <portier/module.h>
 
@@ -53,6 +54,7 @@ static const struct {
 	{ "return",		conf_dump_return,	false },
 	{ "access",		conf_dump_access,	false },
 	{ "auth",		conf_dump_auth,		false },
+	{ "forward_proxy",	conf_dump_forward,	false },
 	{ NULL,			NULL,			false }
 };
 

@@ -78,6 +78,7 @@ struct pt_request {
 	struct conf_upstream	*upstream_override;
 	bool			 tracing;	/* --trace-request: log to stdout */
 	const char		*user;		/* authenticated (Basic), or NULL */
+	const char		*acl_rule;	/* forward proxy: the deciding rule */
 	bool			 keep_server;	/* the upstream's Server goes on */
 	void			**mod_ctx;	/* per module, by load order */
 	struct timespec		 start;
@@ -284,5 +285,6 @@ void		 request_id_new(char *out, size_t len);
 size_t		 addr_format(const struct sockaddr_storage *, char *host,
 		    size_t hostlen, char *port, size_t portlen);
 bool		 str_case_eq(const char *, size_t, const char *);
+size_t		 u64_dec(char *out, uint64_t);
 
 #endif /* PT_CORE_H */

@@ -15,7 +15,7 @@
 static const char *const hook_names[H__COUNT] = {
 	"post_config", "child_init", "connection", "connection_close",
 	"post_read_request", "translate", "fixups", "access", "quick_handler",
-	"handler", "log", "periodic", "response_filter"
+	"handler", "log", "periodic", "response_filter", "upstream_transport"
 };
 
 struct pt_hooks *
@@ -284,6 +284,29 @@ hooks_run_conn(const struct pt_hooks *h, enum hook_id id, struct pt_conn *c)
 
 	for (i = 0; h != NULL && i < h->l[id].n; i++)
 		(void)h->l[id].v[i].u.conn(c);
+}
+
+PT_API void
+pt_hook_upstream_transport(struct pt_hooks *h, pt_upstream_transport_fn fn,
+    int order)
+{
+	struct hook_entry *e = hook_add(h, H_UPSTREAM_TRANSPORT, order);
+
+	if (e != NULL)
+		e->u.upstream = fn;
+}
+
+int
+hooks_run_upstream(const struct pt_hooks *h, struct pt_upstream *u)
+{
+	size_t	i;
+	int	rc;
+
+	for (i = 0; h != NULL && i < h->l[H_UPSTREAM_TRANSPORT].n; i++)
+		if ((rc = h->l[H_UPSTREAM_TRANSPORT].v[i].u.upstream(u)) !=
+		    PT_DECLINED)
+			return (rc);
+	return (PT_DECLINED);
 }
 
 /* Every log hook runs, whatever the others return. */

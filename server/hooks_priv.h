@@ -7,11 +7,13 @@
 
 #include <stdio.h>
 #include <portier/hooks.h>
+#include <portier/upstream_io.h>
 
 enum hook_id {
 	H_POST_CONFIG, H_CHILD_INIT, H_CONNECTION, H_CONNECTION_CLOSE,
 	H_POST_READ_REQUEST, H_TRANSLATE, H_FIXUPS, H_ACCESS, H_QUICK_HANDLER,
-	H_HANDLER, H_LOG, H_PERIODIC, H_RESPONSE_FILTER, H__COUNT
+	H_HANDLER, H_LOG, H_PERIODIC, H_RESPONSE_FILTER, H_UPSTREAM_TRANSPORT,
+	H__COUNT
 };
 
 struct hook_entry {
@@ -21,6 +23,7 @@ struct hook_entry {
 		pt_conn_hook_fn			 conn;
 		pt_request_hook_fn		 req;
 		pt_periodic_fn			 periodic;
+		pt_upstream_transport_fn	 upstream;
 		const struct pt_filter_def	*filter;
 	} u;
 	int		 order;
@@ -66,6 +69,8 @@ int		 hooks_run_child_init(struct pt_hooks *, const struct pt_conf *);
 int		 hooks_run_all(const struct pt_hooks *, enum hook_id,
 		    struct pt_request *);
 void		 hooks_run_log(const struct pt_hooks *, struct pt_request *);
+/* upstream_transport: until the first that does not decline. */
+int		 hooks_run_upstream(const struct pt_hooks *, struct pt_upstream *);
 /* Until the first that does not decline. */
 int		 hooks_run_first(const struct pt_hooks *, enum hook_id,
 		    struct pt_request *);

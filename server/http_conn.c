@@ -18,6 +18,7 @@
 
 #include "core.h"
 #include "static_file.h"
+#include "forward.h"
 #include "hooks_priv.h"
 #include "proxy.h"
 #include "proxy_protocol.h"
@@ -275,7 +276,8 @@ request_translate(struct pt_request *r)
 	int			 rc, pass;
 
 	r->route = NULL;
-	if (r->path == NULL)	/* authority and asterisk forms: no route */
+	/* Authority and asterisk forms, and the forward proxy's: no route. */
+	if (r->path == NULL || forward_is_request(r))
 		return (PT_OK);
 	if ((rc = hooks_run_all(h, H_TRANSLATE, r)) != PT_OK)
 		return (rc);
@@ -294,6 +296,40 @@ request_translate(struct pt_request *r)
 	return (500);
 }
 
+/*
+ * A server is never an open proxy: an absolute-form request goes on only
+ * for a forward proxy or for a host the server names (RFC 9112 3.2.2:
+ * the target's authority is the host); a forward-only server (no route
+ * that serves anything) answers origin-form requests with 400.
+ */
+static int
+request_not_a_proxy(const struct pt_request *r)
+{
+	const struct http_head	*h = &r->head;
+	char			 host[256];
+	size_t			 i, n;
+
+	if (r->srv == NULL)
+		return (PT_OK);
+	/* Forward only: no route of its own serves anything (the implicit
+	 * one has no upstream, root or return). */
+	if (r->srv->forward != NULL)
+		return (h->form == HTTP_T_ORIGIN && (r->route == NULL ||
+		    (r->route->upstream == NULL && r->route->sc.root == NULL &&
+		    r->route->ret.status == 0)) ? 400 : PT_OK);
+	/* A server without names serves every host (its own upstream). */
+	if (h->form != HTTP_T_ABSOLUTE || r->srv->nhosts == 0)
+		return (PT_OK);
+	n = route_host_normalize(h->authority.p, h->authority.len, host,
+	    sizeof(host));
+	for (i = 0; n > 0 && i < r->srv->nhosts; i++)
+		if (route_host_match(&r->srv->hosts[i], host, n))
+			return (PT_OK);
+	PT_RLOG(r, PT_LOG_INFO, "absolute-form request for a host this "
+	    "server does not serve: refused (not a proxy)");
+	return (403);
+}
+
 /* The hooks in request order; returns a status to answer, 0 or PT_DONE. */
 static int
 request_run_hooks(struct pt_request *r)
@@ -304,6 +340,8 @@ request_run_hooks(struct pt_request *r)
 	if ((rc = hooks_run_all(h, H_POST_READ_REQUEST, r)) != PT_OK ||
 	    (rc = request_translate(r)) != PT_OK ||
 	    (rc = hooks_run_all(h, H_FIXUPS, r)) != PT_OK)
+		return (rc);
+	if ((rc = request_not_a_proxy(r)) != PT_OK)
 		return (rc);
 	/*
 	 * A route's fixed answer comes before access checks, as nginx's
@@ -320,6 +358,8 @@ request_run_hooks(struct pt_request *r)
 		return (rc == PT_OK ? 0 : rc);
 	if ((rc = hooks_run_first(h, H_HANDLER, r)) != PT_DECLINED)
 		return (rc == PT_OK ? 0 : rc);
+	if (forward_is_request(r))
+		return (forward_handler(r));
 	if (r->head.form == HTTP_T_ASTERISK) {
 		resp_field_add(r, "Allow", "GET, HEAD, OPTIONS");
 		return (resp_send(r, 200, NULL, NULL, 0) == 0 ? 0 : PT_ERROR);

@@ -227,6 +227,55 @@ resp_put_field(char *buf, size_t room, size_t at, const char *name,
 }
 
 /*
+ * The core's own fields (Server, Content-Type): the values outlive the
+ * request (configuration, MIME table), so no copy; an earlier field of the
+ * same name, from the handler, is replaced.
+ */
+static void
+resp_field_set(struct pt_request *r, const char *name, size_t nlen,
+    const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfields; i++) {
+		if (strlen(r->fields[i].name) == nlen &&
+		    strcasecmp(r->fields[i].name, name) == 0) {
+			r->fields[i].value = value;
+			return;
+		}
+	}
+	resp_field_add(r, name, value);
+}
+
+/* "HTTP/1.1 200 OK\r\n" into line (128 bytes), without printf. */
+static size_t
+resp_status_line(int status, char *line)
+{
+	const char	*reason = resp_reason(status);
+	size_t		 rl = strlen(reason);
+
+	if (rl > 100)
+		rl = 100;
+	memcpy(line, "HTTP/1.1 ", 9);
+	line[9] = (char)('0' + status / 100 % 10);
+	line[10] = (char)('0' + status / 10 % 10);
+	line[11] = (char)('0' + status % 10);
+	line[12] = ' ';
+	memcpy(line + 13, reason, rl);
+	line[13 + rl] = '\r';
+	line[14 + rl] = '\n';
+	return (15 + rl);
+}
+
+/* A field name compare that rules most names out by length first. */
+static bool
+resp_name_is(const char *name, const char *want, size_t wlen)
+{
+	return (name[0] != '\0' && strlen(name) == wlen &&
+	    strcasecmp(name, want) == 0);
+}
+
+/*
  * Builds the head into buf: Server and Content-Type join the handler's
  * fields first, so response filters (mod_headers) can change them too.
  * Content-Length is sent for every body of known length; 1xx, 204 and
@@ -247,9 +296,9 @@ resp_build_head(struct pt_request *r, int status, const char *type,
 	r->status = status;
 	if (sc->server_header != NULL && sc->server_header[0] != '\0' &&
 	    !r->keep_server)
-		pt_resp_header_set(r, "Server", sc->server_header);
+		resp_field_set(r, "Server", 6, sc->server_header);
 	if (type != NULL)
-		pt_resp_header_set(r, "Content-Type", type);
+		resp_field_set(r, "Content-Type", 12, type);
 	r->resp_length = has_body ? length : 0;
 	resp_filters_head(r);
 	if (r->repl_body != NULL) {	/* a filter gave another body */
@@ -266,12 +315,10 @@ resp_build_head(struct pt_request *r, int status, const char *type,
 		else
 			r->keep_alive = false;
 	}
-	n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", r->status,
-	    resp_reason(r->status));
-	at = resp_put(buf, room, 0, line, (size_t)n);
+	at = resp_put(buf, room, 0, line, resp_status_line(r->status, line));
 	/* An origin's Date (a proxied or cached response) is kept. */
 	for (i = 0; i < r->nfields; i++)
-		if (strcasecmp(r->fields[i].name, "Date") == 0)
+		if (resp_name_is(r->fields[i].name, "Date", 4))
 			break;
 	if (i == r->nfields)
 		at = resp_put(buf, room, at, date_line, date_len);
@@ -282,8 +329,10 @@ resp_build_head(struct pt_request *r, int status, const char *type,
 		at = resp_put(buf, room, at, "Transfer-Encoding: chunked\r\n", 28);
 	else if (has_body && length >= 0 &&
 	    !(r->body_resized && !r->head_only)) {
-		n = snprintf(line, sizeof(line), "Content-Length: %lld\r\n",
-		    (long long)length);
+		memcpy(line, "Content-Length: ", 16);
+		n = (int)(16 + u64_dec(line + 16, (uint64_t)length));
+		line[n++] = '\r';
+		line[n++] = '\n';
 		at = resp_put(buf, room, at, line, (size_t)n);
 	}
 	if (!r->keep_alive)

@@ -25,7 +25,19 @@ struct proxy_ctx {
 	bool			 failed;	/* the upstream failed us */
 	uint64_t		 body_left;	/* response Content-Length left */
 	struct http_chunked	 chunk;		/* response chunked decoder */
+	/*
+	 * The forward proxy's connections are its own (proxy_forward.c):
+	 * when set, called instead of upstream_conn_put() once the response
+	 * is read (reusable: the connection may serve another request), and
+	 * peer names the origin in messages instead of pool and server.
+	 */
+	void			(*release)(struct proxy_ctx *, bool reusable);
+	const char		*peer;
 };
+
+/* proxy_exchange() results besides 0 and a status. */
+#define PROXY_RETRY		(-10)	/* nothing reached the upstream's app */
+#define PROXY_CLIENT		(-11)	/* the client failed us: close */
 
 /* proxy_reverse.c */
 int	proxy_handler(struct pt_request *);
@@ -34,6 +46,16 @@ ssize_t	proxy_read_more(struct proxy_ctx *);
 
 bool	proxy_is_hop_field(const struct pt_str *name,
 	    const struct pt_str *connection);
+/*
+ * One attempt on the connection in x->uc (x->px gives the timeouts): the
+ * head, the request body, the response head into x->rs. 0, a status,
+ * PROXY_RETRY (nothing reached the application, the body is intact) or
+ * PROXY_CLIENT (the client failed).
+ */
+int	proxy_exchange(struct proxy_ctx *, const char *head, size_t hlen);
+/* Appends "Name: value\r\n" to a head in buf; *at passes room on overflow. */
+void	proxy_head_add(char *buf, size_t room, size_t *at, const char *name,
+	    size_t nlen, const char *value, size_t vlen);
 
 /* proxy_response.c */
 /* Relays a parsed response (head in ctx->rs) to the client; 0 or -1. */

@@ -202,6 +202,12 @@ proxy_release(struct proxy_ctx *x)
 {
 	if (x->uc == NULL)
 		return;
+	if (x->release != NULL) {
+		x->release(x, x->body_sent && x->rs.keep_alive &&
+		    x->buf_off == x->buf_len);
+		x->uc = NULL;
+		return;
+	}
 	upstream_conn_put(x->uc, x->body_sent && x->rs.keep_alive &&
 	    x->buf_off == x->buf_len && x->pool->send_proxy_protocol == 0, false);
 	upstream_note_success(x->server);
@@ -224,7 +230,9 @@ proxy_stream(struct proxy_ctx *x, bool head, int64_t length)
 	if (rc == -1) {
 		x->failed = true;
 		PT_RLOG(x->r, PT_LOG_WARN, "upstream %s: server %s: response "
-		    "body cut short", x->pool->name, x->server->address);
+		    "body cut short", x->peer != NULL ? "(forward)" :
+		    x->pool->name, x->peer != NULL ? x->peer :
+		    x->server->address);
 		return (-1);	/* the client sees a truncated body */
 	}
 	x->resp_done = true;
@@ -316,7 +324,8 @@ proxy_buffered(struct proxy_ctx *x)
 		if (sp.fd != -1)
 			close(sp.fd);
 		PT_RLOG(r, PT_LOG_WARN, "upstream %s: server %s: response body "
-		    "cut short", x->pool->name, x->server->address);
+		    "cut short", x->peer != NULL ? "(forward)" : x->pool->name,
+		    x->peer != NULL ? x->peer : x->server->address);
 		return (502);
 	}
 	if (!over) {
@@ -352,7 +361,8 @@ proxy_sticky(struct proxy_ctx *x)
 	struct pt_str		 have;
 	char			 tmp[64];
 
-	if (x->pool->sticky_cookie == NULL || x->pool->sticky_var == NULL)
+	if (x->pool == NULL || x->pool->sticky_cookie == NULL ||
+	    x->pool->sticky_var == NULL)
 		return;
 	want = upstream_sticky_value(x->server);
 	if (var_lookup(r, x->pool->sticky_var, strlen(x->pool->sticky_var),
@@ -416,6 +426,12 @@ proxy_upgrade(struct proxy_ctx *x)
 	if (!x->px->websocket || !r->head.upgrade) {
 		x->failed = true;
 		return (502);	/* an upgrade nobody asked for */
+	}
+	/* A module's transport (TLS) lives in this worker: it cannot move. */
+	if (x->uc->io != NULL) {
+		PT_RLOG(r, PT_LOG_WARN, "upstream %s: an upgrade over a module "
+		    "transport cannot go to the tunnel process", x->pool->name);
+		return (502);
 	}
 	if (hl + extra > PT_TUNNEL_PENDING_MAX ||
 	    (to_client = pt_alloc(r->arena, hl + extra)) == NULL)

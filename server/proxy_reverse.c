@@ -19,15 +19,12 @@
 #include <portier/request.h>
 #include "proxy.h"
 #include "proxy_protocol.h"
+#include "hooks_priv.h"
 
 #define PROXY_BUF_FIRST		16384
 #define PROXY_HEAD_MAX		65536
 #define PROXY_BODY_CHUNK	65536
 #define PROXY_TICK_MS		1000
-
-/* proxy_exchange() results besides 0 and a status. */
-#define PROXY_RETRY		(-10)	/* nothing reached the upstream's app */
-#define PROXY_CLIENT		(-11)	/* the client failed us: close */
 
 static bool
 method_idempotent(enum http_method m)
@@ -136,8 +133,8 @@ proxy_target(struct proxy_ctx *x)
 }
 
 /* Appends "Name: value\r\n" to the head being built. */
-static void
-head_add(char *buf, size_t room, size_t *at, const char *name, size_t nlen,
+void
+proxy_head_add(char *buf, size_t room, size_t *at, const char *name, size_t nlen,
     const char *value, size_t vlen)
 {
 	if (*at + nlen + vlen + 4 > room) {
@@ -154,6 +151,7 @@ head_add(char *buf, size_t room, size_t *at, const char *name, size_t nlen,
 	*at += 2;
 }
 
+#define head_add	proxy_head_add
 #define HEAD_ADD(b, room, at, n, v)	head_add((b), (room), (at), (n), \
 	    strlen(n), (v), strlen(v))
 
@@ -295,7 +293,9 @@ proxy_write(struct proxy_ctx *x, struct iovec *iov, int n, long long deadline)
 	ssize_t k;
 
 	while (n > 0) {
-		if ((k = writev(x->uc->fd, iov, n)) == -1) {
+		k = x->uc->io != NULL ? x->uc->io->writev(x->uc->io_ctx,
+		    x->uc->fd, iov, n) : writev(x->uc->fd, iov, n);
+		if (k == -1) {
 			if ((errno == EINTR || errno == EAGAIN) && !pt_stop &&
 			    now_ms() < deadline)
 				continue;
@@ -324,7 +324,9 @@ proxy_read_more(struct proxy_ctx *x)
 	if (x->buf_len == x->buf_size)
 		return (-1);
 	for (;;) {
-		n = read(x->uc->fd, x->buf + x->buf_len, x->buf_size - x->buf_len);
+		n = x->uc->io != NULL ? x->uc->io->read(x->uc->io_ctx,
+		    x->uc->fd, x->buf + x->buf_len, x->buf_size - x->buf_len) :
+		    read(x->uc->fd, x->buf + x->buf_len, x->buf_size - x->buf_len);
 		if (n >= 0) {
 			x->buf_len += (size_t)n;
 			return (n);
@@ -427,7 +429,7 @@ proxy_read_head(struct proxy_ctx *x, bool *got_bytes)
  * head. PROXY_RETRY when the upstream closed or failed before answering
  * anything and nothing of the client's body was consumed.
  */
-static int
+int
 proxy_exchange(struct proxy_ctx *x, const char *head, size_t hlen)
 {
 	struct pt_request	*r = x->r;
@@ -482,6 +484,25 @@ proxy_send_pp(struct proxy_ctx *x)
 }
 
 /*
+ * A new connection: the PROXY header first (in the clear, it precedes any
+ * TLS), then the upstream_transport hook may put a transport on it.
+ */
+static int
+proxy_new_conn(struct proxy_ctx *x)
+{
+	struct pt_upstream	u = { x->uc, x->r };
+
+	if (x->pool->send_proxy_protocol != 0 && proxy_send_pp(x) == -1)
+		return (-1);
+	if (hooks_run_upstream(x->r->conf->hooks, &u) == PT_ERROR) {
+		PT_RLOG(x->r, PT_LOG_WARN, "upstream %s: server %s: transport "
+		    "set-up failed", x->pool->name, x->server->address);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
  * Chooses servers and tries them: a failed connect moves to the next
  * server; a failure before any response byte is tried again only for
  * idempotent requests whose body (if any) was not consumed. A stale kept
@@ -512,7 +533,7 @@ proxy_attempts(struct proxy_ctx *x, const char *head, size_t hlen)
 			continue;
 		}
 		r->upstream_addr = x->server->address;
-		if (pool->send_proxy_protocol != 0 && proxy_send_pp(x) == -1) {
+		if (!x->uc->reused && proxy_new_conn(x) == -1) {
 			upstream_conn_put(x->uc, false, true);
 			x->uc = NULL;
 			rc = 502;

@@ -107,10 +107,18 @@ field_value_ok(const char *v)
 static bool
 field_core_owned(const char *name)
 {
-	return (strcasecmp(name, "content-length") == 0 ||
-	    strcasecmp(name, "transfer-encoding") == 0 ||
-	    strcasecmp(name, "connection") == 0 ||
-	    strcasecmp(name, "date") == 0);
+	switch (strlen(name)) {	/* most names are ruled out by length */
+	case 4:
+		return (strcasecmp(name, "date") == 0);
+	case 10:
+		return (strcasecmp(name, "connection") == 0);
+	case 14:
+		return (strcasecmp(name, "content-length") == 0);
+	case 17:
+		return (strcasecmp(name, "transfer-encoding") == 0);
+	default:
+		return (false);
+	}
 }
 
 PT_API int
@@ -245,7 +253,7 @@ resp_header_remove_after(struct pt_request *r, const char *name, size_t keep)
 PT_API int
 pt_resp_header_set(struct pt_request *r, const char *name, const char *value)
 {
-	size_t	i;
+	size_t	i, nlen;
 	char	*v;
 
 	/* Date may be set once (a cache sends the stored one); never added. */
@@ -257,8 +265,10 @@ pt_resp_header_set(struct pt_request *r, const char *name, const char *value)
 	}
 	if (!field_value_ok(value) || field_core_owned(name))
 		return (PT_ERROR);
+	nlen = strlen(name);
 	for (i = 0; i < r->nfields; i++) {
-		if (strcasecmp(r->fields[i].name, name) == 0) {
+		if (strlen(r->fields[i].name) == nlen &&
+		    strcasecmp(r->fields[i].name, name) == 0) {
 			if ((r->fields[i].value = pt_strdup(r->arena, value)) == NULL)
 				return (PT_ERROR);
 			resp_header_remove_after(r, name, i);

@@ -67,16 +67,6 @@ static_root_fd(const char *root)
 	return (fd);
 }
 
-static const char *
-static_field(struct pt_request *r, const char *name)
-{
-	const struct http_field *f = http_head_field(&r->head, name);
-
-	if (f == NULL)
-		return (NULL);
-	return (pt_strndup(r->arena, f->value.p, f->value.len));
-}
-
 static int
 static_errno_status(int err)
 {
@@ -149,28 +139,79 @@ static_open(struct pt_request *r, struct stat *st)
 	return (static_open_index(r, rootfd, r->path, st));
 }
 
+/* The request fields the conditionals and ranges read, found in one pass. */
+struct static_fields {
+	const char	*if_match, *if_none_match, *if_modified_since;
+	const char	*if_unmodified_since, *range, *if_range;
+};
+
+static void
+static_fields(struct pt_request *r, struct static_fields *sf)
+{
+	const struct http_field	*f;
+	const char		**slot;
+	size_t			 i;
+
+	memset(sf, 0, sizeof(*sf));
+	for (i = 0; i < r->head.nfields; i++) {
+		f = &r->head.fields[i];
+		slot = NULL;
+		if (f->name.len == 5 && str_case_eq(f->name.p, 5, "range"))
+			slot = &sf->range;
+		else if (f->name.len < 8 || (f->name.p[0] | 0x20) != 'i')
+			continue;	/* the rest all start with "If-" */
+		else if (str_case_eq(f->name.p, f->name.len, "if-match"))
+			slot = &sf->if_match;
+		else if (str_case_eq(f->name.p, f->name.len, "if-none-match"))
+			slot = &sf->if_none_match;
+		else if (str_case_eq(f->name.p, f->name.len, "if-modified-since"))
+			slot = &sf->if_modified_since;
+		else if (str_case_eq(f->name.p, f->name.len,
+		    "if-unmodified-since"))
+			slot = &sf->if_unmodified_since;
+		else if (str_case_eq(f->name.p, f->name.len, "if-range"))
+			slot = &sf->if_range;
+		if (slot != NULL && *slot == NULL)
+			*slot = pt_strndup(r->arena, f->value.p, f->value.len);
+	}
+}
+
+/* Last-Modified text, kept for the last mtime seen: files rarely change. */
+static const char *
+static_last_modified(time_t mtime)
+{
+	static char	text[32];
+	static time_t	at = -1;
+
+	if (mtime != at) {
+		http_date_format(mtime, text);
+		at = mtime;
+	}
+	return (text);
+}
+
 static int
 static_send(struct pt_request *r, int fd, const struct stat *st)
 {
-	char		 etag[64], lm[32], *cr;
-	off_t		 off = 0, len = st->st_size;
-	int		 rc;
+	struct static_fields	 sf;
+	char			 etag[64], *cr;
+	off_t			 off = 0, len = st->st_size;
+	int			 rc;
 
 	static_etag(st, etag, sizeof(etag));
-	http_date_format(st->st_mtime, lm);
-	resp_field_add(r, "Last-Modified", pt_strdup(r->arena, lm));
+	static_fields(r, &sf);
+	resp_field_add(r, "Last-Modified",
+	    pt_strdup(r->arena, static_last_modified(st->st_mtime)));
 	resp_field_add(r, "ETag", pt_strdup(r->arena, etag));
 	resp_field_add(r, "Accept-Ranges", "bytes");
-	rc = static_conditional(static_field(r, "If-Match"),
-	    static_field(r, "If-None-Match"),
-	    static_field(r, "If-Modified-Since"),
-	    static_field(r, "If-Unmodified-Since"), etag, st->st_mtime);
+	rc = static_conditional(sf.if_match, sf.if_none_match,
+	    sf.if_modified_since, sf.if_unmodified_since, etag, st->st_mtime);
 	if (rc == 304)
 		return (resp_send(r, 304, NULL, NULL, 0));
 	if (rc != 0)
 		return (resp_error(r, rc));
-	rc = static_range(static_field(r, "Range"), static_field(r, "If-Range"),
-	    etag, st->st_mtime, st->st_size, &off, &len);
+	rc = static_range(sf.range, sf.if_range, etag, st->st_mtime,
+	    st->st_size, &off, &len);
 	if (rc == 416) {
 		cr = pt_printf(r->arena, "bytes */%lld", (long long)st->st_size);
 		resp_field_add(r, "Content-Range", cr);

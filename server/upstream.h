@@ -157,6 +157,15 @@ struct upstream_conn {
 						   connected (host names) */
 	/* Added: this worker's idle list, oldest first. */
 	struct upstream_conn	*next, *prev;
+	/* A module's transport (upstream_transport hook), or NULL: plain. */
+	const struct pt_upstream_io *io;
+	void			*io_ctx;
+};
+
+/* What the upstream_transport hook sees (portier/upstream_io.h). */
+struct pt_upstream {
+	struct upstream_conn	*uc;
+	struct pt_request	*r;
 };
 
 /* conf_upstream.c */

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <portier/upstream_io.h>
 #include "upstream.h"
 
 #include <sys/socket.h>
@@ -110,6 +111,7 @@ uw_forget_inherited(void)
 	struct upstream_conn	*c, *next;
 	struct conf_upstream	*up, *unext;
 
+	/* The parent's transports are its own: drop the sockets only. */
 	for (c = uw.head; c != NULL; c = next) {
 		next = c->next;
 		close(c->fd);
@@ -228,7 +230,10 @@ uc_unlink(struct upstream_conn *c)
 static void
 uc_close(struct upstream_conn *c)
 {
-	close(c->fd);
+	if (c->io != NULL && c->io->close != NULL)
+		c->io->close(c->io_ctx);
+	if (c->fd != -1)
+		close(c->fd);
 	free(c);
 }
 
@@ -691,4 +696,43 @@ upstream_server_addrs_set(struct upstream_server *s,
 		memcpy(st->addrs, addrs, (size_t)n * sizeof(*addrs));
 	__atomic_store_n(&st->naddrs, n, __ATOMIC_RELAXED);
 	__atomic_store_n(&st->addr_gen, mine + 1, __ATOMIC_RELEASE);
+}
+
+/* The accessors of portier/upstream_io.h, for the upstream_transport hook. */
+PT_API int
+pt_upstream_fd(const struct pt_upstream *u)
+{
+	return (u->uc->fd);
+}
+
+PT_API const char *
+pt_upstream_pool(const struct pt_upstream *u)
+{
+	return (u->uc->server->pool->name);
+}
+
+PT_API const char *
+pt_upstream_host(const struct pt_upstream *u)
+{
+	return (u->uc->server->host);
+}
+
+PT_API int
+pt_upstream_port(const struct pt_upstream *u)
+{
+	return (u->uc->server->port);
+}
+
+PT_API struct pt_request *
+pt_upstream_request(const struct pt_upstream *u)
+{
+	return (u->r);
+}
+
+PT_API void
+pt_upstream_set_io(struct pt_upstream *u, const struct pt_upstream_io *io,
+    void *ctx)
+{
+	u->uc->io = io;
+	u->uc->io_ctx = ctx;
 }

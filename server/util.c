@@ -94,3 +94,20 @@ str_case_eq(const char *p, size_t len, const char *s)
 {
 	return (strlen(s) == len && strncasecmp(p, s, len) == 0);
 }
+
+/* Decimal digits of v into out (at least 21 bytes); returns the count. */
+size_t
+u64_dec(char *out, uint64_t v)
+{
+	char	tmp[24];
+	size_t	n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '\0';
+	return (n);
+}

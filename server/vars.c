@@ -150,6 +150,8 @@ var_request(const struct pt_request *r, const char *n, size_t len,
 		var_set(out, r->conn->secure ? "https" : "http");
 	else if (str_case_eq(n, len, "upstream_addr"))
 		var_set(out, r->upstream_addr != NULL ? r->upstream_addr : "");
+	else if (str_case_eq(n, len, "acl_rule"))
+		var_set(out, r->acl_rule != NULL ? r->acl_rule : "");
 	else
 		return (-1);
 	(void)buf;
@@ -228,7 +230,8 @@ var_is_known(const char *name, size_t len)
 		"method", "path", "raw_path", "upstream_addr", "query", "uri", "host", "protocol",
 		"client_addr", "client_port", "server_addr", "request_id",
 		"route", "server_name", "scheme", "user", "status", "bytes_sent",
-		"bytes_received", "request_time", "request_time_us", NULL
+		"bytes_received", "request_time", "request_time_us", "acl_rule",
+		NULL
 	};
 	size_t i;
 

@@ -6,18 +6,24 @@
 use strict; use warnings; use Test::More;
 use IO::Socket::INET;
 use Time::HiRes qw(sleep);
-use Portier::Test qw(start_portier http_request raw_request read_file wait_for);
+use Portier::Test qw(start_portier http_request raw_request read_file wait_for start_origin);
 
 my $mods = $ENV{PORTIER_HOOKS_MODULE} // 't/mod_hooks_test/.libs';
 plan(skip_all => 'mod_hooks_test not built') unless -e "$mods/mod_hooks_test.so";
 my $src = $ENV{PORTIER_SRCDIR} // '.';
 
+my $o = start_origin(sub { return (200, [], "origin says hi\n") });
 my $p = start_portier(args => [ '-M', $mods ], conf => <<"EOF2");
 modules = { load = [ "mod_hooks_test" ]; };
+upstreams = ( { name = "counted"; idle_max = 0; servers = ( { address = "127.0.0.1:$o->{port}"; } ); },
+              { name = "plain"; idle_max = 0; servers = ( { address = "127.0.0.1:$o->{port}"; } ); } );
 hooks_test = { dir = "%%TESTDIR%%"; peek = "16k"; };
 workers = { start = 2; min_spare = 1; max_spare = 3; max = 4; };
 servers = (
-  { listen = [ "127.0.0.1:%%PORT%%" ]; routes = ( { path = "/"; root = "$src/conf/www"; } ); },
+  { listen = [ "127.0.0.1:%%PORT%%" ]; routes = (
+      { path = "/counted/"; upstream = "counted"; },
+      { path = "/plain/"; upstream = "plain"; },
+      { path = "/"; root = "$src/conf/www"; } ); },
   { listen = [ "127.0.0.2:%%PORT%%" ]; routes = ( { path = "/"; root = "$src/conf/www"; } ); } );
 EOF2
 my $d = $p->{dir};
@@ -55,6 +61,17 @@ like($raw, qr/\r\n\r\nhello world$/, 'chunked body peeked and read');
 $raw = raw_request($p, "POST /hooks/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nExpect: 100-continue\r\n" .
     "Connection: close\r\n\r\n");
 like($raw, qr{^HTTP/1\.1 100 Continue\r\n\r\n}, 'the core answers 100 Continue before reading');
+
+# upstream_transport: the module carries the bytes of its pool's connections.
+is(http_request($p, GET => '/counted/x')->{body}, "origin says hi\n", 'relayed over a module transport');
+ok(wait_for(sub { read_file("$d/upstream_io") =~ /^io in=(\d+) out=(\d+)$/m && $1 > 0 && $2 > 0 }, 5),
+    'the transport saw the bytes both ways and was closed');
+my $before = read_file("$d/upstream_io");
+is(http_request($p, GET => '/plain/x')->{body}, "origin says hi\n", 'another pool stays plain');
+sleep 0.3;
+is(read_file("$d/upstream_io"), $before, 'no transport on the plain pool');
+my ($rc, $out) = Portier::Test::portier_cmd('-t', '-v', '-M', $mods, '-f', $p->{conf});
+like($out, qr/upstream_transport: mod_hooks_test\(0\)/, '-t -v shows the hook');
 
 # Per-client connection limit, counted across workers.
 my $q = start_portier(conf => <<"EOF2");

@@ -11,6 +11,7 @@
 use strict; use warnings; use Test::More;
 use IO::Socket::INET;
 use IO::Socket::SSL;
+use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep time);
 use Portier::Test qw(start_portier start_origin http_request raw_request
     portier_cmd read_file write_file wait_for error_log_matches);
@@ -20,7 +21,7 @@ plan skip_all => "mod_ssl is not built in $mods" unless -e "$mods/mod_ssl.so";
 plan skip_all => 'the openssl tool is not installed'
     unless system('openssl version >/dev/null 2>&1') == 0;
 
-my $d = File::Temp::tempdir('portier-ssl-XXXXXX', TMPDIR => 1,
+my $d = tempdir('portier-ssl-XXXXXX', TMPDIR => 1,
     CLEANUP => !$ENV{PORTIER_KEEP});
 chmod 0755, $d;
 

@@ -68,6 +68,8 @@ my $o = start_origin(sub {
 	return (200, [ 'Cache-Control' => 'max-age=60', 'Location' => '/long' ], "posted n=$n")
 	    if $q->{method} eq 'POST';
 	return (200, [ 'Cache-Control' => 'max-age=60', 'ETag' => '"r1"' ], '0123456789') if $p eq '/range';
+	return (200, [ 'Cache-Control' => 'max-age=60' ], join('', map { sprintf('%07d', $_) } 1 .. 30000))
+	    if $p eq '/mid';
 	if ($p eq '/swr') {
 		sleep 1 if $n > 1;
 		return (200, [ 'Cache-Control' => 'max-age=3, stale-while-revalidate=30' ], "n=$n");
@@ -230,6 +232,14 @@ is(get('/inv')->{body}, 'n=3', 'POST invalidated the URI');
 is(get('/long')->{body}, 'n=5', '/long still cached');
 http_request($p, POST => '/elsewhere', -body => 'x');
 is(get('/long')->{body}, 'n=6', 'Location of the POST response invalidated');
+
+# A larger object (mapped from its file on hits).
+my $mid = join('', map { sprintf('%07d', $_) } 1 .. 30000);
+is(get('/mid')->{body}, $mid, '210 KB object relayed');
+$r = get('/mid');
+ok($r->{body} eq $mid, '210 KB hit served whole from its file');
+like($r->{headers}{'cache-status'}, qr/hit/, '... as a hit');
+is(get('/mid', Range => 'bytes=200000-200006')->{body}, '8572002', 'range of a mapped object');
 
 # Objects over max_object stream through uncached.
 $r = get('/big');

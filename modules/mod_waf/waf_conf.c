@@ -66,14 +66,39 @@ waf_rule_files(struct pt_conf_ctx *cx, const config_setting_t *s,
 		for (k = 0; k < g.gl_pathc; k++) {
 			char **v = realloc(*out, (*n + 1) * sizeof(char *));
 
-			if (v == NULL)
+			if (v == NULL || (v[*n] = strdup(g.gl_pathv[k])) ==
+			    NULL) {
+				if (v != NULL)
+					*out = v;
+				globfree(&g);
 				return ("out of memory");
+			}
 			*out = v;
-			v[(*n)++] = strdup(g.gl_pathv[k]);
+			(*n)++;
 		}
 		globfree(&g);
 	}
 	return (NULL);
+}
+
+static void
+waf_files_free(char **files, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(files[i]);
+	free(files);
+}
+
+/* Run when the configuration's arena is freed (exit, -t, reload). */
+static void
+waf_ruleset_destroy(void *arg)
+{
+	struct waf_ruleset *rs = arg;
+
+	waf_rules_free(rs);
+	free(rs);
 }
 
 static const char *
@@ -83,20 +108,27 @@ waf_parse_rules(struct pt_conf_ctx *cx, const config_setting_t *s,
 	struct waf_ruleset	*rs;
 	struct rule_err		 e = { cx, s };
 	char			**files;
-	size_t			 n, i;
+	size_t			 n;
 	const char		*msg;
 
-	if ((msg = waf_rule_files(cx, s, &files, &n)) != NULL)
+	if ((msg = waf_rule_files(cx, s, &files, &n)) != NULL) {
+		waf_files_free(files, n);
 		return (msg);
-	/* Lives as long as the process: Hyperscan databases are malloc'ed. */
-	if ((rs = calloc(1, sizeof(*rs))) == NULL)
+	}
+	/*
+	 * malloc'ed, not in the arena (Hyperscan and PCRE2 allocate for
+	 * themselves), and freed with the configuration's arena.
+	 */
+	if ((rs = calloc(1, sizeof(*rs))) == NULL ||
+	    pt_arena_defer(pt_conf_arena(cx), waf_ruleset_destroy, rs) != 0) {
+		free(rs);
+		waf_files_free(files, n);
 		return ("out of memory");
+	}
 	if (waf_rules_load(rs, (const char *const *)files, n, waf_rule_error,
 	    &e) == 0)
 		(void)waf_rules_compile(rs, waf_rule_error, &e);
-	for (i = 0; i < n; i++)
-		free(files[i]);
-	free(files);
+	waf_files_free(files, n);
 	*(const struct waf_ruleset **)field = rs;
 	return (NULL);
 }

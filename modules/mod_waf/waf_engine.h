@@ -106,6 +106,8 @@ struct waf_ruleset {
 	size_t		  n;
 	struct waf_group *g;
 	size_t		  ng;
+	char		**files;	/* the rule files' names (rule->file) */
+	size_t		  nfiles;
 };
 
 /* Reports a loader error; file and line name the rule. */
@@ -119,6 +121,12 @@ typedef void	(*waf_err_fn)(void *arg, const char *file, int line,
 int	waf_rules_load(struct waf_ruleset *rs, const char *const *files,
 	    size_t n, waf_err_fn err, void *arg);
 int	waf_rules_compile(struct waf_ruleset *rs, waf_err_fn err, void *arg);
+/*
+ * Frees everything waf_rules_load and waf_rules_compile allocated in rs
+ * (strings, PCRE2 code, Hyperscan databases and scratch) and zeroes it;
+ * not rs itself.
+ */
+void	waf_rules_free(struct waf_ruleset *rs);
 const struct waf_rule *waf_rules_find(const struct waf_ruleset *, unsigned id);
 
 /* An exclusion: rule id (0: every rule) for one value name or all. */

@@ -246,6 +246,18 @@ xstrdup(const char *s)
 	return (p);
 }
 
+/* What parse_line allocated for one rule. */
+static void
+rule_free(struct waf_rule *r)
+{
+	pcre2_code_free(r->re);
+	r->re = NULL;
+	free((char *)r->tag);
+	free((char *)r->msg);
+	free((char *)r->pattern);
+	r->tag = r->msg = r->pattern = NULL;
+}
+
 /* One rule line; fields are cut in place. */
 static void
 parse_line(struct loader *l, char *p)
@@ -305,26 +317,26 @@ parse_line(struct loader *l, char *p)
 	if (!parse_operand(l, &r, p))
 		return;
 	if ((r.group = group_for(l->rs, chain, n)) < 0)
-		{
-		lerr(l, "%s", "out of memory");
-		return;
-	}
+		goto oom;
 	r.tag = xstrdup(f[3]);
 	r.msg = xstrdup(f[7]);
 	r.pattern = xstrdup(p);
+	if (r.tag == NULL || r.msg == NULL || r.pattern == NULL)
+		goto oom;
 	if (l->rs->n == l->cap) {
 		size_t		 cap = l->cap ? l->cap * 2 : 64;
 		struct waf_rule	*v = realloc(l->rs->v, cap * sizeof(*v));
 
 		if (v == NULL)
-			{
-		lerr(l, "%s", "out of memory");
-		return;
-	}
+			goto oom;
 		l->rs->v = v;
 		l->cap = cap;
 	}
 	l->rs->v[l->rs->n++] = r;
+	return;
+oom:
+	lerr(l, "%s", "out of memory");
+	rule_free(&r);
 }
 
 static int
@@ -333,9 +345,22 @@ load_file(struct loader *l, const char *path)
 	FILE	*fp;
 	char	 buf[LINE_MAX_LEN], *p;
 	size_t	 n;
+	char	**files;
 
+	/* Rules keep the file name; the ruleset owns a copy of it. */
 	l->file = path;
 	l->line = 0;
+	if ((files = realloc(l->rs->files, (l->rs->nfiles + 1) *
+	    sizeof(*files))) == NULL) {
+		lerr(l, "%s", "out of memory");
+		return (-1);
+	}
+	l->rs->files = files;
+	if ((files[l->rs->nfiles] = xstrdup(path)) == NULL) {
+		lerr(l, "%s", "out of memory");
+		return (-1);
+	}
+	l->file = files[l->rs->nfiles++];
 	if ((fp = fopen(path, "r")) == NULL) {
 		lerr(l, "cannot open the rule file: %s", strerror(errno));
 		return (-1);
@@ -433,18 +458,39 @@ struct hs_list {
 	size_t		 n, cap;
 };
 
+static void
+hs_list_free(struct hs_list *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		free(h->expr[i]);
+	free(h->expr);
+	free(h->flags);
+	free(h->ids);
+	memset(h, 0, sizeof(*h));
+}
+
 static int
 hs_list_add(struct hs_list *h, char *e, unsigned flags, unsigned id)
 {
 	if (e == NULL)
 		return (-1);
 	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 32;
+		size_t		 cap = h->cap ? h->cap * 2 : 32;
+		char		**ev;
+		unsigned	*fv, *iv;
 
-		if ((h->expr = realloc(h->expr, cap * sizeof(*h->expr))) == NULL ||
-		    (h->flags = realloc(h->flags, cap * sizeof(unsigned))) == NULL ||
-		    (h->ids = realloc(h->ids, cap * sizeof(unsigned))) == NULL)
+		if ((ev = realloc(h->expr, cap * sizeof(*h->expr))) != NULL)
+			h->expr = ev;
+		if ((fv = realloc(h->flags, cap * sizeof(unsigned))) != NULL)
+			h->flags = fv;
+		if ((iv = realloc(h->ids, cap * sizeof(unsigned))) != NULL)
+			h->ids = iv;
+		if (ev == NULL || fv == NULL || iv == NULL) {
+			free(e);
 			return (-1);
+		}
 		h->cap = cap;
 	}
 	h->expr[h->n] = e;
@@ -462,6 +508,7 @@ group_add_rule(struct waf_ruleset *rs, size_t i, struct hs_list *h)
 	const unsigned		 fl = HS_FLAG_CASELESS | HS_FLAG_DOTALL |
 				    HS_FLAG_SINGLEMATCH;
 	const char		*p, *e;
+	size_t			*o;
 
 	g->targets |= r->targets;
 	if (r->op == WAF_OP_RX && hs_accepts(r->pattern)) {
@@ -480,9 +527,9 @@ group_add_rule(struct waf_ruleset *rs, size_t i, struct hs_list *h)
 		}
 		return (0);
 	}
-	if ((g->other = realloc(g->other, (g->nother + 1) *
-	    sizeof(size_t))) == NULL)
+	if ((o = realloc(g->other, (g->nother + 1) * sizeof(size_t))) == NULL)
 		return (-1);
+	g->other = o;
 	g->other[g->nother++] = i;
 	return (0);
 }
@@ -503,7 +550,8 @@ waf_rules_compile(struct waf_ruleset *rs, waf_err_fn err, void *arg)
 			if (rs->v[i].group == (int)gi &&
 			    group_add_rule(rs, i, &h) == -1) {
 				err(arg, "rules", 0, "out of memory");
-				return (1);
+				hs_list_free(&h);
+				return (errors + 1);
 			}
 		if (h.n > 0 && hs_compile_multi((const char *const *)h.expr,
 		    h.flags, h.ids, (unsigned)h.n, HS_MODE_BLOCK, NULL,
@@ -520,11 +568,29 @@ waf_rules_compile(struct waf_ruleset *rs, waf_err_fn err, void *arg)
 			err(arg, "rules", 0, "cannot allocate Hyperscan scratch");
 			errors++;
 		}
-		for (i = 0; i < h.n; i++)
-			free(h.expr[i]);
-		free(h.expr);
-		free(h.flags);
-		free(h.ids);
+		hs_list_free(&h);
 	}
 	return (errors);
+}
+
+void
+waf_rules_free(struct waf_ruleset *rs)
+{
+	size_t i;
+
+	if (rs == NULL)
+		return;
+	for (i = 0; i < rs->n; i++)
+		rule_free(&rs->v[i]);
+	free(rs->v);
+	for (i = 0; i < rs->ng; i++) {
+		hs_free_scratch(rs->g[i].scratch);
+		hs_free_database(rs->g[i].db);
+		free(rs->g[i].other);
+	}
+	free(rs->g);
+	for (i = 0; i < rs->nfiles; i++)
+		free(rs->files[i]);
+	free(rs->files);
+	memset(rs, 0, sizeof(*rs));
 }

@@ -34,6 +34,10 @@ struct scan {
 	struct waf_tx		*tx;
 	const char		*v;
 	size_t			 len;
+	const char		*raw;		/* the value as given */
+	size_t			 rawlen;
+	unsigned		 raw_noop;	/* bit tf: no-op on the raw value */
+	unsigned		 raw_known;	/* bit tf: raw_noop is known */
 	struct tf_cache		 c[CACHE_MAX];
 	int			 nc;
 	unsigned		 flags;
@@ -284,8 +288,8 @@ static bool
 transform(struct scan *sc, const uint8_t *chain, int n, const char **out,
     size_t *olen)
 {
-	const char	*v = sc->v;
-	size_t		 len = sc->len;
+	const char	*v = sc->raw;
+	size_t		 len = sc->rawlen;
 	int		 best = -1, bn = 0, i, k;
 
 	for (i = 0; i < sc->nc; i++)
@@ -301,7 +305,17 @@ transform(struct scan *sc, const uint8_t *chain, int n, const char **out,
 	for (k = bn; k < n; k++) {
 		struct waf_buf b;
 
-		if (waf_tf_is_noop(chain[k], v, len))
+		if (v == sc->raw) {	/* still the raw value: remember */
+			unsigned bit = 1u << chain[k];
+
+			if ((sc->raw_known & bit) == 0) {
+				sc->raw_known |= bit;
+				if (waf_tf_is_noop(chain[k], v, len))
+					sc->raw_noop |= bit;
+			}
+			if (sc->raw_noop & bit)
+				continue;
+		} else if (waf_tf_is_noop(chain[k], v, len))
 			continue;
 		if (waf_tf_apply(chain[k], v, len, &b, &sc->flags) == -1)
 			return (false);
@@ -324,7 +338,7 @@ void
 waf_tx_scan(struct waf_tx *tx, unsigned target, const char *tname,
     const char *name, size_t nlen, const char *val, size_t len)
 {
-	struct scan	 sc = { .tx = tx };
+	struct scan	 sc = { .tx = tx, .raw = val, .rawlen = len };
 	const char	*v;
 	size_t		 gi, i, vlen;
 
@@ -337,8 +351,6 @@ waf_tx_scan(struct waf_tx *tx, unsigned target, const char *tname,
 
 		if ((g->targets & target) == 0)
 			continue;
-		sc.v = val;
-		sc.len = len;
 		if (!transform(&sc, g->chain, g->n, &v, &vlen))
 			break;
 		sc.v = v;

@@ -59,8 +59,11 @@ static const char *const sql_functions[] = {
 static bool
 in_list(const char *const *l, const char *w, size_t n)
 {
+	int c = tolower((unsigned char)w[0]);
+
 	for (; *l != NULL; l++)
-		if (strlen(*l) == n && strncasecmp(*l, w, n) == 0)
+		if ((*l)[0] == c && strlen(*l) == n &&
+		    strncasecmp(*l, w, n) == 0)
 			return (true);
 	return (false);
 }
@@ -114,6 +117,11 @@ lex_word(struct sql_lex *x)
 		x->i++;
 	w = x->s + st;
 	n = x->i - st;
+	/* No SQL word is longer (dbms_pipe.receive_message is the longest). */
+	if (n > 27 || n < 2) {
+		fp_add(x, 'v');
+		return;
+	}
 	for (j = x->i; j < x->len && (x->s[j] == ' ' || x->s[j] == '\t' ||
 	    x->s[j] == '\n' || x->s[j] == '\r'); j++)
 		;
@@ -303,6 +311,13 @@ waf_is_sqli(const char *s, size_t len, char out[16])
 
 	/* Values without any SQL punctuation or keyword shape are fast. */
 	if (len < 3)
+		return (false);
+	/* One identifier or number alone is no injection. */
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
+		    s[i] != '.' && s[i] != '@')
+			break;
+	if (i == len)
 		return (false);
 	for (i = 0; i < sizeof(qs); i++) {
 		if (waf_sqli_fingerprint(s, len, qs[i], fp, sizeof(fp)) == 0)

@@ -146,6 +146,12 @@ waf_is_xss(const char *s, size_t len)
 {
 	size_t	i, st, e;
 
+	/* A tag needs '<', a handler '=', a script URI ':'. */
+	for (i = 0; i < len; i++)
+		if (s[i] == '<' || s[i] == '=' || s[i] == ':')
+			break;
+	if (i == len)
+		return (false);
 	if (is_script_uri(s, len))
 		return (true);
 	for (i = 0; i < len; i++) {

@@ -20,6 +20,9 @@
 #include <portier/log.h>
 #include <portier/module.h>
 #include <portier/request.h>
+#include <portier/upstream_io.h>
+#include <stdlib.h>
+#include <sys/uio.h>
 
 struct ht_conf {
 	const char	*dir;		/* where the hooks leave their marks */
@@ -121,6 +124,77 @@ ht_handler(struct pt_request *r)
 	return (pt_resp_send(r, 200, "application/octet-stream", acc, len));
 }
 
+/*
+ * upstream_transport: for the pool named "counted", a transport that passes
+ * bytes through and, at close, writes how many went each way.
+ */
+struct ht_io {
+	char		path[4096];
+	unsigned long	in, out;
+};
+
+static ssize_t
+ht_io_read(void *ctx, int fd, void *buf, size_t len)
+{
+	struct ht_io	*io = ctx;
+	ssize_t		 n = read(fd, buf, len);
+
+	if (n > 0)
+		io->in += (unsigned long)n;
+	return (n);
+}
+
+static ssize_t
+ht_io_writev(void *ctx, int fd, const struct iovec *iov, int n)
+{
+	struct ht_io	*io = ctx;
+	ssize_t		 k = writev(fd, iov, n);
+
+	if (k > 0)
+		io->out += (unsigned long)k;
+	return (k);
+}
+
+static void
+ht_io_close(void *ctx)
+{
+	struct ht_io	*io = ctx;
+	char		 line[64];
+	int		 fd, n;
+
+	if ((fd = open(io->path, O_WRONLY | O_APPEND | O_CREAT, 0644)) != -1) {
+		n = snprintf(line, sizeof(line), "io in=%lu out=%lu\n", io->in,
+		    io->out);
+		if (write(fd, line, (size_t)n) != n)
+			PT_LOG(PT_LOG_WARN, "cannot write %s", io->path);
+		close(fd);
+	}
+	free(io);
+}
+
+static const struct pt_upstream_io ht_io_ops = {
+	.name = "counting",
+	.read = ht_io_read,
+	.writev = ht_io_writev,
+	.close = ht_io_close,
+};
+
+static int
+ht_upstream(struct pt_upstream *u)
+{
+	const struct ht_conf	*hc = pt_module_conf(pt_upstream_request(u),
+				    &portier_module);
+	struct ht_io		*io;
+
+	if (strcmp(pt_upstream_pool(u), "counted") != 0 || hc->dir == NULL)
+		return (PT_DECLINED);
+	if ((io = calloc(1, sizeof(*io))) == NULL)
+		return (PT_ERROR);
+	snprintf(io->path, sizeof(io->path), "%s/upstream_io", hc->dir);
+	pt_upstream_set_io(u, &ht_io_ops, io);
+	return (PT_OK);
+}
+
 static int
 ht_register(struct pt_hooks *h)
 {
@@ -130,6 +204,7 @@ ht_register(struct pt_hooks *h)
 	pt_hook_post_read_request(h, ht_post_read, PT_ORDER_MIDDLE);
 	pt_hook_access(h, ht_access, PT_ORDER_MIDDLE);
 	pt_hook_handler(h, ht_handler, PT_ORDER_MIDDLE);
+	pt_hook_upstream_transport(h, ht_upstream, PT_ORDER_MIDDLE);
 	return (0);
 }
 

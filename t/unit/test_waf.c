@@ -323,6 +323,8 @@ test_rules_scan(void)
 	waf_tx_scan(&tx, WAF_T_ARGS, "args", "q", 1, "0123456789ab", 12);
 	CU_ASSERT_EQUAL(tx.score, 5);
 	waf_tx_free(&tx);
+	waf_rules_free(&rs);
+	CU_ASSERT_EQUAL(rs.n, 0);
 	unlink(f);
 }
 
@@ -350,6 +352,7 @@ test_rules_errors(void)
 	CU_ASSERT(strstr(e.buf, ":6: paranoia level") != NULL);
 	CU_ASSERT(strstr(e.buf, ":8: duplicate rule id 15") != NULL);
 	CU_ASSERT(strstr(e.buf, ":9: a rule has 8 fields") != NULL);
+	waf_rules_free(&rs);
 	unlink(f);
 }
 

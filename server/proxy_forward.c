@@ -1,0 +1,835 @@
+/*
+ * The forward proxy handler: absolute-form requests relayed to their
+ * origin in origin-form (or to a parent proxy as they came), and CONNECT
+ * tunnels handed to the tunnel process once the origin answers. This file
+ * decides (authentication, the ordered rules, CONNECT ports, the SSRF and
+ * loop checks on resolved addresses), picks parent or origin, connects
+ * and keeps idle origin connections per worker. The relay is the reverse
+ * proxy's (proxy_exchange, proxy_respond).
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <portier/request.h>
+#include <portier/tunnel.h>
+#include "auth.h"
+#include "forward.h"
+#include "proxy.h"
+#include "resolver.h"
+
+#define FWD_BUF		65536
+#define FWD_TICK_MS	200
+#define FWD_IDLE_SLOTS	64
+
+static const char fwd_established[] =
+    "HTTP/1.1 200 Connection established\r\n\r\n";
+
+/* The request's destination. */
+struct fwd_target {
+	char		 host[RESOLVER_NAME_MAX + 1];	/* lowercase, no [] */
+	size_t		 hostlen;
+	int		 port;
+	bool		 connect;
+};
+
+/* An idle origin (or parent) connection of this worker. */
+struct fwd_idle {
+	int		 fd;
+	long long	 since;
+	char		 key[RESOLVER_NAME_MAX + 16];
+};
+
+static struct fwd_idle	fwd_pool[FWD_IDLE_SLOTS];
+static size_t		fwd_npool;
+
+/* An origin connection in use, on the request's arena. */
+struct fwd_conn {
+	struct upstream_conn	 uc;
+	const struct conf_forward *fw;
+	char			 key[RESOLVER_NAME_MAX + 16];
+};
+
+static int
+addr_port(const struct sockaddr_storage *a)
+{
+	if (a->ss_family == AF_INET)
+		return (ntohs(((const struct sockaddr_in *)(const void *)a)->sin_port));
+	if (a->ss_family == AF_INET6)
+		return (ntohs(((const struct sockaddr_in6 *)(const void *)a)->sin6_port));
+	return (0);
+}
+
+static void
+addr_set_port(struct sockaddr_storage *a, int port)
+{
+	if (a->ss_family == AF_INET)
+		((struct sockaddr_in *)(void *)a)->sin_port = htons((uint16_t)port);
+	else if (a->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)(void *)a)->sin6_port =
+		    htons((uint16_t)port);
+}
+
+static const unsigned char *
+addr_bytes(const struct sockaddr_storage *a, size_t *n)
+{
+	if (a->ss_family == AF_INET) {
+		*n = 4;
+		return ((const unsigned char *)&((const struct sockaddr_in *)
+		    (const void *)a)->sin_addr);
+	}
+	*n = 16;
+	return (((const struct sockaddr_in6 *)(const void *)a)->sin6_addr.s6_addr);
+}
+
+static bool
+addr_is_any(const struct sockaddr_storage *a)
+{
+	static const unsigned char	 zero[16];
+	size_t				 n;
+	const unsigned char		*b = addr_bytes(a, &n);
+
+	return (memcmp(b, zero, n) == 0);
+}
+
+/* Same family and address; with port, the same port too. */
+static bool
+addr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
+    bool port)
+{
+	const unsigned char	*x, *y;
+	size_t			 n, m;
+
+	if (a->ss_family != b->ss_family || (a->ss_family != AF_INET &&
+	    a->ss_family != AF_INET6))
+		return (false);
+	if (port && addr_port(a) != addr_port(b))
+		return (false);
+	x = addr_bytes(a, &n);
+	y = addr_bytes(b, &m);
+	return (n == m && memcmp(x, y, n) == 0);
+}
+
+bool
+forward_is_request(const struct pt_request *r)
+{
+	return (r->srv != NULL && r->srv->forward != NULL &&
+	    (r->head.form == HTTP_T_ABSOLUTE ||
+	    r->head.form == HTTP_T_AUTHORITY));
+}
+
+/* host[:port] of the target into t; 0 or 400. */
+static int
+fwd_target_parse(const struct pt_request *r, struct fwd_target *t)
+{
+	const struct http_head	*h = &r->head;
+	const char		*p = h->authority.p, *end = p + h->authority.len;
+	const char		*hs, *he, *colon = NULL;
+	size_t			 i;
+	int			 port = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->connect = h->form == HTTP_T_AUTHORITY;
+	if (!t->connect && !str_case_eq(h->scheme.p, h->scheme.len, "http"))
+		return (400);	/* no TLS to origins: https goes via CONNECT */
+	if (p < end && *p == '[') {
+		hs = p + 1;
+		if ((he = memchr(p, ']', (size_t)(end - p))) == NULL)
+			return (400);
+		if (he + 1 < end && he[1] == ':')
+			colon = he + 1;
+		else if (he + 1 != end)
+			return (400);
+	} else {
+		hs = p;
+		colon = memchr(p, ':', (size_t)(end - p));
+		he = colon != NULL ? colon : end;
+	}
+	if (colon != NULL) {
+		for (p = colon + 1; p < end && *p >= '0' && *p <= '9' &&
+		    port <= 65535; p++)
+			port = port * 10 + (*p - '0');
+		if (p != end || port < 1 || port > 65535)
+			return (400);
+	} else if (t->connect)
+		return (400);	/* CONNECT names a port */
+	else
+		port = 80;
+	t->port = port;
+	t->hostlen = (size_t)(he - hs);
+	while (t->hostlen > 0 && hs[t->hostlen - 1] == '.')
+		t->hostlen--;
+	if (t->hostlen == 0 || t->hostlen > RESOLVER_NAME_MAX)
+		return (400);
+	for (i = 0; i < t->hostlen; i++)
+		t->host[i] = (hs[i] >= 'A' && hs[i] <= 'Z') ?
+		    (char)(hs[i] + 32) : hs[i];
+	t->host[t->hostlen] = '\0';
+	return (0);
+}
+
+static void
+fwd_html_escape(char *out, size_t room, const char *s)
+{
+	size_t at = 0;
+
+	for (; *s != '\0' && at + 7 < room; s++) {
+		if (*s == '<' || *s == '>' || *s == '&' || *s == '"')
+			at += (size_t)snprintf(out + at, room - at, "&#%d;", *s);
+		else
+			out[at++] = *s;
+	}
+	out[at] = '\0';
+}
+
+/*
+ * 403 with the block page: the configured file with %{acl_rule} and
+ * %{host} filled in, or a short built-in page. Names the rule, nothing
+ * else (no addresses, no versions).
+ */
+static int
+fwd_block(struct pt_request *r, const struct fwd_target *t, const char *rule)
+{
+	const struct conf_forward	*fw = r->srv->forward;
+	const char			*tpl, *p, *q;
+	char				 er[160], eh[RESOLVER_NAME_MAX * 6 + 8];
+	char				*body;
+	size_t				 at = 0, room;
+
+	r->acl_rule = rule;
+	PT_RLOG(r, PT_LOG_INFO, "forward: %s %s: denied by %s",
+	    t->connect ? "CONNECT" : "request to", t->host, rule);
+	fwd_html_escape(er, sizeof(er), rule);
+	fwd_html_escape(eh, sizeof(eh), t->host);
+	tpl = fw->block_body != NULL ? fw->block_body :
+	    "<!DOCTYPE html>\n<html><head><title>Access denied</title></head>"
+	    "<body><h1>Access denied</h1><p>Access to %{host} is blocked by "
+	    "this proxy's rule \"%{acl_rule}\".</p></body></html>\n";
+	room = strlen(tpl) * 2 + strlen(er) * 8 + strlen(eh) * 8 + 1;
+	if ((body = pt_alloc(r->arena, room)) == NULL)
+		return (500);
+	for (p = tpl; *p != '\0' && at + 1 < room;) {
+		q = strncmp(p, "%{acl_rule}", 11) == 0 ? er :
+		    strncmp(p, "%{host}", 7) == 0 ? eh : NULL;
+		if (q != NULL) {
+			at += (size_t)snprintf(body + at, room - at, "%s", q);
+			p += q == er ? 11 : 7;
+		} else
+			body[at++] = *p++;
+	}
+	body[at] = '\0';
+	if (resp_send(r, 403, "text/html; charset=utf-8", body, at) == -1)
+		return (PT_ERROR);
+	return (0);
+}
+
+static bool
+fwd_ports_has(const int *pairs, size_t n, int port)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (port >= pairs[2 * i] && port <= pairs[2 * i + 1])
+			return (true);
+	return (false);
+}
+
+/*
+ * Authentication (when credentials came) and the rules. PT_OK to go on,
+ * 0 when answered (the block page), or a status (407 with the challenge).
+ */
+static int
+fwd_decide(struct pt_request *r, const struct fwd_target *t)
+{
+	const struct conf_forward	*fw = r->srv->forward;
+	const struct fwd_rule		*rule;
+	struct fwd_acl_input		 in;
+	struct pt_str			 v;
+	struct tm			 tm;
+	time_t				 now = time(NULL);
+	const char			*value, *user = NULL;
+	size_t				 from = 0;
+
+	if (t->connect && !fwd_ports_has(fw->connect_ports, fw->nconnect_ports,
+	    t->port))
+		return (fwd_block(r, t, "connect_ports") == 0 ? -100 : PT_ERROR);
+	if (fw->auth != NULL && pt_req_header(r, "Proxy-Authorization", &v)) {
+		if ((value = pt_strndup(r->arena, v.p, v.len)) == NULL)
+			return (500);
+		if (auth_basic_check(r, fw->auth, value, &user) != PT_OK) {
+			r->acl_rule = "auth";
+			return (auth_basic_challenge(r, fw->auth,
+			    "Proxy-Authenticate") == PT_OK ? 407 : 500);
+		}
+		r->user = user;
+	}
+	localtime_r(&now, &tm);
+	memset(&in, 0, sizeof(in));
+	in.client = &r->conn->peer;
+	in.host = t->host;
+	in.hostlen = t->hostlen;
+	in.port = t->port;
+	in.method = r->head.method.p;
+	in.methodlen = r->head.method.len;
+	in.minute = tm.tm_hour * 60 + tm.tm_min;
+	in.user = r->user;
+	rule = fwd_acl_first(fw->acl, fw->nacl, &in, &from);
+	if (rule == NULL)
+		return (fwd_block(r, t, "default") == 0 ? -100 : PT_ERROR);
+	r->acl_rule = rule->name;
+	if (rule->action == FWD_ALLOW)
+		return (PT_OK);
+	if (rule->action == FWD_DENY)
+		return (fwd_block(r, t, rule->name) == 0 ? -100 : PT_ERROR);
+	/* auth, and no (valid) credentials */
+	return (auth_basic_challenge(r, fw->auth, "Proxy-Authenticate") ==
+	    PT_OK ? 407 : 500);
+}
+
+/* Whether a is one of this server's own listening addresses (a loop). */
+static bool
+fwd_is_own(const struct pt_request *r, const struct sockaddr_storage *a)
+{
+	const struct pt_conf		*cf = r->conf;
+	const struct conf_listen	*cl;
+	struct sockaddr_storage		 local;
+	socklen_t			 sl = sizeof(local);
+	size_t				 i, j;
+
+	if (getsockname(r->conn->fd, (struct sockaddr *)&local, &sl) == 0 &&
+	    addr_same(&local, a, true))
+		return (true);
+	for (i = 0; i < cf->nservers; i++)
+		for (j = 0; j < cf->servers[i].nlisten; j++) {
+			cl = &cf->servers[i].listen[j];
+			if (cl->addr.ss_family == a->ss_family &&
+			    addr_port(&cl->addr) != 0 &&
+			    addr_port(&cl->addr) == addr_port(a) &&
+			    (addr_is_any(&cl->addr) ||
+			    addr_same(&cl->addr, a, false)))
+				return (true);
+		}
+	return (false);
+}
+
+/*
+ * Why this client may not reach a (resolved, with its port): "loop" for
+ * our own listeners, "deny_private" for private and loopback addresses
+ * from a client outside local_clients; NULL when it may.
+ */
+static const char *
+fwd_refused(const struct pt_request *r, const struct sockaddr_storage *a)
+{
+	const struct conf_forward *fw = r->srv->forward;
+
+	if (fwd_is_own(r, a))
+		return ("loop");
+	if (fw->deny_private && fwd_addr_is_private(a) &&
+	    !cidr_list_match(&fw->local_clients, &r->conn->peer))
+		return ("deny_private");
+	return (NULL);
+}
+
+/* Closes idle connections past their time; this worker's alone. */
+static void
+fwd_pool_sweep(long long now, long long idle_ms)
+{
+	size_t i = 0;
+
+	while (i < fwd_npool) {
+		if (now - fwd_pool[i].since >= idle_ms) {
+			close(fwd_pool[i].fd);
+			fwd_pool[i] = fwd_pool[--fwd_npool];
+		} else
+			i++;
+	}
+}
+
+/* An idle connection for key still open, or -1. */
+static int
+fwd_pool_take(const char *key)
+{
+	char	c;
+	ssize_t	n;
+	size_t	i = 0;
+	int	fd;
+
+	while (i < fwd_npool) {
+		if (strcmp(fwd_pool[i].key, key) != 0) {
+			i++;
+			continue;
+		}
+		fd = fwd_pool[i].fd;
+		fwd_pool[i] = fwd_pool[--fwd_npool];
+		n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return (fd);
+		close(fd);	/* closed by the origin, or bytes nobody asked for */
+	}
+	return (-1);
+}
+
+static void
+fwd_release(struct proxy_ctx *x, bool reusable)
+{
+	struct fwd_conn *fc = (struct fwd_conn *)(void *)x->uc;
+
+	if (fc->uc.fd == -1)
+		return;
+	if (reusable && !x->failed && fc->fw->idle_max > 0) {
+		fwd_pool_sweep(now_ms(), fc->fw->idle_timeout_ms);
+		if (fwd_npool >= (size_t)fc->fw->idle_max ||
+		    fwd_npool >= FWD_IDLE_SLOTS) {
+			close(fwd_pool[0].fd);	/* the oldest-ish goes */
+			fwd_pool[0] = fwd_pool[--fwd_npool];
+		}
+		fwd_pool[fwd_npool].fd = fc->uc.fd;
+		fwd_pool[fwd_npool].since = now_ms();
+		snprintf(fwd_pool[fwd_npool].key, sizeof(fwd_pool[0].key), "%s",
+		    fc->key);
+		fwd_npool++;
+	} else
+		close(fc->uc.fd);
+	fc->uc.fd = -1;
+}
+
+/* A connected socket to a within timeout_ms, ticking for the relay; or -1. */
+static int
+fwd_connect_addr(const struct sockaddr_storage *a, long long timeout_ms)
+{
+	struct timeval	tv = { 0, FWD_TICK_MS * 1000 };
+	struct pollfd	pfd;
+	socklen_t	sl = a->ss_family == AF_INET6 ?
+			    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int		fd, err = 0, one = 1;
+	long long	until = now_ms() + timeout_ms;
+
+	if ((fd = socket(a->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return (-1);
+	if (connect(fd, (const struct sockaddr *)a, sl) == -1) {
+		if (errno != EINPROGRESS)
+			goto fail;
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		for (;;) {
+			int left = (int)(until - now_ms());
+
+			if (left <= 0 || pt_stop) {
+				errno = ETIMEDOUT;
+				goto fail;
+			}
+			if (poll(&pfd, 1, left) > 0)
+				break;
+			if (errno != EINTR && errno != 0)
+				goto fail;
+		}
+		sl = sizeof(err);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1 ||
+		    err != 0) {
+			errno = err != 0 ? err : errno;
+			goto fail;
+		}
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return (fd);
+ fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return (-1);
+}
+
+/*
+ * Resolves host and connects to the first address that answers. check:
+ * apply the loop and private-address rules to each resolved address.
+ * The socket, or -1 with *status (403 after the block page: -100).
+ */
+static int
+fwd_connect_host(struct pt_request *r, const struct fwd_target *t,
+    const char *host, int port, bool check, int *status)
+{
+	struct sockaddr_storage		 addrs[RESOLVER_MAX_ADDRS];
+	const char			*refused = NULL;
+	int				 n = 0, i, fd, err = 0;
+
+	if (resolver_lookup(host, AF_UNSPEC, addrs, RESOLVER_MAX_ADDRS, &n,
+	    NULL) == -1 || n == 0) {
+		PT_RLOG(r, PT_LOG_WARN, "forward: %s: %s", host,
+		    resolver_strerror(errno));
+		*status = errno == ETIMEDOUT ? 504 : 502;
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		addr_set_port(&addrs[i], port);
+		if (check && (refused = fwd_refused(r, &addrs[i])) != NULL)
+			continue;
+		fd = fwd_connect_addr(&addrs[i],
+		    r->srv->forward->connect_timeout_ms);
+		if (fd != -1)
+			return (fd);
+		err = errno;
+		PT_RLOG(r, PT_LOG_WARN, "forward: %s port %d: %s", host, port,
+		    strerror(err));
+	}
+	if (refused != NULL && err == 0) {
+		*status = fwd_block(r, t, refused) == 0 ? -100 : PT_ERROR;
+		return (-1);
+	}
+	*status = err == ETIMEDOUT ? 504 : 502;
+	return (-1);
+}
+
+/* Whether this destination goes through the parents. */
+static bool
+fwd_via_parents(const struct conf_forward *fw, const struct fwd_target *t)
+{
+	return (fw->nparents > 0 && (!fw->parent_dest.set ||
+	    fwd_dest_match(&fw->parent_dest, t->host, t->hostlen)));
+}
+
+/* The Referer trimmed to its origin ("http://a.example/"), or NULL. */
+static const char *
+fwd_referer_origin(struct pt_request *r, const struct pt_str *v)
+{
+	const char *p = memmem(v->p, v->len, "://", 3), *end = v->p + v->len;
+	const char *slash;
+
+	if (p == NULL)
+		return (NULL);
+	slash = memchr(p + 3, '/', (size_t)(end - p - 3));
+	return (pt_printf(r->arena, "%.*s/", (int)((slash != NULL ? slash :
+	    end) - v->p), v->p));
+}
+
+static bool
+fwd_strip(const struct conf_forward *fw, const struct pt_str *n)
+{
+	size_t i;
+
+	for (i = 0; i < fw->strip_headers.n; i++)
+		if (str_case_eq(n->p, n->len, fw->strip_headers.v[i]))
+			return (true);
+	return (false);
+}
+
+/* The client's fields that go on: no hop-by-hop, Proxy-*, stripped ones. */
+static void
+fwd_copy_fields(struct pt_request *r, char *buf, size_t room, size_t *at)
+{
+	const struct conf_forward	*fw = r->srv->forward;
+	const struct http_head		*h = &r->head;
+	const struct http_field		*conn = http_head_field(h, "connection");
+	const struct pt_str		*n;
+	const char			*ref;
+	size_t				 i;
+
+	for (i = 0; i < h->nfields; i++) {
+		n = &h->fields[i].name;
+		if (proxy_is_hop_field(n, conn != NULL ? &conn->value : NULL) ||
+		    (n->len > 6 && strncasecmp(n->p, "proxy-", 6) == 0) ||
+		    str_case_eq(n->p, n->len, "host") ||
+		    str_case_eq(n->p, n->len, "content-length") ||
+		    str_case_eq(n->p, n->len, "expect") ||
+		    str_case_eq(n->p, n->len, "via") || fwd_strip(fw, n))
+			continue;
+		if (str_case_eq(n->p, n->len, "referer") &&
+		    fw->referer != FWD_REFERER_KEEP) {
+			if (fw->referer == FWD_REFERER_ORIGIN && (ref =
+			    fwd_referer_origin(r, &h->fields[i].value)) != NULL)
+				proxy_head_add(buf, room, at, "Referer", 7, ref,
+				    strlen(ref));
+			continue;
+		}
+		proxy_head_add(buf, room, at, n->p, n->len,
+		    h->fields[i].value.p, h->fields[i].value.len);
+	}
+}
+
+/*
+ * The head for the origin (origin-form) or a parent (absolute-form, as
+ * received). Host is the target's authority (RFC 9112 3.2.2).
+ */
+static char *
+fwd_build_head(struct pt_request *r, bool parent, size_t *len)
+{
+	const struct conf_forward	*fw = r->srv->forward;
+	const struct http_head		*h = &r->head;
+	const struct http_field		*via = http_head_field(h, "via");
+	char				*buf, num[24];
+	const char			*v;
+	size_t				 room = 1024, at, i;
+
+	for (i = 0; i < h->nfields; i++)
+		room += h->fields[i].name.len + h->fields[i].value.len + 4;
+	room += h->target.len + 2 * h->authority.len;
+	if ((buf = pt_alloc(r->arena, room)) == NULL)
+		return (NULL);
+	if (parent)
+		at = (size_t)snprintf(buf, room, "%.*s %.*s HTTP/1.1\r\n",
+		    (int)h->method.len, h->method.p, (int)h->target.len,
+		    h->target.p);
+	else
+		at = (size_t)snprintf(buf, room, "%.*s %s%.*s%s%.*s "
+		    "HTTP/1.1\r\n", (int)h->method.len, h->method.p,
+		    h->path.len > 0 && h->path.p[0] == '/' ? "" : "/",
+		    (int)h->path.len, h->path.p, h->has_query ? "?" : "",
+		    (int)h->query.len, h->query.p);
+	proxy_head_add(buf, room, &at, "Host", 4, h->authority.p,
+	    h->authority.len);
+	fwd_copy_fields(r, buf, room, &at);
+	if (fw->via || via != NULL) {
+		v = via == NULL ? "1.1 portier" : fw->via ? pt_printf(r->arena,
+		    "%.*s, 1.1 portier", (int)via->value.len, via->value.p) :
+		    pt_strndup(r->arena, via->value.p, via->value.len);
+		if (v != NULL)
+			proxy_head_add(buf, room, &at, "Via", 3, v, strlen(v));
+	}
+	if (h->framing == HTTP_BODY_CHUNKED)
+		proxy_head_add(buf, room, &at, "Transfer-Encoding", 17,
+		    "chunked", 7);
+	else if (h->framing == HTTP_BODY_LENGTH) {
+		snprintf(num, sizeof(num), "%llu",
+		    (unsigned long long)h->content_length);
+		proxy_head_add(buf, room, &at, "Content-Length", 14, num,
+		    strlen(num));
+	}
+	if (at + 3 > room)
+		return (NULL);
+	memcpy(buf + at, "\r\n", 2);
+	*len = at + 2;
+	return (buf);
+}
+
+/* A kept connection is checked like a new one: same client rules. */
+static bool
+fwd_peer_refused(const struct pt_request *r, int fd)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sl = sizeof(ss);
+
+	memset(&ss, 0, sizeof(ss));
+	return (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    fwd_refused(r, &ss) != NULL);
+}
+
+/* A connection to the origin or to parent p (NULL: direct); -1: *status. */
+static int
+fwd_open(struct pt_request *r, const struct fwd_target *t,
+    const struct fwd_parent *p, int *status)
+{
+	return (p != NULL ? fwd_connect_host(r, t, p->host, p->port, false,
+	    status) : fwd_connect_host(r, t, t->host, t->port, true, status));
+}
+
+/*
+ * One request relayed on a connection for key (idle one first, else
+ * fresh through fwd_open). 0 when answered, PROXY_RETRY when nothing
+ * reached the other side (try the next parent), a status, -100 answered.
+ */
+static int
+fwd_relay(struct pt_request *r, const struct fwd_target *t,
+    const struct fwd_parent *p)
+{
+	const struct conf_forward	*fw = r->srv->forward;
+	struct proxy_ctx		 x;
+	struct conf_proxy		*px;
+	struct fwd_conn			*fc;
+	const char			*head;
+	size_t				 hlen;
+	int				 rc, status = 502, stale = 0;
+
+	if ((fc = pt_calloc(r->arena, 1, sizeof(*fc))) == NULL ||
+	    (px = pt_alloc(r->arena, sizeof(*px))) == NULL ||
+	    (head = fwd_build_head(r, p != NULL, &hlen)) == NULL)
+		return (500);
+	*px = r->srv->sc.proxy;
+	px->redirect_rewrite = false;
+	px->pass_server = true;
+	px->websocket = false;
+	fc->fw = fw;
+	snprintf(fc->key, sizeof(fc->key), p != NULL ? "p %s" : "d %s:%d",
+	    p != NULL ? p->address : t->host, t->port);
+	memset(&x, 0, sizeof(x));
+	x.r = r;
+	x.px = px;
+	x.uc = &fc->uc;
+	x.release = fwd_release;
+	x.peer = p != NULL ? p->address : pt_printf(r->arena, "%s:%d",
+	    t->host, t->port);
+	x.buf_size = FWD_BUF;
+	if ((x.buf = pt_alloc(r->arena, x.buf_size)) == NULL)
+		return (500);
+	r->upstream_addr = x.peer;
+	fwd_pool_sweep(now_ms(), fw->idle_timeout_ms);
+	for (;;) {
+		fc->uc.reused = (fc->uc.fd = fwd_pool_take(fc->key)) != -1;
+		if (fc->uc.reused && p == NULL && fwd_peer_refused(r,
+		    fc->uc.fd)) {
+			close(fc->uc.fd);	/* checked again on connect */
+			fc->uc.reused = false;
+		}
+		if (!fc->uc.reused && (fc->uc.fd = fwd_open(r, t, p,
+		    &status)) == -1)
+			return (p != NULL && status != -100 ? PROXY_RETRY :
+			    status);
+		rc = proxy_exchange(&x, head, hlen);
+		if (rc == 0)
+			break;
+		close(fc->uc.fd);
+		fc->uc.fd = -1;
+		if (rc == PROXY_RETRY && fc->uc.reused && stale++ < 2)
+			continue;
+		if (rc == PROXY_CLIENT)
+			return (400);
+		if (rc == PROXY_RETRY && p == NULL)
+			rc = 502;
+		PT_RLOG(r, PT_LOG_WARN, "forward: %s: %s", x.peer, rc == 504 ?
+		    "timed out" : "no valid answer");
+		return (rc);
+	}
+	if (x.rs.status == 101) {
+		close(fc->uc.fd);
+		return (502);
+	}
+	rc = proxy_respond(&x);
+	if (x.uc != NULL && fc->uc.fd != -1)
+		close(fc->uc.fd);	/* failed half way: never reused */
+	return (rc == -1 ? PT_ERROR : rc);
+}
+
+/*
+ * CONNECT through a parent: the parent's 200 is the tunnel's; what it
+ * sent past its head goes to the client after our own 200.
+ */
+static int
+fwd_parent_connect(struct pt_request *r, const struct fwd_parent *p,
+    int *status, char **extra, size_t *nextra)
+{
+	const struct http_head	*h = &r->head;
+	char			 buf[8192], *end;
+	size_t			 got = 0;
+	long long		 until;
+	ssize_t			 k;
+	int			 fd;
+
+	if ((fd = fwd_connect_host(r, NULL, p->host, p->port, false,
+	    status)) == -1)
+		return (-1);
+	k = snprintf(buf, sizeof(buf), "CONNECT %.*s HTTP/1.1\r\nHost: %.*s"
+	    "\r\n\r\n", (int)h->authority.len, h->authority.p,
+	    (int)h->authority.len, h->authority.p);
+	if (write(fd, buf, (size_t)k) != k)
+		goto fail;
+	until = now_ms() + r->srv->sc.proxy.read_timeout_ms;
+	while ((end = memmem(buf, got, "\r\n\r\n", 4)) == NULL) {
+		if (got == sizeof(buf) || now_ms() >= until || pt_stop)
+			goto fail;
+		if ((k = read(fd, buf + got, sizeof(buf) - got)) == 0)
+			goto fail;
+		if (k > 0)
+			got += (size_t)k;
+		else if (errno != EAGAIN && errno != EINTR)
+			goto fail;
+	}
+	if (got < 12 || strncmp(buf, "HTTP/1.", 7) != 0 ||
+	    strncmp(buf + 9, "200", 3) != 0)
+		goto fail;
+	end += 4;
+	*nextra = got - (size_t)(end - buf);
+	if ((*extra = pt_alloc(r->arena, *nextra + 1)) == NULL)
+		goto fail;
+	memcpy(*extra, end, *nextra);
+	return (fd);
+ fail:
+	PT_RLOG(r, PT_LOG_WARN, "forward: parent %s refused or failed the "
+	    "CONNECT", p->address);
+	close(fd);
+	*status = 502;
+	return (-1);
+}
+
+/* CONNECT: connect (directly or through a parent), 200, hand over. */
+static int
+fwd_connect(struct pt_request *r, const struct fwd_target *t)
+{
+	const struct conf_forward	*fw = r->srv->forward;
+	char				*extra = NULL, *to_client;
+	size_t				 nextra = 0, i, n;
+	int				 fd = -1, status = 502;
+
+	if (fwd_via_parents(fw, t)) {
+		for (i = 0; i < fw->nparents && fd == -1; i++) {
+			fd = fwd_parent_connect(r, &fw->parents[i], &status,
+			    &extra, &nextra);
+			if (fd != -1)
+				r->upstream_addr = fw->parents[i].address;
+		}
+		if (fd == -1 && fw->never_direct)
+			return (502);
+	}
+	if (fd == -1) {
+		r->upstream_addr = pt_printf(r->arena, "%s:%d", t->host,
+		    t->port);
+		if ((fd = fwd_connect_host(r, t, t->host, t->port, true,
+		    &status)) == -1)
+			return (status == -100 ? 0 : status);
+	}
+	n = sizeof(fwd_established) - 1;
+	if (nextra > PT_TUNNEL_PENDING_MAX - n ||
+	    (to_client = pt_alloc(r->arena, n + nextra)) == NULL) {
+		close(fd);
+		return (502);
+	}
+	memcpy(to_client, fwd_established, n);
+	if (nextra > 0)
+		memcpy(to_client + n, extra, nextra);
+	r->status = 200;
+	if (pt_req_tunnel(r, fd, NULL, 0, to_client, n + nextra) != PT_DONE) {
+		close(fd);
+		r->status = 0;
+		return (503);
+	}
+	return (PT_DONE);
+}
+
+int
+forward_handler(struct pt_request *r)
+{
+	const struct conf_forward	*fw = r->srv->forward;
+	struct fwd_target		 t;
+	size_t				 i;
+	int				 rc;
+
+	if ((rc = fwd_target_parse(r, &t)) != 0)
+		return (rc);
+	if ((rc = fwd_decide(r, &t)) != PT_OK)
+		return (rc == -100 ? 0 : rc);
+	if (t.connect)
+		return (fwd_connect(r, &t));
+	if (fwd_via_parents(fw, &t)) {
+		for (i = 0; i < fw->nparents; i++) {
+			rc = fwd_relay(r, &t, &fw->parents[i]);
+			if (rc != PROXY_RETRY)
+				return (rc == -100 ? 0 : rc);
+		}
+		if (fw->never_direct)
+			return (502);
+	}
+	rc = fwd_relay(r, &t, NULL);
+	return (rc == -100 || rc == PROXY_RETRY ? (rc == -100 ? 0 : 502) : rc);
+}

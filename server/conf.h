@@ -194,6 +194,8 @@ struct pt_conf {
 	const char		*pid_file;
 	const char		*error_log;	/* path or "stderr" */
 	int			 log_level;
+	struct log_module_level	*log_modules;	/* conf_log.c */
+	size_t			 nlog_modules;
 	const char		*listen_report;	/* file to write bound addresses */
 	const char		*control_socket; /* Unix socket path (control.c) */
 	struct cidr_list	 trusted_proxies; /* their X-Request-ID is kept */
@@ -221,6 +223,12 @@ struct pt_conf {
 };
 
 /* Command-line overrides (-u, -M); NULL fields leave the file's value. */
+/* log_modules: one module's error log level. */
+struct log_module_level {
+	const char		*tag;		/* the module's name */
+	int			 level;
+};
+
 struct conf_overrides {
 	const char		*user;
 	const char		*modules_dir;
@@ -357,6 +365,10 @@ int		 conf_defaults_check(const struct pt_directive *t, FILE *errs);
 
 /* conf_core.c */
 void		 conf_core_parse(struct pt_conf_ctx *);
+
+/* conf_log.c */
+const char	*conf_parse_log_modules(struct pt_conf_ctx *,
+		    const config_setting_t *, void *);
 
 /* conf.c: for the module loader */
 struct conf_owner *conf_owner_add(struct pt_conf_ctx *, const char *name);

@@ -29,6 +29,7 @@ static void	dump_servers(FILE *, int, const void *);
 static void	dump_routes(FILE *, int, const void *);
 static void	dump_error_pages(FILE *, int, const void *);
 static void	dump_cidr_list(FILE *, int, const void *);
+static void	dump_log_modules(FILE *, int, const void *);
 static void	dump_cidr_list_pp(FILE *, int, const void *);
 
 /* Which entries a pass prints: the nested blocks come after the values. */
@@ -44,6 +45,7 @@ static const struct {
 	{ "listen",		dump_listen,		false },
 	{ "error_pages",	dump_error_pages,	false },
 	{ "trusted_proxies",	dump_cidr_list,		false },
+	{ "log_modules",	dump_log_modules,	false },
 	{ "proxy_protocol_from", dump_cidr_list_pp,	false },
 	{ "upstreams",		conf_upstreams_dump,	false },
 	{ "servers",		dump_servers,		true },
@@ -114,6 +116,22 @@ dump_cidr_named(FILE *fp, int depth, const char *name, const void *field)
 		fprintf(fp, "%s\"%s/%d\"", i == 0 ? " " : ", ", a, l->v[i].bits);
 	}
 	fputs(" ];\n", fp);
+}
+
+static void
+dump_log_modules(FILE *fp, int depth, const void *field)
+{
+	const struct pt_conf	*cf = CONF_CONTAINER(field, struct pt_conf,
+				    log_modules);
+	size_t			 i;
+
+	dump_indent(fp, depth);
+	fputs("log_modules = (", fp);
+	for (i = 0; i < cf->nlog_modules; i++)
+		fprintf(fp, "%s { module = \"%s\"; level = \"%s\"; }",
+		    i == 0 ? "" : ",", cf->log_modules[i].tag,
+		    conf_log_levels[cf->log_modules[i].level]);
+	fputs(" );\n", fp);
 }
 
 static void

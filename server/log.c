@@ -33,17 +33,29 @@ log_set_level(int level)
 	pt_log_max = log_global = level;
 }
 
-/* A request logs at its route's level (or its server's); others globally. */
+static const struct log_module_level	*log_mods;	/* log_modules */
+static size_t				 log_nmods;
+
+/*
+ * The level a line is held to: its module's (log_modules), else the global
+ * one; a request's route (or server) may let more through.
+ */
 static int
-log_level_for(const struct pt_request *r)
+log_level_for(const struct pt_request *r, const char *tag)
 {
+	int	lvl = log_global, rl;
+	size_t	i;
+
+	for (i = 0; i < log_nmods; i++)
+		if (strcmp(log_mods[i].tag, tag) == 0) {
+			lvl = log_mods[i].level;
+			break;
+		}
 	if (r == NULL)
-		return (log_global);
-	if (r->route != NULL)
-		return (r->route->sc.log_level);
-	if (r->srv != NULL)
-		return (r->srv->sc.log_level);
-	return (log_global);
+		return (lvl);
+	rl = r->route != NULL ? r->route->sc.log_level :
+	    r->srv != NULL ? r->srv->sc.log_level : lvl;
+	return (rl > lvl ? rl : lvl);
 }
 
 /* The most verbose level anywhere, so the macros let those lines through. */
@@ -60,6 +72,11 @@ log_set_levels(const struct pt_conf *cf)
 			if (cf->servers[i].routes[j].sc.log_level > max)
 				max = cf->servers[i].routes[j].sc.log_level;
 	}
+	for (i = 0; i < cf->nlog_modules; i++)
+		if (cf->log_modules[i].level > max)
+			max = cf->log_modules[i].level;
+	log_mods = cf->log_modules;
+	log_nmods = cf->nlog_modules;
 	log_global = cf->log_level;
 	pt_log_max = max;
 }
@@ -122,7 +139,7 @@ log_reopen(void)
 PT_API bool
 pt_req_tracing(const struct pt_request *r)
 {
-	return (r != NULL && (r->tracing || log_level_for(r) >= PT_LOG_TRACE));
+	return (r != NULL && (r->tracing || log_level_for(r, "") >= PT_LOG_TRACE));
 }
 
 /*
@@ -165,7 +182,7 @@ pt_log_emit(int level, int with_errno, const struct pt_request *r,
 		va_end(ap);
 		return;
 	}
-	if (level > pt_log_max || level > log_level_for(r))
+	if (level > pt_log_max || level > log_level_for(r, tag))
 		return;
 	now = time(NULL);
 	gmtime_r(&now, &tm);

@@ -53,4 +53,25 @@ SKIP: {
 http_request($p, GET => '/nope');
 like(read_file($p->{error_log}), qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \[notice\] \[core\] pid=\d+: portier\/[\d.]+ started/m,
     'error log line format');
+# log_modules: one module's lines at debug while the rest stay at notice.
+my $mods = $ENV{PORTIER_MODULES} // 'modules/.built';
+SKIP: {
+	skip('mod_headers not built', 3) unless -e "$mods/mod_headers.so";
+	my $q = start_portier(args => [ '-M', $mods ], conf => <<"EOF3");
+log_level = "notice";
+log_modules = ( { module = "mod_headers"; level = "debug"; } );
+modules = { load = [ "mod_headers" ]; };
+servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
+  routes = ( { path = "/"; root = "$src/conf/www"; } ); } );
+EOF3
+	http_request($q, GET => '/nope');
+	my $log = read_file($q->{error_log});
+	unlike($log, qr/\[debug\] \[core\]/, 'core debug lines held back');
+	my ($rc, $out) = Portier::Test::portier_cmd('-t', '-f', $q->{conf}, '-M', $mods);
+	is($rc, 0, 'log_modules accepted');
+	Portier::Test::write_file("$q->{dir}/bad.conf", "log_modules = ( { module = \"x\"; level = \"loud\"; } );\n" .
+	    "servers = ( { listen = [ \"127.0.0.1:0\" ]; } );\n");
+	($rc, $out) = Portier::Test::portier_cmd('-t', '-f', "$q->{dir}/bad.conf");
+	like($out, qr/bad\.conf:1: log_modules: level: unknown value "loud"/, 'a bad level is refused with file:line');
+}
 done_testing();

@@ -201,6 +201,9 @@ struct pt_conf {
 	struct cidr_list	 trusted_proxies; /* their X-Request-ID is kept */
 	const char		*request_id_header; /* "X-Request-ID" */
 	long long		 rlimit_nofile;
+	/* WebSocket streams over TLS terminated here relayed by their worker
+	 * (proxy_response.c), at most, across all workers. */
+	long long		 websocket_worker_max;
 	long long		 store_size;	/* shared-memory store, bytes */
 	const char		*mime_types;
 	const char		*modules_dir;

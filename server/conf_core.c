@@ -234,6 +234,11 @@ const struct pt_directive conf_core_directives[] = {
 	{ .name = "rlimit_nofile", .type = PT_T_INT, .scopes = G,
 	  .offset = offsetof(struct pt_conf, rlimit_nofile), .def = "0",
 	  .min = 0, .max = 1048576, .hint = "0 leaves the limit as it is" },
+	{ .name = "websocket_worker_max", .type = PT_T_INT, .scopes = G,
+	  .offset = offsetof(struct pt_conf, websocket_worker_max),
+	  .def = "4", .min = 0, .max = 100000,
+	  .hint = "WebSocket streams over TLS relayed in workers at once, "
+	  "across workers; more get 503" },
 	{ .name = "mime_types", .type = PT_T_PATH, .scopes = G,
 	  .offset = offsetof(struct pt_conf, mime_types) },
 	{ .name = "modules", .type = PT_T_GROUP, .scopes = G, .offset = 0,

@@ -140,6 +140,7 @@ struct sb_slot {
 	long long		 last_ms;	/* duration of the latest finished one */
 	char			 client[64];
 	char			 last_request[128];	/* method and path, query masked */
+	unsigned int		 ws_streams;	/* in-worker upgraded streams */
 };
 
 struct scoreboard {
@@ -157,6 +158,10 @@ struct scoreboard {
 	unsigned long		 restarts_graceful, restarts_hard; /* accepted */
 	pid_t			 master_pid;
 	pid_t			 helper_pid;	/* 0: not running */
+	/* Upgraded streams relayed inside workers (a TLS client: they cannot
+	 * go to the tunnel process), across workers (atomic); each slot's
+	 * share is in its ws_streams so a dead worker's leave the count. */
+	unsigned int		 ws_streams;
 	struct sb_slot		 slots[];
 };
 
@@ -187,6 +192,9 @@ void		 sb_idle_leave(int slot);
 int		 sb_idle(void);
 void		 sb_conn_begin(int slot, const char *client);
 unsigned int	 sb_client_count(const char *client);
+/* An in-worker upgraded stream begins (0), or not past max (-1); ends. */
+int		 sb_ws_enter(int slot, unsigned int max);
+void		 sb_ws_leave(int slot);
 
 /* control.c (the control_socket directive; served by mod_status) */
 int		 control_open(const struct pt_conf *);

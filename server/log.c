@@ -35,6 +35,7 @@ log_set_level(int level)
 
 static const struct log_module_level	*log_mods;	/* log_modules */
 static size_t				 log_nmods;
+static int				 log_mods_max;	/* their highest */
 
 /*
  * The level a line is held to: its module's (log_modules), else the global
@@ -72,9 +73,13 @@ log_set_levels(const struct pt_conf *cf)
 			if (cf->servers[i].routes[j].sc.log_level > max)
 				max = cf->servers[i].routes[j].sc.log_level;
 	}
-	for (i = 0; i < cf->nlog_modules; i++)
+	log_mods_max = -1;
+	for (i = 0; i < cf->nlog_modules; i++) {
 		if (cf->log_modules[i].level > max)
 			max = cf->log_modules[i].level;
+		if (cf->log_modules[i].level > log_mods_max)
+			log_mods_max = cf->log_modules[i].level;
+	}
 	log_mods = cf->log_modules;
 	log_nmods = cf->nlog_modules;
 	log_global = cf->log_level;
@@ -136,10 +141,16 @@ log_reopen(void)
 	log_fd = fd;
 }
 
+/*
+ * Whether some tag may write trace lines about r: its route or server
+ * logs at trace, or a module in log_modules does. Which tag may is left
+ * to pt_log_emit; a module that asks only saves work when none may.
+ */
 PT_API bool
 pt_req_tracing(const struct pt_request *r)
 {
-	return (r != NULL && (r->tracing || log_level_for(r, "") >= PT_LOG_TRACE));
+	return (r != NULL && (r->tracing || log_mods_max >= PT_LOG_TRACE ||
+	    log_level_for(r, "") >= PT_LOG_TRACE));
 }
 
 /*

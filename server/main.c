@@ -114,22 +114,37 @@ trace_opt(struct trace_opts *t, int ch, const char *arg)
 {
 	char *copy;
 
-	/* The process title overwrites argv: keep copies (until exit). */
+	if (ch == 'H' && t->nfields == TRACE_FIELDS_MAX) {
+		fprintf(stderr, "portier: at most %d -H fields\n",
+		    TRACE_FIELDS_MAX);
+		return (-1);
+	}
+	/* The process title overwrites argv: keep copies (trace_opts_free). */
 	if ((copy = strdup(arg)) == NULL) {
 		perror("portier");
 		exit(1);
 	}
-	if (ch == 'R')
+	if (ch == 'R') {
+		free((char *)t->request);	/* repeated: the last counts */
 		t->request = copy;
-	else if (ch == 'C')
+	} else if (ch == 'C') {
+		free((char *)t->client);
 		t->client = copy;
-	else if (t->nfields == TRACE_FIELDS_MAX) {
-		fprintf(stderr, "portier: at most %d -H fields\n",
-		    TRACE_FIELDS_MAX);
-		return (-1);
 	} else
 		t->fields[t->nfields++] = copy;
 	return (0);
+}
+
+static void
+trace_opts_free(struct trace_opts *t)
+{
+	size_t i;
+
+	free((char *)t->request);
+	free((char *)t->client);
+	for (i = 0; i < t->nfields; i++)
+		free((char *)t->fields[i]);
+	memset(t, 0, sizeof(*t));
 }
 
 /* -X: the master's set-up without fork; this process serves. */
@@ -177,21 +192,31 @@ main(int argc, char **argv)
 		case 'u': ov.user = optarg; break;
 		case 'M': ov.modules_dir = optarg; break;
 		case 'V': version = true; break;
-		case 'h': usage(stdout); return (0);
+		case 'h':
+			usage(stdout);
+			trace_opts_free(&tr);
+			return (0);
 		case 'R': case 'H': case 'C':
-			if (trace_opt(&tr, ch, optarg) != 0)
+			if (trace_opt(&tr, ch, optarg) != 0) {
+				trace_opts_free(&tr);
 				return (2);
+			}
 			break;
-		default: usage(stderr); return (2);
+		default:
+			usage(stderr);
+			trace_opts_free(&tr);
+			return (2);
 		}
 	}
 	if (optind != argc || (tr.request == NULL && (tr.nfields > 0 ||
 	    tr.client != NULL))) {
 		usage(stderr);
+		trace_opts_free(&tr);
 		return (2);
 	}
 	if (version) {
 		print_version(NULL, ov.modules_dir);
+		trace_opts_free(&tr);
 		return (0);
 	}
 	/* The title overwrites argv: keep what points into it first. */
@@ -202,6 +227,7 @@ main(int argc, char **argv)
 	if ((cf = setup_load(file, &ov, stderr, &nerr)) == NULL) {
 		fprintf(stderr, "portier: %s: %d error(s), configuration refused\n",
 		    file, nerr);
+		trace_opts_free(&tr);
 		return (1);
 	}
 	if (tr.request != NULL) {
@@ -209,6 +235,7 @@ main(int argc, char **argv)
 		    tr.client);
 		conf_free(cf);
 		shm_free_all();
+		trace_opts_free(&tr);
 		return (ch);
 	}
 	if (test || dump) {

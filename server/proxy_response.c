@@ -7,9 +7,11 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,14 +86,68 @@ proxy_rewrite_url(struct proxy_ctx *x, const char *v)
 	    rest[0] != '\0' ? rest : "/")));
 }
 
+/*
+ * Set-Cookie: a Domain that is the upstream's own host becomes the host the
+ * client asked for, without its port (Apache's ProxyPassReverseCookieDomain,
+ * nginx's proxy_cookie_domain); without a Host the attribute is dropped, so
+ * the cookie is the host's only.
+ */
+static const char *
+proxy_rewrite_cookie_domain(struct proxy_ctx *x, const char *v)
+{
+	const struct pt_str	*h = &x->r->head.host;
+	const char		*a, *d, *start, *end, *host;
+	size_t			 dl, hl, hn;
+
+	if (x->server == NULL || x->peer != NULL || x->server->host == NULL)
+		return (v);
+	for (a = strchr(v, ';'); a != NULL; a = strchr(a + 1, ';')) {
+		d = a + 1;
+		while (*d == ' ' || *d == '\t')
+			d++;
+		if (strncasecmp(d, "domain=", 7) == 0)
+			break;
+	}
+	if (a == NULL)
+		return (v);
+	d += 7;
+	end = strchr(d, ';');
+	if (end == NULL)
+		end = d + strlen(d);
+	start = d;
+	dl = (size_t)(end - d);
+	while (dl > 0 && (d[dl - 1] == ' ' || d[dl - 1] == '\t'))
+		dl--;
+	if (dl > 0 && d[0] == '.') {
+		d++;
+		dl--;
+	}
+	host = x->server->host;
+	hl = strlen(host);
+	if (dl != hl || strncasecmp(d, host, hl) != 0)
+		return (v);
+	/* The client's Host without its port ("[::1]:8080" keeps "[::1]"). */
+	for (hn = h->len; hn > 0 && h->p[hn - 1] >= '0' && h->p[hn - 1] <= '9';
+	    hn--)
+		;
+	hn = hn > 0 && hn < h->len && h->p[hn - 1] == ':' ? hn - 1 : h->len;
+	if (hn == 0 || memchr(h->p, ';', hn) != NULL)
+		return (pt_printf(x->r->arena, "%.*s%s", (int)(a - v), v, end));
+	return (pt_printf(x->r->arena, "%.*s%.*s%s", (int)(start - v), v, (int)hn,
+	    h->p, end));
+}
+
 /* Set-Cookie: Path under the upstream's prefix maps back to the route. */
 static const char *
 proxy_rewrite_cookie(struct proxy_ctx *x, const char *v)
 {
-	const char	*p = strcasestr(v, "; path=");
+	const char	*p;
 	const char	*end, *mapped;
 	char		*path;
 
+	if ((v = proxy_rewrite_cookie_domain(x, v)) == NULL)
+		return (NULL);
+	p = strcasestr(v, "; path=");
 	if (p == NULL || (!x->px->strip_prefix && (x->px->prefix == NULL ||
 	    x->px->prefix[0] == '\0')))
 		return (v);
@@ -409,10 +465,146 @@ proxy_respond(struct proxy_ctx *x)
 	return (proxy_stream(x, true, length));
 }
 
+/* Every byte to the upstream socket, within the send timeout. */
+static int
+proxy_up_write(struct proxy_ctx *x, const char *p, size_t n)
+{
+	long long	 until = now_ms() + x->px->send_timeout_ms;
+	ssize_t		 k;
+
+	while (n > 0) {
+		if ((k = write(x->uc->fd, p, n)) > 0) {
+			p += k;
+			n -= (size_t)k;
+			continue;
+		}
+		if (k == -1 && (errno == EINTR || errno == EAGAIN) &&
+		    !pt_stop && now_ms() < until)
+			continue;
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+proxy_client_write(struct pt_request *r, const char *p, size_t n)
+{
+	struct iovec	 iov;
+
+	if (n == 0)
+		return (0);
+	iov.iov_base = (void *)(uintptr_t)p;
+	iov.iov_len = n;
+	if (write_full(r->conn, &iov, 1) == -1)
+		return (-1);
+	r->bytes_out += n;
+	return (0);
+}
+
+/*
+ * An upgraded stream over TLS that Portier terminates: its state lives in
+ * this worker, so the worker relays it itself (poll on both sockets, the
+ * client through its transport) until either side closes or nothing moves
+ * for the route's read_timeout. websocket_worker_max such streams at most,
+ * across workers, so they cannot take every worker: past it, 503 before
+ * anything is sent to the client.
+ */
+static int
+proxy_relay_in_worker(struct proxy_ctx *x, const char *to_client, size_t n)
+{
+	struct pt_request		*r = x->r;
+	struct pt_conn			*c = r->conn;
+	const struct pt_transport	*tp = c->tp;
+	struct pollfd			 pfd[2];
+	struct pt_str			 early;
+	char				 buf[16384];
+	long long			 idle = x->px->read_timeout_ms, last, t;
+	int				 slot, k, wait;
+	bool				 client_eof = false, held;
+	ssize_t				 m;
+	const char			*why = NULL;
+
+	slot = pt_scoreboard != NULL ? sb_slot_of(getpid()) : -1;
+	if (sb_ws_enter(slot, (unsigned int)r->conf->websocket_worker_max) ==
+	    -1) {
+		PT_RLOG(r, PT_LOG_WARN, "upstream %s: an upgrade over TLS: "
+		    "websocket_worker_max (%lld) streams already relayed in "
+		    "workers", x->pool->name, r->conf->websocket_worker_max);
+		return (503);
+	}
+	r->status = 101;
+	r->keep_alive = false;
+	r->head_sent = true;
+	r->body_done = true;
+	early = pt_conn_pending(c);
+	if (proxy_client_write(r, to_client, n) == -1)
+		why = "client write failed";
+	else if (early.len > 0 && proxy_up_write(x, early.p, early.len) == -1)
+		why = "upstream write failed";
+	c->buf_off = c->buf_len;
+	last = now_ms();
+	while (why == NULL) {
+		if (pt_stop) {
+			why = "stopping";
+			break;
+		}
+		held = !client_eof && tp->pending != NULL && tp->pending(c) > 0;
+		t = idle - (now_ms() - last);
+		if (t <= 0) {
+			why = "idle timeout";
+			break;
+		}
+		wait = held ? 0 : (int)(t < 1000 ? t : 1000);
+		pfd[0].fd = client_eof ? -1 : c->fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = x->uc->fd;
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		if ((k = poll(pfd, 2, wait)) == -1 && errno != EINTR) {
+			why = "poll failed";
+			break;
+		}
+		if (held)
+			pfd[0].revents |= POLLIN;
+		if (pfd[0].revents != 0) {
+			m = tp->read(c, buf, sizeof(buf));
+			if (m > 0) {
+				last = now_ms();
+				r->bytes_in += (uint64_t)m;
+				if (proxy_up_write(x, buf, (size_t)m) == -1)
+					why = "upstream write failed";
+			} else if (m == 0) {
+				client_eof = true;
+				c->eof = true;
+				shutdown(x->uc->fd, SHUT_WR);
+			} else if (errno != EAGAIN && errno != EINTR &&
+			    errno != EWOULDBLOCK)
+				why = "client read failed";
+		}
+		if (why == NULL && pfd[1].revents != 0) {
+			m = read(x->uc->fd, buf, sizeof(buf));
+			if (m > 0) {
+				last = now_ms();
+				if (proxy_client_write(r, buf, (size_t)m) == -1)
+					why = "client write failed";
+			} else if (m == 0)
+				why = "upstream closed";
+			else if (errno != EAGAIN && errno != EINTR &&
+			    errno != EWOULDBLOCK)
+				why = "upstream read failed";
+		}
+	}
+	sb_ws_leave(slot);
+	PT_RLOG(r, PT_LOG_DEBUG, "upstream %s: upgraded stream relayed in the "
+	    "worker ended: %s", x->pool->name, why);
+	return (0);
+}
+
 /*
  * 101 Switching Protocols (WebSocket): the client gets the upstream's
  * answer, then both sockets go to the tunnel process, with what either
- * side already sent past the heads.
+ * side already sent past the heads. A client over TLS terminated here
+ * cannot move: the worker relays that stream itself.
  */
 int
 proxy_upgrade(struct proxy_ctx *x)
@@ -433,6 +625,8 @@ proxy_upgrade(struct proxy_ctx *x)
 		    "transport cannot go to the tunnel process", x->pool->name);
 		return (502);
 	}
+	if (!pt_conn_transport(r->conn)->plain)
+		return (proxy_relay_in_worker(x, head, hl + extra));
 	if (hl + extra > PT_TUNNEL_PENDING_MAX ||
 	    (to_client = pt_alloc(r->arena, hl + extra)) == NULL)
 		return (502);

@@ -68,6 +68,9 @@ sb_slot_free(int slot)
 		return;
 	if (pt_scoreboard->slots[slot].state == SB_IDLE)
 		__atomic_fetch_sub(&pt_scoreboard->idle, 1, __ATOMIC_RELAXED);
+	if (pt_scoreboard->slots[slot].ws_streams > 0)
+		__atomic_fetch_sub(&pt_scoreboard->ws_streams,
+		    pt_scoreboard->slots[slot].ws_streams, __ATOMIC_RELAXED);
 	memset(&pt_scoreboard->slots[slot], 0, sizeof(struct sb_slot));
 }
 
@@ -201,4 +204,37 @@ sb_client_count(const char *client)
 			n++;
 	}
 	return (n);
+}
+
+/*
+ * websocket_worker_max: upgraded streams a worker relays itself (TLS it
+ * terminated cannot move to the tunnel process), counted across workers
+ * so they cannot take every worker. Without a scoreboard (-X), this
+ * process's own count.
+ */
+static unsigned int	 sb_ws_local;
+
+int
+sb_ws_enter(int slot, unsigned int max)
+{
+	unsigned int	*n = pt_scoreboard != NULL ?
+			    &pt_scoreboard->ws_streams : &sb_ws_local;
+
+	if (__atomic_add_fetch(n, 1, __ATOMIC_RELAXED) > max) {
+		__atomic_fetch_sub(n, 1, __ATOMIC_RELAXED);
+		return (-1);
+	}
+	if (pt_scoreboard != NULL && slot >= 0)
+		pt_scoreboard->slots[slot].ws_streams++;
+	return (0);
+}
+
+void
+sb_ws_leave(int slot)
+{
+	if (pt_scoreboard != NULL && slot >= 0 &&
+	    pt_scoreboard->slots[slot].ws_streams > 0)
+		pt_scoreboard->slots[slot].ws_streams--;
+	__atomic_fetch_sub(pt_scoreboard != NULL ? &pt_scoreboard->ws_streams :
+	    &sb_ws_local, 1, __ATOMIC_RELAXED);
 }

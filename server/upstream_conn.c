@@ -723,6 +723,12 @@ pt_upstream_port(const struct pt_upstream *u)
 	return (u->uc->server->port);
 }
 
+PT_API long long
+pt_upstream_connect_timeout(const struct pt_upstream *u)
+{
+	return (u->uc->server->pool->connect_timeout_ms);
+}
+
 PT_API struct pt_request *
 pt_upstream_request(const struct pt_upstream *u)
 {

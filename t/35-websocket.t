@@ -4,6 +4,7 @@
 use strict; use warnings; use Test::More;
 use IO::Socket::INET;
 use IO::Select;
+use Time::HiRes qw(sleep time);
 use Portier::Test qw(start_portier http_request read_file);
 
 my $src = $ENV{PORTIER_SRCDIR} // '.';
@@ -46,7 +47,8 @@ sub read_until {
 	my ($c, $re) = @_;
 	my $sel = IO::Select->new($c);
 	while ($pending{$c} !~ $re) {
-		return undef unless $sel->can_read(5);
+		# TLS: decoded bytes select(2) cannot see.
+		return undef unless ($c->can('pending') && $c->pending) || $sel->can_read(5);
 		my $n = sysread($c, $pending{$c}, 4096, length($pending{$c} // ''));
 		return undef unless $n;
 	}
@@ -83,4 +85,71 @@ is(line($a), "echo:again\n", 'first stream still up');
 my (undef, $h2) = ws_open('/nows');
 unlike($h2, qr{^HTTP/1\.1 101}, 'upgrades refused where websocket = false');
 unlike(read_file($p->{error_log}), qr/\[(error|crit)\]/, 'no errors logged');
+
+# wss: TLS that Portier terminates cannot go to the tunnel process, so the
+# worker relays the stream itself, websocket_worker_max at most (here 1)
+# across workers; past it, 503.
+SKIP: {
+	my $mods = $ENV{PORTIER_MODULES} // 'modules/.built';
+	skip "mod_ssl is not built in $mods", 9 unless -e "$mods/mod_ssl.so";
+	skip 'the openssl tool is not installed', 9
+	    unless system('openssl version >/dev/null 2>&1') == 0;
+	skip 'IO::Socket::SSL is not installed', 9 unless eval { require IO::Socket::SSL; 1 };
+	my $d = $p->{dir};
+	system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes " .
+	    "-keyout $d/ws.key -out $d/ws.pem -days 2 -subj /CN=a.test " .
+	    "-addext subjectAltName=DNS:a.test >/dev/null 2>&1") == 0 or die 'openssl';
+	my $s = start_portier(args => [ '-M', $mods ], conf => <<"EOF3");
+modules = { load = [ "mod_ssl" ]; };
+workers = { start = 2; min_spare = 0; max_spare = 2; max = 2; };
+websocket_worker_max = 1;
+upstreams = ( { name = "ws"; servers = ( { address = "127.0.0.1:$oport"; } ); } );
+servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
+  ssl = { certificates = ( { cert = "$d/ws.pem"; key = "$d/ws.key"; } ); };
+  proxy = { read_timeout = "3s"; };
+  routes = ( { path = "/ws"; upstream = "ws"; },
+             { path = "/"; root = "$src/conf/www"; } ); } );
+EOF3
+	my $wss_open = sub {
+		my ($early) = @_;
+		my $c = IO::Socket::SSL->new(PeerHost => '127.0.0.1', PeerPort => $s->{port},
+		    SSL_hostname => 'a.test', SSL_verify_mode => 0, Timeout => 5) or die "tls: $!";
+		$pending{$c} = '';
+		syswrite($c, "GET /ws HTTP/1.1\r\nHost: a.test\r\nUpgrade: websocket\r\n" .
+		    "Connection: Upgrade\r\n\r\n" . ($early // ''));
+		return ($c, read_until($c, qr/\r\n\r\n/) // '');
+	};
+	my ($w, $wh) = $wss_open->("early\n");
+	like($wh, qr{^HTTP/1\.1 101 }, 'wss: 101 through TLS');
+	is(line($w), "echo:early\n", 'wss: bytes sent with the request reach the origin');
+	syswrite($w, "hello\n" x 3);
+	is(join('', map { line($w) } 1 .. 3), "echo:hello\n" x 3, 'wss: bytes flow both ways');
+	my ($w2, $wh2) = $wss_open->();
+	like($wh2, qr{^HTTP/1\.1 503 }, 'wss: past websocket_worker_max, 503');
+	close $w2;
+	my $st = IO::Socket::SSL->new(PeerHost => '127.0.0.1', PeerPort => $s->{port},
+	    SSL_hostname => 'a.test', SSL_verify_mode => 0, Timeout => 5) or die;
+	$pending{$st} = '';
+	syswrite($st, "GET /style.css HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n");
+	like(read_until($st, qr/\r\n\r\n/) // '', qr{^HTTP/1\.1 200 }, 'the other worker serves meanwhile');
+	close $st;
+	syswrite($w, "again\n");
+	is(line($w), "echo:again\n", 'wss: the stream is still up');
+	$w->close(SSL_no_shutdown => 0);
+	sleep 0.3;
+	my ($w3, $wh3) = $wss_open->();
+	like($wh3, qr{^HTTP/1\.1 101 }, 'wss: the closed stream freed its place');
+	syswrite($w3, "three\n");
+	is(line($w3), "echo:three\n", 'wss: third stream echoes');
+	# Nothing moves for read_timeout (3s): the worker ends it.
+	my $sel = IO::Select->new($w3);
+	my $t0 = time;
+	my $eof = 0;
+	while (time - $t0 < 8) {
+		last unless $w3->pending || $sel->can_read(8 - (time - $t0));
+		my $n = sysread($w3, my $junk, 4096);
+		if (!$n) { $eof = 1; last; }
+	}
+	ok($eof && time - $t0 >= 2.5, 'wss: an idle stream ends after read_timeout');
+}
 done_testing();

@@ -221,6 +221,18 @@ is(get('/traced/yes.txt')->{status}, 200, 'traced request served');
 ok(wait_for(sub { error_log_matches($p, qr/\[trace\] \[rewrite\] .*rule 1 \(\S+:\d+\) "\^\/traced\/\(\.\*\)\$" against path "\/traced\/yes\.txt": match, \$1="yes\.txt"/) }, 3),
     'steps in the error log');
 
+# Or for every request, with the module's own level.
+my $q = start_portier(args => [ '-M', $mods ], conf => <<"EOF2");
+modules = { load = [ "mod_rewrite" ]; };
+log_modules = ( { module = "rewrite"; level = "trace"; } );
+servers = ( { listen = [ "127.0.0.1:%%PORT%%" ]; root = "$d/www";
+  rewrite = { rules = ( { match = "^/t/(.*)\$"; to = "/static/\$1"; } ); };
+  routes = ( { path = "/"; root = "$d/www"; } ); } );
+EOF2
+is(http_request($q, GET => '/t/yes.txt')->{body}, "yes\n", 'log_modules: request served');
+ok(wait_for(sub { error_log_matches($q, qr/\[trace\] \[rewrite\] .*-> path "\/static\/yes\.txt"/) }, 3),
+    'log_modules rewrite = trace: steps in the error log');
+
 # Maps are read again on a graceful restart.
 write_file("$d/users.map", "alice /home/alice2\n");
 kill 'USR1', $p->{pid};

@@ -111,6 +111,9 @@ ok($j->{helper}{running} && $j->{helper}{pid} > 0, 'helper process state');
 ok($j->{tunnel}{running}, 'tunnel process state');
 ok(@{ $j->{workers} } >= 4, 'workers listed');
 ok((grep { $_->{request} eq 'GET /?...' } @{ $j->{workers} }), 'query masked in JSON');
+# Counters move in the log hook, after the answer went out: wait for them.
+wait_for(sub { my $k = status_json(); ($k && route_of($k, '/')->{classes}{'2xx'} // 0) >= 4 }, 5);
+$j = status_json();
 is(route_of($j, '/')->{classes}{'2xx'}, 4, 'counted per route and class');
 ok($j->{totals}{statuses}{200} >= 4, 'per-status counts');
 is(scalar @{ $j->{upstreams} }, 2, 'two pools');

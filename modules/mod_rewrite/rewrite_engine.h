@@ -1,10 +1,11 @@
 /*
  * mod_rewrite's pure engine: compiled rules, substitution templates,
- * conditions and maps (rewrite_build.c builds them from text), and the
- * function that runs one rule set over a request (rewrite_engine.c).
+ * conditions and maps (rewrite_build.c and rewrite_map.c build them from
+ * text), matching and expansion (rewrite_engine.c), and the function that
+ * runs one rule set over a request (rewrite_run.c).
  * Nothing here sees a request or a hook: the caller passes what a rule set
  * needs through struct rw_io, so t/unit/test_rewrite_engine.c links these
- * two files with the arena alone.
+ * files with the arena alone.
  */
 #ifndef RW_ENGINE_H
 #define RW_ENGINE_H
@@ -287,6 +288,8 @@ int		 rw_flag_parse(struct pt_arena *, const char *text,
 /* Cross checks once a rule is whole ($3 with two groups, ...). */
 int		 rw_rule_check(const struct rw_rule *, char *err, size_t errlen);
 int		 rw_cidr_parse(const char *, struct rw_cidr *);
+
+/* rewrite_map.c */
 /* Reads a txt or rnd map's file; the error names the file and line. */
 int		 rw_map_load(struct pt_arena *, struct rw_map *,
 		    char *err, size_t errlen);

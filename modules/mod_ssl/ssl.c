@@ -28,6 +28,7 @@
 #include <portier/log.h>
 #include <portier/module.h>
 #include <portier/request.h>
+#include <portier/upstream_io.h>
 
 #include "ssl.h"
 
@@ -56,6 +57,11 @@ static const struct pt_directive ssl_directives[] = {
 	  .size = sizeof(const struct ssl_pass *), .parse = ssl_parse_pass,
 	  .hint = "( { names = [ \"app.example.com\" ]; address = "
 	  "\"10.0.0.5:443\"; } )" },
+	{ .name = "upstreams", .type = PT_T_CUSTOM, .scopes = PT_SCOPE_GLOBAL,
+	  .offset = offsetof(struct ssl_conf, upstreams),
+	  .size = sizeof(const struct ssl_upstreams *),
+	  .parse = ssl_parse_upstreams,
+	  .hint = "( { pool = \"app\"; ca_file = \"ca.pem\"; } )" },
 	{ .name = "protocols", .type = PT_T_STRLIST, .scopes = SSL_GS,
 	  .offset = offsetof(struct ssl_conf, protocols),
 	  .def = "[ \"TLSv1.2\", \"TLSv1.3\" ]", .check = ssl_check_protocols,
@@ -250,6 +256,8 @@ ssl_register(struct pt_hooks *h)
 	pt_hook_fixups(h, ssl_fixups, PT_ORDER_EARLY);
 	/* Late: near the client, a header only; mod_headers may remove it. */
 	pt_hook_response_filter(h, &ssl_filter, PT_ORDER_LATE);
+	/* Middle: TLS to the pools listed in upstreams. */
+	pt_hook_upstream_transport(h, ssl_upstream_transport, PT_ORDER_MIDDLE);
 	/* Middle: the ticket key rotation, in the helper process. */
 	pt_hook_periodic(h, ssl_periodic, PT_ORDER_MIDDLE);
 	return (0);

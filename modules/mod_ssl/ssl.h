@@ -8,6 +8,7 @@
  *   ssl_session.c  session cache on the store, ticket keys in shm
  *   ssl_io.c       the connection hook: peek, handshake, the transport
  *   ssl_pass.c     SNI passthrough (relay without terminating)
+ *   ssl_upstream.c TLS to backends (the upstream_transport hook)
  *   ssl_util.c     pure logic (no OpenSSL objects): unit-tested
  */
 #ifndef PT_MOD_SSL_H
@@ -68,6 +69,24 @@ struct ssl_pass {
 	size_t			 n;
 };
 
+/* One entry of upstreams = ( { pool = "app"; ... } ): TLS to a pool. */
+struct ssl_upstream {
+	const char		*pool;
+	bool			 verify;	/* default true */
+	const char		*ca_file;	/* NULL: the system's CAs */
+	const char		*sni;		/* NULL: the server's host; "": none */
+	const char		*verify_name;	/* NULL: the server's host */
+	const char		*cert, *key;	/* client certificate, or NULL */
+	bool			 session_reuse;	/* default true */
+	SSL_CTX			*ctx;		/* built while parsing */
+	const config_setting_t	*at_ca, *at_cert, *at_key; /* parse only */
+};
+
+struct ssl_upstreams {
+	struct ssl_upstream	*v;
+	size_t			 n;
+};
+
 /* The module's block (global, server, route). */
 struct ssl_conf {
 	const struct ssl_certs	*certs;		/* NULL: no TLS for this server */
@@ -90,6 +109,7 @@ struct ssl_conf {
 	bool			 client_headers;
 	const char		*hsts;			/* "" = none */
 	const struct ssl_pass	*passthrough;		/* server: relay by SNI */
+	const struct ssl_upstreams *upstreams;		/* global: TLS to pools */
 
 	/* Not directives. Global block: set by post_config. */
 	struct ssl_keyring	*keys;
@@ -231,5 +251,11 @@ long long	 ssl_now_ms(void);
 /* Relays c by its ClientHello's SNI; PT_DONE, PT_ERROR, PT_DECLINED. */
 int		 ssl_passthrough(struct pt_conn *, const struct ssl_listener *,
 		    long long deadline);
+
+/* ssl_upstream.c */
+struct pt_upstream;
+const char	*ssl_parse_upstreams(struct pt_conf_ctx *,
+		    const config_setting_t *, void *field);
+int		 ssl_upstream_transport(struct pt_upstream *);
 
 #endif /* PT_MOD_SSL_H */

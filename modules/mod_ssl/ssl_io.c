@@ -36,12 +36,14 @@
 static ssize_t	ssl_io_read(struct pt_conn *, void *, size_t);
 static ssize_t	ssl_io_writev(struct pt_conn *, const struct iovec *, int);
 static void	ssl_io_shutdown(struct pt_conn *);
+static size_t	ssl_io_pending(struct pt_conn *);
 
 static const struct pt_transport ssl_transport = {
 	.name = "tls",
 	.read = ssl_io_read,
 	.writev = ssl_io_writev,
 	.shutdown = ssl_io_shutdown,
+	.pending = ssl_io_pending,
 	.plain = false,		/* never sendfile(2) */
 };
 
@@ -81,6 +83,16 @@ ssl_io_errno(struct ssl_conn *sc, int err)
 		    ssl_errstr(buf, sizeof(buf)));
 		return (EPROTO);
 	}
+}
+
+/* Plaintext already decrypted: poll(2) on the socket cannot see it. */
+static size_t
+ssl_io_pending(struct pt_conn *c)
+{
+	struct ssl_conn	*sc = pt_conn_transport_ctx(c);
+	int		 n = SSL_pending(sc->ssl);
+
+	return (n > 0 ? (size_t)n : 0);
 }
 
 static ssize_t

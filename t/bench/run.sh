@@ -420,7 +420,8 @@ rewrite_micro() {
 	    -I"$src/modules/mod_rewrite" -o "$T/rewrite_micro" \
 	    "$HERE/rewrite_micro.c" "$src/modules/mod_rewrite/rewrite_engine.c" \
 	    "$src/modules/mod_rewrite/rewrite_run.c" \
-	    "$src/modules/mod_rewrite/rewrite_build.c" "$src/server/arena.c" \
+	    "$src/modules/mod_rewrite/rewrite_build.c" \
+	    "$src/modules/mod_rewrite/rewrite_map.c" "$src/server/arena.c" \
 	    -lpcre2-8 2>"$T/rewrite_micro.err" || {
 		echo "  engine alone: not built, see $T/rewrite_micro.err"
 		return

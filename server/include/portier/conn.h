@@ -19,6 +19,12 @@ struct pt_transport {
 	/* Before close(2) of the socket; may be NULL. */
 	void		(*shutdown)(struct pt_conn *);
 	bool		 plain;		/* the socket carries the bytes as is */
+	/*
+	 * Bytes read from the socket and decoded, not yet returned by read
+	 * (TLS: SSL_pending), so poll(2) on the socket would not see them;
+	 * may be NULL (nothing is ever held). Appended: optional.
+	 */
+	size_t		(*pending)(struct pt_conn *);
 };
 
 PT_API int		 pt_conn_fd(const struct pt_conn *);

@@ -10,7 +10,7 @@
 #include <portier/types.h>
 #include <portier/conf.h>
 
-#define PT_MODULE_ABI	1	/* bump when a public struct or hook changes */
+#define PT_MODULE_ABI	2	/* bump when a public struct or hook changes */
 
 struct pt_module {
 	unsigned int		 abi;		/* PT_MODULE_ABI it was built with */

@@ -128,8 +128,8 @@ PT_API const char	*pt_req_root(const struct pt_request *);
 /*
  * Whether to describe this request's steps: it runs under "portier
  * --trace-request" (its log lines then go to standard output), or its
- * route (or server) logs at "trace". Log them with PT_RLOG at
- * PT_LOG_TRACE.
+ * route (or server), or a module in log_modules, logs at "trace". Log
+ * them with PT_RLOG at PT_LOG_TRACE: the levels decide which lines go out.
  */
 PT_API bool		 pt_req_tracing(const struct pt_request *);
 

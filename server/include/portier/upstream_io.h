@@ -38,6 +38,8 @@ PT_API int	 pt_upstream_fd(const struct pt_upstream *);
 PT_API const char *pt_upstream_pool(const struct pt_upstream *);
 PT_API const char *pt_upstream_host(const struct pt_upstream *);
 PT_API int	 pt_upstream_port(const struct pt_upstream *);
+/* The pool's connect_timeout, ms (a transport's handshake deadline). */
+PT_API long long pt_upstream_connect_timeout(const struct pt_upstream *);
 /* The request that opened it. */
 PT_API struct pt_request *pt_upstream_request(const struct pt_upstream *);
 /* ctx must outlive the request (the connection may be kept): allocate it

@@ -1,0 +1,629 @@
+/*
+ * TLS to backends. The global directive upstreams = ( { pool = "app"; ... } )
+ * names the pools whose servers speak TLS; one client SSL_CTX per entry is
+ * built while the configuration parses (the master, before fork, so a bad
+ * CA, certificate or key is a `portier -t` error with file and line).
+ *
+ * The upstream_transport hook runs for each new connection of those pools:
+ * a blocking handshake on the socket's receive and send ticks (SO_RCVTIMEO
+ * and SO_SNDTIMEO: OpenSSL reports WANT_READ or WANT_WRITE on each tick)
+ * until the pool's connect_timeout, then a transport over SSL_read and
+ * SSL_write. The SSL object lives in malloc'ed memory of its own: the
+ * connection may be kept idle for reuse after the request is gone.
+ *
+ * Session reuse: a per-process table keeps the last session per server
+ * (pool, host, port); a new connection offers it. The table is filled by
+ * the new-session callback, which also sees TLS 1.3 tickets that arrive
+ * after the handshake.
+ */
+#define PT_LOG_TAG	"ssl"
+
+#include "config.h"
+
+#include <sys/uio.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include <portier/arena.h>
+#include <portier/conf.h>
+#include <portier/log.h>
+#include <portier/module.h>
+#include <portier/request.h>
+#include <portier/upstream_io.h>
+
+#include "ssl.h"
+
+#define SSL_UP_WBUF	16384	/* one TLS record of plaintext */
+#define SSL_UP_SESSIONS	64	/* servers remembered per process */
+
+/* A connection's state: malloc'ed, freed by the transport's close. */
+struct ssl_up_conn {
+	SSL			*ssl;
+	char			 label[320];	/* "pool: server host:port" */
+	const struct ssl_upstream *up;		/* its session table key */
+	char			 host[256];
+	int			 port;
+	char			 wbuf[SSL_UP_WBUF];
+};
+
+/* The last session per server, per process. */
+struct ssl_up_sess {
+	const struct ssl_upstream *up;
+	char			 host[256];
+	int			 port;
+	SSL_SESSION		*sess;
+	unsigned long		 used;		/* for replacement: oldest goes */
+};
+
+static struct ssl_up_sess	ssl_up_sessions[SSL_UP_SESSIONS];
+static unsigned long		ssl_up_clock;
+
+/* Index of the connection (struct ssl_up_conn *) in each SSL. */
+static int
+ssl_up_ex_index(void)
+{
+	static int idx = -1;
+
+	if (idx < 0)
+		idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	return (idx);
+}
+
+static void
+ssl_up_ctx_free(void *p)
+{
+	SSL_CTX_free(p);
+}
+
+/* Encrypted keys would prompt on the terminal: refuse them instead. */
+static int
+ssl_up_no_pass(char *buf, int size, int rw, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rw;
+	(void)u;
+	return (0);
+}
+
+static bool
+ssl_up_is_ip(const char *host)
+{
+	unsigned char	 b[16];
+	char		 h[64];
+	size_t		 n = strlen(host);
+
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' &&
+	    n - 2 < sizeof(h)) {
+		memcpy(h, host + 1, n - 2);
+		h[n - 2] = '\0';
+		host = h;
+	}
+	return (inet_pton(AF_INET, host, b) == 1 ||
+	    inet_pton(AF_INET6, host, b) == 1);
+}
+
+/* The table's slot for a server: found, or the oldest one, emptied. */
+static struct ssl_up_sess *
+ssl_up_slot(const struct ssl_upstream *up, const char *host, int port)
+{
+	struct ssl_up_sess	*e, *old = &ssl_up_sessions[0];
+	size_t			 i;
+
+	for (i = 0; i < SSL_UP_SESSIONS; i++) {
+		e = &ssl_up_sessions[i];
+		if (e->up == up && e->port == port &&
+		    strcmp(e->host, host) == 0)
+			return (e);
+		if (e->used < old->used)
+			old = e;
+	}
+	if (old->sess != NULL)
+		SSL_SESSION_free(old->sess);
+	memset(old, 0, sizeof(*old));
+	old->up = up;
+	old->port = port;
+	snprintf(old->host, sizeof(old->host), "%s", host);
+	return (old);
+}
+
+/* New-session callback: the latest resumable session replaces the last. */
+static int
+ssl_up_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct ssl_up_conn *uc = SSL_get_ex_data(ssl, ssl_up_ex_index());
+	struct ssl_up_sess *e;
+
+	if (uc == NULL || !SSL_SESSION_is_resumable(sess))
+		return (0);
+	/* Looked up again: the slot may have gone to another server since. */
+	e = ssl_up_slot(uc->up, uc->host, uc->port);
+	if (e->sess != NULL)
+		SSL_SESSION_free(e->sess);
+	e->sess = sess;		/* ours now: returning 1 keeps the reference */
+	return (1);
+}
+
+/* Builds up's client context; errors go to cx at the entry. */
+static int
+ssl_up_build(struct pt_conf_ctx *cx, const config_setting_t *at,
+    struct ssl_upstream *up)
+{
+	SSL_CTX	*ctx;
+	char	 err[256];
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		pt_conf_error(cx, at, "cannot create a TLS context (%s)",
+		    ssl_errstr(err, sizeof(err)));
+		return (-1);
+	}
+	if (pt_arena_defer(pt_conf_arena(cx), ssl_up_ctx_free, ctx) != 0) {
+		SSL_CTX_free(ctx);
+		pt_conf_error(cx, at, "out of memory");
+		return (-1);
+	}
+	up->ctx = ctx;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY);
+	SSL_CTX_set_default_passwd_cb(ctx, ssl_up_no_pass);
+	if (up->verify) {
+		if (up->ca_file != NULL ?
+		    SSL_CTX_load_verify_locations(ctx, up->ca_file, NULL) != 1 :
+		    SSL_CTX_set_default_verify_paths(ctx) != 1) {
+			pt_conf_error(cx, up->at_ca != NULL ? up->at_ca : at,
+			    "no CA certificate read from %s (%s)",
+			    up->ca_file != NULL ? up->ca_file :
+			    "the system's default paths",
+			    ssl_errstr(err, sizeof(err)));
+			return (-1);
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	} else
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	if (up->cert != NULL) {
+		if (SSL_CTX_use_certificate_chain_file(ctx, up->cert) != 1) {
+			pt_conf_error(cx, up->at_cert, "cannot read the "
+			    "certificate chain %s (%s)", up->cert,
+			    ssl_errstr(err, sizeof(err)));
+			return (-1);
+		}
+		if (SSL_CTX_use_PrivateKey_file(ctx, up->key,
+		    SSL_FILETYPE_PEM) != 1) {
+			pt_conf_error(cx, up->at_key, "cannot read the key %s "
+			    "(%s; encrypted keys are not supported)", up->key,
+			    ssl_errstr(err, sizeof(err)));
+			return (-1);
+		}
+		if (SSL_CTX_check_private_key(ctx) != 1) {
+			pt_conf_error(cx, up->at_key, "the key %s does not match "
+			    "the certificate %s (%s)", up->key, up->cert,
+			    ssl_errstr(err, sizeof(err)));
+			return (-1);
+		}
+	}
+	if (up->session_reuse) {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+		    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(ctx, ssl_up_new_session);
+	} else {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	}
+	return (0);
+}
+
+/* An optional string member; "" allowed when empty_ok. */
+static const char *
+ssl_up_str(struct pt_conf_ctx *cx, const config_setting_t *rec,
+    const char *name, bool empty_ok, bool *bad)
+{
+	const config_setting_t *m;
+
+	if ((m = config_setting_get_member(rec, name)) == NULL)
+		return (NULL);
+	if (config_setting_type(m) != CONFIG_TYPE_STRING ||
+	    (!empty_ok && config_setting_get_string(m)[0] == '\0')) {
+		pt_conf_error(cx, m, "%s: expected a string", name);
+		*bad = true;
+		return (NULL);
+	}
+	return (pt_strdup(pt_conf_arena(cx), config_setting_get_string(m)));
+}
+
+static bool
+ssl_up_bool(struct pt_conf_ctx *cx, const config_setting_t *rec,
+    const char *name, bool def, bool *bad)
+{
+	const config_setting_t *m;
+
+	if ((m = config_setting_get_member(rec, name)) == NULL)
+		return (def);
+	if (config_setting_type(m) != CONFIG_TYPE_BOOL) {
+		pt_conf_error(cx, m, "%s: expected true or false", name);
+		*bad = true;
+		return (def);
+	}
+	return (config_setting_get_bool(m) != 0);
+}
+
+static const char *
+ssl_up_file(struct pt_conf_ctx *cx, const config_setting_t *rec,
+    const char *name, const config_setting_t **at, bool *bad)
+{
+	const config_setting_t *m;
+
+	if ((*at = m = config_setting_get_member(rec, name)) == NULL)
+		return (NULL);
+	if (config_setting_type(m) != CONFIG_TYPE_STRING ||
+	    config_setting_get_string(m)[0] == '\0') {
+		pt_conf_error(cx, m, "%s: expected a file name", name);
+		*bad = true;
+		return (NULL);
+	}
+	return (pt_conf_path(cx, m, config_setting_get_string(m)));
+}
+
+/*
+ * upstreams = ( { pool = "app"; verify = true; ca_file = "ca.pem";
+ * sni = "app.internal"; verify_name = "app.internal"; cert = "c.pem";
+ * key = "c.key"; session_reuse = true; } ): one client context per entry.
+ */
+const char *
+ssl_parse_upstreams(struct pt_conf_ctx *cx, const config_setting_t *s,
+    void *field)
+{
+	static const char *const keys[] = { "pool", "verify", "ca_file", "sni",
+	    "verify_name", "cert", "key", "session_reuse", NULL };
+	struct pt_arena		 *a = pt_conf_arena(cx);
+	const struct ssl_upstreams **fp = field;
+	struct ssl_upstreams	 *l;
+	struct ssl_upstream	 *up;
+	const config_setting_t	 *e;
+	unsigned int		  i, n;
+	size_t			  j;
+	bool			  bad;
+
+	if (!config_setting_is_list(s))
+		return ("expected a list ( { pool = \"app\"; ca_file = "
+		    "\"ca.pem\"; } )");
+	n = (unsigned int)config_setting_length(s);
+	if ((l = pt_calloc(a, 1, sizeof(*l))) == NULL ||
+	    (l->v = pt_calloc(a, n + 1, sizeof(*l->v))) == NULL)
+		return ("out of memory");
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, i);
+		if (!config_setting_is_group(e)) {
+			pt_conf_error(cx, e, "expected a group { pool = \"app\"; "
+			    "... }");
+			continue;
+		}
+		bad = false;
+		for (j = 0; ; j++) {
+			const config_setting_t *m = config_setting_get_elem(e,
+			    (unsigned int)j);
+			size_t k;
+
+			if (m == NULL)
+				break;
+			for (k = 0; keys[k] != NULL; k++)
+				if (strcmp(keys[k], config_setting_name(m)) == 0)
+					break;
+			if (keys[k] == NULL) {
+				pt_conf_error(cx, m, "unknown key \"%s\" (pool, "
+				    "verify, ca_file, sni, verify_name, cert, "
+				    "key, session_reuse)",
+				    config_setting_name(m));
+				bad = true;
+			}
+		}
+		up = &l->v[l->n];
+		memset(up, 0, sizeof(*up));
+		up->pool = ssl_up_str(cx, e, "pool", false, &bad);
+		up->verify = ssl_up_bool(cx, e, "verify", true, &bad);
+		up->session_reuse = ssl_up_bool(cx, e, "session_reuse", true,
+		    &bad);
+		up->sni = ssl_up_str(cx, e, "sni", true, &bad);
+		up->verify_name = ssl_up_str(cx, e, "verify_name", false, &bad);
+		up->ca_file = ssl_up_file(cx, e, "ca_file", &up->at_ca, &bad);
+		up->cert = ssl_up_file(cx, e, "cert", &up->at_cert, &bad);
+		up->key = ssl_up_file(cx, e, "key", &up->at_key, &bad);
+		if (up->pool == NULL && !bad) {
+			pt_conf_error(cx, e, "each entry needs pool = \"name\" "
+			    "(an upstream pool whose servers speak TLS)");
+			bad = true;
+		}
+		if ((up->at_cert == NULL) != (up->at_key == NULL) && !bad) {
+			pt_conf_error(cx, e, "a client certificate needs both "
+			    "cert and key");
+			bad = true;
+		}
+		for (j = 0; !bad && j < l->n; j++)
+			if (strcmp(l->v[j].pool, up->pool) == 0) {
+				pt_conf_error(cx, e, "pool \"%s\" is already "
+				    "listed", up->pool);
+				bad = true;
+			}
+		if (!bad && ssl_up_build(cx, e, up) == 0)
+			l->n++;
+		/* The settings go with the parse; never keep them. */
+		up->at_ca = up->at_cert = up->at_key = NULL;
+	}
+	*fp = l;
+	return (NULL);
+}
+
+/* errno for the core from an SSL_ERROR_*; 0 means the end of the stream. */
+static int
+ssl_up_errno(struct ssl_up_conn *uc, int err)
+{
+	char buf[256];
+
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		return (EAGAIN);	/* the tick: the core checks deadlines */
+	case SSL_ERROR_ZERO_RETURN:
+		return (0);
+	case SSL_ERROR_SYSCALL:
+		return (errno != 0 ? errno : 0);
+	default:
+		PT_LOG(PT_LOG_WARN, "upstream %s: TLS: %s", uc->label,
+		    ssl_errstr(buf, sizeof(buf)));
+		return (EPROTO);
+	}
+}
+
+static ssize_t
+ssl_up_read(void *ctx, int fd, void *buf, size_t len)
+{
+	struct ssl_up_conn	*uc = ctx;
+	size_t			 n;
+	int			 e;
+
+	(void)fd;
+	ERR_clear_error();
+	errno = 0;
+	if (SSL_read_ex(uc->ssl, buf, len, &n) == 1)
+		return ((ssize_t)n);
+	if ((e = ssl_up_errno(uc, SSL_get_error(uc->ssl, 0))) == 0)
+		return (0);
+	errno = e;
+	return (-1);
+}
+
+/* All of p, or -1 with errno. */
+static int
+ssl_up_write(struct ssl_up_conn *uc, const void *p, size_t len)
+{
+	size_t	n;
+	int	e;
+
+	ERR_clear_error();
+	errno = 0;
+	if (SSL_write_ex(uc->ssl, p, len, &n) == 1)
+		return (0);
+	e = ssl_up_errno(uc, SSL_get_error(uc->ssl, 0));
+	errno = e != 0 ? e : EPIPE;
+	return (-1);
+}
+
+/* Small pieces are gathered into one record; returns the bytes sent. */
+static ssize_t
+ssl_up_writev(void *ctx, int fd, const struct iovec *iov, int n)
+{
+	struct ssl_up_conn	*uc = ctx;
+	const char		*p;
+	size_t			 total = 0, used = 0, len, k;
+	int			 i;
+
+	(void)fd;
+	for (i = 0; i < n; i++) {
+		p = iov[i].iov_base;
+		len = iov[i].iov_len;
+		if (used == 0 && len >= SSL_UP_WBUF) {
+			if (ssl_up_write(uc, p, len) == -1)
+				return (total > 0 ? (ssize_t)total : -1);
+			total += len;
+			continue;
+		}
+		while (len > 0) {
+			k = len < SSL_UP_WBUF - used ? len : SSL_UP_WBUF - used;
+			memcpy(uc->wbuf + used, p, k);
+			used += k;
+			p += k;
+			len -= k;
+			if (used < SSL_UP_WBUF)
+				continue;
+			if (ssl_up_write(uc, uc->wbuf, used) == -1)
+				return (total > 0 ? (ssize_t)total : -1);
+			total += used;
+			used = 0;
+		}
+	}
+	if (used > 0) {
+		if (ssl_up_write(uc, uc->wbuf, used) == -1)
+			return (total > 0 ? (ssize_t)total : -1);
+		total += used;
+	}
+	return ((ssize_t)total);
+}
+
+/* close_notify, best effort (never waits for the server's), and free. */
+static void
+ssl_up_close(void *ctx)
+{
+	struct ssl_up_conn *uc = ctx;
+
+	if (uc == NULL)
+		return;
+	if (uc->ssl != NULL) {
+		ERR_clear_error();
+		/* Quiet when the connection already failed. */
+		if ((SSL_get_shutdown(uc->ssl) & SSL_SENT_SHUTDOWN) == 0 &&
+		    SSL_is_init_finished(uc->ssl))
+			(void)SSL_shutdown(uc->ssl);
+		ERR_clear_error();
+		SSL_free(uc->ssl);
+	}
+	free(uc);
+}
+
+static const struct pt_upstream_io ssl_up_io = {
+	.name = "tls",
+	.read = ssl_up_read,
+	.writev = ssl_up_writev,
+	.close = ssl_up_close,
+};
+
+static const struct ssl_upstream *
+ssl_up_find(const struct ssl_upstreams *l, const char *pool)
+{
+	size_t i;
+
+	if (l == NULL || pool == NULL)
+		return (NULL);
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].pool, pool) == 0)
+			return (&l->v[i]);
+	return (NULL);
+}
+
+/* The handshake, until deadline; 0, or -1 with the reason in why. */
+static int
+ssl_up_handshake(SSL *ssl, long long deadline, char *why, size_t len)
+{
+	long	vr;
+	int	rc, err;
+
+	for (;;) {
+		ERR_clear_error();
+		errno = 0;
+		if ((rc = SSL_connect(ssl)) == 1)
+			return (0);
+		err = SSL_get_error(ssl, rc);
+		if ((err == SSL_ERROR_WANT_READ ||
+		    err == SSL_ERROR_WANT_WRITE) && ssl_now_ms() < deadline)
+			continue;
+		break;
+	}
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+		snprintf(why, len, "handshake timed out");
+	else if ((vr = SSL_get_verify_result(ssl)) != X509_V_OK)
+		snprintf(why, len, "certificate verification failed: %s",
+		    X509_verify_cert_error_string(vr));
+	else if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+		snprintf(why, len, "handshake failed: %s", errno != 0 ?
+		    strerror(errno) : "connection closed by the server");
+	else {
+		char buf[256];
+
+		snprintf(why, len, "handshake failed: %s",
+		    ssl_errstr(buf, sizeof(buf)));
+	}
+	return (-1);
+}
+
+/* upstream_transport: TLS for the pools listed in upstreams. */
+int
+ssl_upstream_transport(struct pt_upstream *u)
+{
+	struct pt_request	*r = pt_upstream_request(u);
+	const struct ssl_conf	*sc = pt_module_conf(r, &portier_module);
+	const struct ssl_upstream *up;
+	struct ssl_up_conn	*uc;
+	struct ssl_up_sess	*e = NULL;
+	const char		*host = pt_upstream_host(u), *sni, *vname;
+	char			 why[320], bare[64];
+	int			 port = pt_upstream_port(u);
+	bool			 ip;
+	SSL			*ssl;
+	X509_VERIFY_PARAM	*vp;
+	size_t			 hl;
+
+	if ((up = ssl_up_find(sc->upstreams, pt_upstream_pool(u))) == NULL)
+		return (PT_DECLINED);
+	if (host == NULL)
+		host = "";
+	/* "[::1]" as configured: the bare address for verification. */
+	hl = strlen(host);
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']' &&
+	    hl - 2 < sizeof(bare)) {
+		memcpy(bare, host + 1, hl - 2);
+		bare[hl - 2] = '\0';
+		host = bare;
+	}
+	ip = ssl_up_is_ip(host);
+	if ((uc = calloc(1, sizeof(*uc))) == NULL) {
+		PT_RLOG(r, PT_LOG_ERR, "upstream %s: out of memory", up->pool);
+		return (PT_ERROR);
+	}
+	snprintf(uc->label, sizeof(uc->label), "%s: server %s:%d", up->pool,
+	    host, port);
+	ERR_clear_error();
+	if ((uc->ssl = ssl = SSL_new(up->ctx)) == NULL ||
+	    SSL_set_fd(ssl, pt_upstream_fd(u)) != 1) {
+		PT_RLOG(r, PT_LOG_ERR, "upstream %s: server %s:%d: cannot set "
+		    "up TLS (%s)", up->pool, host, port,
+		    ssl_errstr(why, sizeof(why)));
+		ssl_up_close(uc);
+		return (PT_ERROR);
+	}
+	sni = up->sni != NULL ? up->sni : (ip ? "" : host);
+	if (sni[0] != '\0' && SSL_set_tlsext_host_name(ssl, sni) != 1)
+		PT_RLOG(r, PT_LOG_WARN, "upstream %s: cannot send SNI %s",
+		    up->pool, sni);
+	if (up->verify) {
+		vname = up->verify_name != NULL ? up->verify_name : host;
+		vp = SSL_get0_param(ssl);
+		X509_VERIFY_PARAM_set_hostflags(vp,
+		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		if ((up->verify_name == NULL && ip ?
+		    X509_VERIFY_PARAM_set1_ip_asc(vp, vname) :
+		    X509_VERIFY_PARAM_set1_host(vp, vname, 0)) != 1) {
+			PT_RLOG(r, PT_LOG_ERR, "upstream %s: bad verify name %s",
+			    up->pool, vname);
+			ssl_up_close(uc);
+			return (PT_ERROR);
+		}
+	}
+	if (up->session_reuse) {
+		e = ssl_up_slot(up, host, port);
+		e->used = ++ssl_up_clock;
+		uc->up = up;
+		uc->port = port;
+		snprintf(uc->host, sizeof(uc->host), "%s", host);
+		SSL_set_ex_data(ssl, ssl_up_ex_index(), uc);
+		if (e->sess != NULL)
+			SSL_set_session(ssl, e->sess);
+	}
+	if (ssl_up_handshake(ssl, ssl_now_ms() + pt_upstream_connect_timeout(u),
+	    why, sizeof(why)) == -1) {
+		PT_RLOG(r, PT_LOG_ERR, "upstream %s: server %s:%d: TLS %s",
+		    up->pool, host, port, why);
+		/* A session that fails may be why: never offer it again. */
+		if (e != NULL && e->sess != NULL) {
+			SSL_SESSION_free(e->sess);
+			e->sess = NULL;
+		}
+		ssl_up_close(uc);
+		return (PT_ERROR);
+	}
+	PT_RLOG(r, PT_LOG_DEBUG, "upstream %s: server %s:%d: %s %s%s",
+	    up->pool, host, port, SSL_get_version(ssl),
+	    SSL_get_cipher_name(ssl), SSL_session_reused(ssl) ?
+	    " (resumed)" : "");
+	pt_upstream_set_io(u, &ssl_up_io, uc);
+	return (PT_OK);
+}

@@ -1,0 +1,251 @@
+# t/51-ssl-upstream.t: mod_ssl's TLS to backends (ssl = { upstreams = ... }).
+# An HTTPS origin (IO::Socket::SSL, a child per connection, one TLS context
+# made before the forks so its ticket keys are shared) with a certificate
+# from a test CA made here; Portier proxies http to https: success with the
+# right CA and name, 502 with a wrong CA or name (the reason in the error
+# log, never in the response), SNI as configured and by default the host,
+# a client certificate when the origin requires one, kept connections
+# (several requests, one TLS connection), session resumption on a new one.
+use strict; use warnings; use Test::More;
+use IO::Socket::INET;
+use IO::Socket::SSL;
+use File::Temp qw(tempdir);
+use Time::HiRes qw(sleep);
+use Portier::Test qw(start_portier http_request portier_cmd read_file
+    write_file wait_for error_log_matches);
+
+my $mods = $ENV{PORTIER_MODULES} // 'modules/.built';
+plan skip_all => "mod_ssl is not built in $mods" unless -e "$mods/mod_ssl.so";
+plan skip_all => 'the openssl tool is not installed'
+    unless system('openssl version >/dev/null 2>&1') == 0;
+
+my $d = tempdir('portier-sslup-XXXXXX', TMPDIR => 1,
+    CLEANUP => !$ENV{PORTIER_KEEP});
+chmod 0755, $d;
+
+sub sh {
+	my ($cmd) = @_;
+	my $out = `$cmd 2>&1`;
+	die "failed: $cmd\n$out" if $?;
+	return $out;
+}
+
+sub key {
+	my ($name) = @_;
+	sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 " .
+	    "-out $d/$name.key");
+}
+
+sub ca {
+	my ($name) = @_;
+	key($name);
+	sh("openssl req -x509 -new -key $d/$name.key -out $d/$name.pem -days 30 " .
+	    "-subj '/CN=Portier Test $name' -addext basicConstraints=critical,CA:TRUE " .
+	    "-addext keyUsage=critical,keyCertSign,cRLSign");
+}
+
+sub cert {
+	my ($name, $cn, $ca, %o) = @_;
+	key($name);
+	write_file("$d/$name.ext", ($o{client} ? "extendedKeyUsage=clientAuth\n" :
+	    "subjectAltName=$o{san}\nextendedKeyUsage=serverAuth\n") .
+	    "basicConstraints=CA:FALSE\n");
+	sh("openssl req -new -key $d/$name.key -out $d/$name.csr -subj '/O=Portier/CN=$cn'");
+	sh("openssl x509 -req -in $d/$name.csr -CA $d/$ca.pem -CAkey $d/$ca.key " .
+	    "-CAcreateserial -out $d/$name.pem -days 20 -extfile $d/$name.ext");
+}
+
+ca('ca');
+ca('evil');
+ca('cca');
+cert('origin', 'origin.test', 'ca', san => 'DNS:origin.test,DNS:localhost');
+cert('client', 'portier-client', 'cca', client => 1);
+
+# The origin: each connection appends "conn sni=... reused=... cn=..." (or
+# "fail ...") to $log; answers "sni=... cn=... n=..." with keep-alive, or
+# closes after a path with "close" in it.
+sub tls_origin {
+	my ($log, %extra) = @_;
+	my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+	    Listen => 64, ReuseAddr => 1) or die "origin: $!";
+	my $ctx = IO::Socket::SSL::SSL_Context->new(SSL_server => 1,
+	    SSL_cert_file => "$d/origin.pem", SSL_key_file => "$d/origin.key",
+	    %extra) or die "context: $SSL_ERROR";
+	my $pid = fork() // die;
+	if ($pid == 0) {
+		$SIG{CHLD} = 'IGNORE';
+		while (1) {
+			my $c = $l->accept or next;
+			my $k = fork();
+			if (defined $k && $k == 0) {
+				close $l;
+				serve($c, $ctx, $log);
+				exit 0;
+			}
+			close $c;
+		}
+	}
+	my $port = $l->sockport;
+	close $l;
+	return { pid => $pid, port => $port };
+}
+
+sub logline {
+	my ($log, $line) = @_;
+	open(my $fh, '>>', $log) or return;
+	print $fh "$line\n";
+	close $fh;
+}
+
+sub serve {
+	my ($c, $ctx, $log) = @_;
+	my $s = IO::Socket::SSL->start_SSL($c, SSL_server => 1,
+	    SSL_reuse_ctx => $ctx, Timeout => 5);
+	unless ($s) {
+		logline($log, "fail $SSL_ERROR");
+		return;
+	}
+	my $sni = $s->get_servername // '-';
+	my $reused = $s->get_session_reused ? 1 : 0;
+	my $peer = $s->peer_certificate;
+	my $cn = $peer ? ($s->peer_certificate('subject') =~ m{CN=([^/,]+)})[0] : '-';
+	logline($log, "conn sni=$sni reused=$reused cn=$cn");
+	my $n = 0;
+	my $buf = '';
+	while (1) {
+		while ($buf !~ /\r\n\r\n/) {
+			my $got = sysread($s, $buf, 16384, length $buf);
+			return unless $got;
+		}
+		$buf =~ s/^(.*?)\r\n\r\n//s;
+		my ($path) = $1 =~ m{^\S+ (\S+)};
+		$n++;
+		my $body = "sni=$sni cn=$cn n=$n path=$path\n";
+		my $close = $path =~ /close/;
+		print $s "HTTP/1.1 200 OK\r\nContent-Length: " . length($body) .
+		    "\r\n" . ($close ? "Connection: close\r\n" : '') . "\r\n$body";
+		last if $close;
+	}
+	$s->close(SSL_fast_shutdown => 1);
+}
+
+my $olog = "$d/origin.log";
+my $mlog = "$d/mtls.log";
+my $o = tls_origin($olog);
+my $m = tls_origin($mlog, SSL_verify_mode =>
+    SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, SSL_ca_file => "$d/cca.pem");
+END { kill 'TERM', $_->{pid} for grep { $_ } ($o, $m); }
+
+my $conf = <<"EOF";
+modules = { load = [ "mod_ssl" ]; };
+workers = { start = 1; min_spare = 0; max_spare = 1; max = 1; };
+ssl = { upstreams = (
+  { pool = "good"; ca_file = "$d/ca.pem"; sni = "origin.test"; verify_name = "origin.test"; },
+  { pool = "dflt"; ca_file = "$d/ca.pem"; },
+  { pool = "wrongca"; ca_file = "$d/evil.pem"; sni = "wrongca.test"; verify_name = "origin.test"; },
+  { pool = "wrongname"; ca_file = "$d/ca.pem"; sni = "wrongname.test"; verify_name = "other.test"; },
+  { pool = "ipname"; ca_file = "$d/ca.pem"; },
+  { pool = "noverify"; verify = false; sni = "noverify.test"; },
+  { pool = "nosess"; ca_file = "$d/ca.pem"; sni = "nosess.test"; verify_name = "origin.test"; session_reuse = false; },
+  { pool = "mtls"; ca_file = "$d/ca.pem"; sni = "mtls.test"; verify_name = "origin.test";
+    cert = "$d/client.pem"; key = "$d/client.key"; },
+  { pool = "nocert"; ca_file = "$d/ca.pem"; sni = "nocert.test"; verify_name = "origin.test"; }
+); };
+upstreams = (
+  { name = "good"; servers = ( { address = "127.0.0.1:$o->{port}"; } ); },
+  { name = "dflt"; servers = ( { address = "localhost:$o->{port}"; } ); },
+  { name = "wrongca"; tries = 1; servers = ( { address = "127.0.0.1:$o->{port}"; } ); },
+  { name = "wrongname"; tries = 1; servers = ( { address = "127.0.0.1:$o->{port}"; } ); },
+  { name = "ipname"; tries = 1; servers = ( { address = "127.0.0.1:$o->{port}"; } ); },
+  { name = "noverify"; servers = ( { address = "127.0.0.1:$o->{port}"; } ); },
+  { name = "nosess"; servers = ( { address = "127.0.0.1:$o->{port}"; } ); },
+  { name = "mtls"; servers = ( { address = "127.0.0.1:$m->{port}"; } ); },
+  { name = "nocert"; tries = 1; servers = ( { address = "127.0.0.1:$m->{port}"; } ); }
+);
+servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
+  proxy = { strip_prefix = true; };
+  routes = ( { path = "/good/"; upstream = "good"; }, { path = "/dflt/"; upstream = "dflt"; },
+             { path = "/wrongca/"; upstream = "wrongca"; },
+             { path = "/wrongname/"; upstream = "wrongname"; },
+             { path = "/ipname/"; upstream = "ipname"; },
+             { path = "/noverify/"; upstream = "noverify"; },
+             { path = "/nosess/"; upstream = "nosess"; },
+             { path = "/mtls/"; upstream = "mtls"; }, { path = "/nocert/"; upstream = "nocert"; } ); } );
+EOF
+my $p = start_portier(args => [ '-M', $mods ], conf => $conf);
+ok($p->{port}, 'started') or BAIL_OUT(read_file($p->{error_log}) . read_file("$p->{dir}/stderr"));
+
+sub lines {
+	my ($log, $re) = @_;
+	return grep { /$re/ } split /\n/, read_file($log);
+}
+
+# Success, and the connection kept: several requests, one TLS connection.
+my @bodies;
+for my $i (1 .. 4) {
+	my $r = http_request($p, 'GET', "/good/x$i");
+	is($r->{status}, 200, "good $i: 200");
+	push @bodies, $r->{body};
+}
+like($bodies[0], qr{^sni=origin\.test cn=- n=1 path=/x1}, 'SNI as configured');
+like($bodies[3], qr{n=4 path=/x4}, 'the fourth request on the same connection');
+is(scalar(lines($olog, qr/sni=origin\.test/)), 1, 'one TLS connection for four requests');
+
+# Session resumption: the origin closes; the next connection resumes.
+is(http_request($p, 'GET', '/good/close')->{status}, 200, 'origin closes');
+my $r = http_request($p, 'GET', '/good/after');
+is($r->{status}, 200, 'a new connection');
+like($r->{body}, qr{n=1 path=/after}, 'on a new connection');
+my @c = lines($olog, qr/sni=origin\.test/);
+is(scalar(@c), 2, 'two TLS connections');
+like($c[1] // '', qr/reused=1/, 'the second resumed the session');
+is(http_request($p, 'GET', '/nosess/close')->{status}, 200, 'nosess: first');
+is(http_request($p, 'GET', '/nosess/b')->{status}, 200, 'nosess: second');
+@c = lines($olog, qr/sni=nosess\.test/);
+is(scalar(@c), 2, 'nosess: two connections');
+unlike($c[1] // '', qr/reused=1/, 'session_reuse = false: not resumed');
+
+# Defaults: SNI and the verified name are the server's host.
+$r = http_request($p, 'GET', '/dflt/y');
+is($r->{status}, 200, 'default name: 200');
+like($r->{body}, qr{^sni=localhost }, 'default SNI: the host');
+
+# Verification failures: 502, the reason logged, not shown.
+for my $case ([ 'wrongca', qr/wrongca.*TLS certificate verification failed: unable to get local issuer/ ],
+    [ 'wrongname', qr/wrongname.*TLS certificate verification failed: [Hh]ostname mismatch/ ],
+    [ 'ipname', qr/ipname.*TLS certificate verification failed: IP address mismatch/ ]) {
+	my ($name, $re) = @$case;
+	$r = http_request($p, 'GET', "/$name/z");
+	is($r->{status}, 502, "$name: 502");
+	unlike($r->{body} // '', qr/certificate|verif|issuer/i, "$name: no reason to the client");
+	ok(wait_for(sub { error_log_matches($p, $re) }, 5), "$name: reason in the error log")
+	    or diag(read_file($p->{error_log}));
+}
+is(scalar(lines($olog, qr/sni=wrong/)), 0, 'no failed handshake completed at the origin');
+
+# verify = false: any certificate.
+is(http_request($p, 'GET', '/noverify/a')->{status}, 200, 'verify = false: 200');
+
+# Client certificate: presented when configured; refused without (with
+# TLS 1.3 the refusal comes as an alert at the first read).
+$r = http_request($p, 'GET', '/mtls/a');
+is($r->{status}, 200, 'mtls: 200');
+like($r->{body}, qr{sni=mtls\.test cn=portier-client }, 'client certificate seen by the origin');
+$r = http_request($p, 'GET', '/nocert/a');
+is($r->{status}, 502, 'no client certificate: 502');
+ok(wait_for(sub { error_log_matches($p, qr/nocert: server \S+: TLS/) }, 10),
+    'nocert: reason in the error log') or diag(read_file($p->{error_log}));
+
+# Configuration errors: file and line.
+write_file("$d/bad.conf", <<"EOF");
+modules = { load = [ "mod_ssl" ]; };
+ssl = { upstreams = ( { pool = "a"; ca_file = "$d/nonexistent.pem"; },
+  { pool = "b"; cert = "$d/client.pem"; },
+  { pool = "c"; bogus = 1; } ); };
+EOF
+my (undef, $out) = portier_cmd('-M', $mods, '-t', '-f', "$d/bad.conf");
+like($out, qr{bad\.conf:2:.*no CA certificate read}, 'bad ca_file: file and line');
+like($out, qr{bad\.conf:3:.*needs both cert and key}, 'cert without key');
+like($out, qr{bad\.conf:4:.*unknown key "bogus"}, 'unknown key');
+
+done_testing();

@@ -32,6 +32,7 @@ struct conf_proxy {
 	long long		 send_timeout_ms;
 	long long		 read_timeout_ms;
 	bool			 buffering;	/* read the response ahead */
+	bool			 request_buffering; /* read the body ahead */
 	long long		 buffer_size;	/* in memory */
 	long long		 buffer_max_temp; /* then a temp file, up to this */
 	bool			 forwarded_for;	/* X-Forwarded-For/-Proto/-Host */
@@ -359,15 +360,34 @@ const char	*conf_frag(struct pt_conf_ctx *, const char *fmt, ...)
 const char	*conf_strlist_parse(struct pt_conf_ctx *, const config_setting_t *,
 		    struct pt_strlist *);
 const char	*conf_type_name(const config_setting_t *);
+/* Parses every default in t (and its groups); returns the error count. */
+int		 conf_defaults_check(const struct pt_directive *t, FILE *errs);
+
+/* conf_units.c */
 const char	*conf_did_you_mean(struct pt_conf_ctx *, const char *word,
 		    const char *const *names);
 char		*conf_size_fmt(long long bytes, char *buf, size_t len);
 char		*conf_duration_fmt(long long ms, char *buf, size_t len);
-/* Parses every default in t (and its groups); returns the error count. */
-int		 conf_defaults_check(const struct pt_directive *t, FILE *errs);
 
 /* conf_core.c */
 void		 conf_core_parse(struct pt_conf_ctx *);
+
+/* conf_servers.c */
+#define LISTEN_HINT \
+	"e.g. \"127.0.0.1:8080\", \"[::1]:8080\" or \"*:8080\""
+void		 conf_scope_block(struct pt_conf_ctx *, const struct conf_block *,
+		    struct core_scope *, const struct core_scope *parent,
+		    void ***mod_conf, void *const *parent_mod,
+		    const struct pt_directive *own, void *own_base,
+		    const struct pt_directive *const *tables);
+const char	*conf_parse_servers(struct pt_conf_ctx *, const config_setting_t *,
+		    void *);
+const char	*parse_listen(struct pt_conf_ctx *, const config_setting_t *,
+		    void *);
+const char	*parse_routes(struct pt_conf_ctx *, const config_setting_t *,
+		    void *);
+const char	*parse_error_pages(struct pt_conf_ctx *,
+		    const config_setting_t *, void *);
 
 /* conf_log.c */
 const char	*conf_parse_log_modules(struct pt_conf_ctx *,

@@ -44,6 +44,8 @@ struct pt_conn {
 	char			 client_port[8];
 	struct pt_arena		*arena;		/* lives as long as the connection */
 	char			*buf;		/* read buffer */
+	char			*spare;		/* the second one (http_body.c) */
+	size_t			 spare_size;
 	size_t			 buf_size, buf_len, buf_off;
 	unsigned int		 requests;	/* served on this connection */
 	bool			 closing;	/* no more requests after this one */
@@ -91,6 +93,8 @@ struct pt_request {
 	char			*peeked;	/* body bytes read ahead (peek) */
 	size_t			 peeked_len, peeked_off;
 	uint64_t		 body_total;	/* decoded body bytes read */
+	size_t			 body_base;	/* where body reads may start in
+						   conn->buf: after the head */
 
 	/* Response. */
 	int			 status;

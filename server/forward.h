@@ -1,8 +1,9 @@
 /*
  * The forward proxy: its configuration (conf_forward.c), the destination
  * domain sets (domain_list.c, pure), the ordered access rules
- * (forward_acl.c, pure) and the handler for absolute-form requests and
- * CONNECT (proxy_forward.c). The relay itself is the reverse proxy's
+ * (forward_acl.c, pure), the per-request decisions (proxy_forward_decide.c)
+ * and the handler for absolute-form requests and CONNECT
+ * (proxy_forward.c). The relay itself is the reverse proxy's
  * (proxy.h); this side adds targets, rules, origins and parents.
  */
 #ifndef PT_FORWARD_H
@@ -17,6 +18,7 @@
 #include <libconfig.h>
 #include <portier/types.h>
 #include "cidr.h"
+#include "resolver.h"
 
 struct pt_arena;
 struct pt_request;
@@ -153,10 +155,26 @@ const char	*conf_parse_forward(struct pt_conf_ctx *,
 		    const config_setting_t *, void *field);
 void		 conf_dump_forward(FILE *, int depth, const void *field);
 
-/* proxy_forward.c */
+/* proxy_forward_decide.c */
+/* The request's destination. */
+struct fwd_target {
+	char		 host[RESOLVER_NAME_MAX + 1];	/* lowercase, no [] */
+	size_t		 hostlen;
+	int		 port;
+	bool		 connect;
+};
+
 /* Whether r is for the forward proxy (absolute-form or CONNECT on a
  * server with forward_proxy). */
 bool		 forward_is_request(const struct pt_request *);
+int		 fwd_target_parse(const struct pt_request *, struct fwd_target *);
+int		 fwd_block(struct pt_request *, const struct fwd_target *,
+		    const char *rule);
+int		 fwd_decide(struct pt_request *, const struct fwd_target *);
+const char	*fwd_refused(const struct pt_request *,
+		    const struct sockaddr_storage *);
+
+/* proxy_forward.c */
 /* The access phase: authentication, the rules, CONNECT ports. PT_OK or
  * a status (403 with the block page, 407 with Proxy-Authenticate). */
 int		 forward_access(struct pt_request *);

@@ -15,6 +15,40 @@
 
 #define BODY_DRAIN_MAX	(1024 * 1024)	/* more than this: close instead */
 
+/*
+ * Everything buffered was consumed: make room for more body bytes without
+ * overwriting the request head, which the handler, the proxy and the log
+ * still read in place. After the head when there is room; else in the
+ * connection's second buffer (the next request's head then lives there,
+ * and its body may take the first one back).
+ */
+static void
+body_buf_reset(struct pt_request *r)
+{
+	struct pt_conn	*c = r->conn;
+	char		*tmp;
+
+	if (c->buf_size - r->body_base >= 4096) {
+		c->buf_off = c->buf_len = r->body_base;
+		return;
+	}
+	if (c->spare == NULL) {
+		if ((c->spare = pt_alloc(c->arena, c->buf_size)) == NULL) {
+			c->buf_off = c->buf_len = r->body_base;
+			return;
+		}
+		c->spare_size = c->buf_size;
+	}
+	tmp = c->buf;
+	c->buf = c->spare;
+	c->spare = tmp;
+	r->body_base = c->buf_size;	/* sizes swap too */
+	c->buf_size = c->spare_size;
+	c->spare_size = r->body_base;
+	r->body_base = 0;
+	c->buf_off = c->buf_len = 0;
+}
+
 /* Consumes buffered body bytes; returns 1 when the body ended, 0, or -1. */
 static int
 body_eat_buffered(struct pt_request *r, uint64_t *total)
@@ -62,7 +96,7 @@ body_discard(struct pt_request *r)
 		if (total > BODY_DRAIN_MAX)
 			return (-1);
 		/* Everything buffered was consumed: start at the front. */
-		c->buf_off = c->buf_len = 0;
+		body_buf_reset(r);
 		if ((n = conn_read_more(c, deadline)) <= 0)
 			return (-1);
 		r->bytes_in += (uint64_t)n;
@@ -137,7 +171,7 @@ body_read_raw(struct pt_request *r, char *out, size_t len)
 		}
 		if (r->body_done)
 			break;
-		c->buf_off = c->buf_len = 0;
+		body_buf_reset(r);
 		if ((n = conn_read_more(c, deadline)) <= 0)
 			return (-1);
 		r->bytes_in += (uint64_t)n;

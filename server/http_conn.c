@@ -566,6 +566,7 @@ conn_serve(struct worker *w, int fd, struct sockaddr_storage *ss,
 			break;
 		}
 		c.buf_off += r.head.head_len;
+		r.body_base = c.buf_off;
 		r.bytes_in = r.head.head_len;
 		sb_set(w->slot, SB_BUSY);
 		sb_request_begin(w->slot, &r);

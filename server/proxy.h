@@ -33,13 +33,23 @@ struct proxy_ctx {
 	 */
 	void			(*release)(struct proxy_ctx *, bool reusable);
 	const char		*peer;
+	/* proxy.request_buffering: the body read ahead (proxy_reqbuf.c). */
+	bool			 req_buffered;
+	char			*req_mem;	/* in memory, or */
+	int			 req_fd;	/* a temporary file (-1: none) */
+	uint64_t		 req_total;
 };
 
 /* proxy_exchange() results besides 0 and a status. */
 #define PROXY_RETRY		(-10)	/* nothing reached the upstream's app */
 #define PROXY_CLIENT		(-11)	/* the client failed us: close */
 
+/* proxy_reqbuf.c */
+int	proxy_reqbuf_read(struct proxy_ctx *);
+int	proxy_reqbuf_send(struct proxy_ctx *, long long deadline);
+
 /* proxy_reverse.c */
+int	proxy_write(struct proxy_ctx *, struct iovec *, int, long long deadline);
 int	proxy_handler(struct pt_request *);
 /* Reads more upstream bytes into ctx->buf; > 0, 0 at EOF, -1 error/timeout. */
 ssize_t	proxy_read_more(struct proxy_ctx *);

@@ -266,7 +266,11 @@ proxy_build_head(struct proxy_ctx *x, size_t *len)
 		head_add(buf, room, &at, "Host", 4, h->host.p, h->host.len);
 	proxy_copy_fields(x, buf, room, &at);
 	proxy_add_forwarded(x, buf, room, &at);
-	if (h->framing == HTTP_BODY_CHUNKED)
+	if (x->req_buffered) {	/* read ahead: the length is known now */
+		snprintf(num, sizeof(num), "%llu",
+		    (unsigned long long)x->req_total);
+		HEAD_ADD(buf, room, &at, "Content-Length", num);
+	} else if (h->framing == HTTP_BODY_CHUNKED)
 		HEAD_ADD(buf, room, &at, "Transfer-Encoding", "chunked");
 	else if (h->framing == HTTP_BODY_LENGTH) {
 		snprintf(num, sizeof(num), "%llu",
@@ -287,7 +291,7 @@ proxy_build_head(struct proxy_ctx *x, size_t *len)
 }
 
 /* Writes all of iov to the upstream within deadline (the socket ticks). */
-static int
+int
 proxy_write(struct proxy_ctx *x, struct iovec *iov, int n, long long deadline)
 {
 	ssize_t k;
@@ -356,6 +360,8 @@ proxy_send_body(struct proxy_ctx *x, long long deadline)
 
 	if (!pt_req_has_body(r))
 		return (0);
+	if (x->req_buffered)
+		return (proxy_reqbuf_send(x, deadline));
 	if ((buf = pt_alloc(r->arena, PROXY_BODY_CHUNK)) == NULL)
 		return (500);
 	for (;;) {
@@ -447,7 +453,7 @@ proxy_exchange(struct proxy_ctx *x, const char *head, size_t hlen)
 		return (rc);
 	x->body_sent = true;
 	rc = proxy_read_head(x, &got);
-	if (rc == PROXY_RETRY && r->body_total > 0)
+	if (rc == PROXY_RETRY && r->body_total > 0 && !x->req_buffered)
 		return (502);	/* the body is gone: it cannot be sent again */
 	return (rc);
 }
@@ -516,8 +522,9 @@ proxy_attempts(struct proxy_ctx *x, const char *head, size_t hlen)
 	struct upstream_server	*tried[16];
 	size_t			 ntried = 0;
 	long long		 until = now_ms() + pool->try_timeout_ms;
+	/* A body read ahead can be sent again; one streamed cannot. */
 	bool			 idem = method_idempotent(r->head.method_id) &&
-				    !pt_req_has_body(r);
+				    (!pt_req_has_body(r) || x->req_buffered);
 	/* A PROXY header names one client: such connections are never shared. */
 	bool			 fresh = !idem || pool->send_proxy_protocol != 0;
 	int			 rc = 503, stale = 0;
@@ -590,6 +597,9 @@ proxy_handler(struct pt_request *r)
 		x.px = &r->route->sc.proxy;
 	}
 	x.buf_size = PROXY_HEAD_MAX;
+	if (x.px->request_buffering && pt_req_has_body(r) &&
+	    (rc = proxy_reqbuf_read(&x)) != 0)
+		return (rc);
 	if ((x.buf = pt_alloc(r->arena, x.buf_size)) == NULL ||
 	    (head = proxy_build_head(&x, &hlen)) == NULL)
 		return (500);

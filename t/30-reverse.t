@@ -51,6 +51,7 @@ servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
   routes = (
     { path = "/api/"; upstream = "app"; proxy = { strip_prefix = true; prefix = "/pfx"; }; },
     { path = "/stream/"; upstream = "app"; proxy = { buffering = false; strip_prefix = true; }; },
+    { path = "/rb/"; upstream = "app"; proxy = { request_buffering = true; strip_prefix = true; }; },
     { path = "/timeout/"; upstream = "app"; proxy = { read_timeout = "1s"; strip_prefix = true; }; },
     { path = "/fo/"; upstream = "failover"; },
     { path = "/dead/"; upstream = "dead"; },
@@ -79,6 +80,15 @@ like($r->{body}, qr/^method=POST\ntarget=\/echo\nbody=name=value$/m, 'POST body 
 my $raw = raw_request($p, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" .
     "4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n");
 like($raw, qr/^body=abcdefg$/m, 'chunked request body relayed');
+# Request buffering: the body is read whole first, sent with its length.
+$raw = raw_request($p, "POST /rb/echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" .
+    "4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n");
+like($raw, qr/^body=abcdefg$/m, 'buffered request body relayed');
+like($raw, qr/^content-length=7$/m, 'buffered body sent with Content-Length');
+unlike($raw, qr/^transfer-encoding=/m, 'not chunked upstream');
+my $big_body = 'z' x 300000;
+$r = http_request($p, POST => '/rb/echo', -body => $big_body);
+like($r->{body}, qr/^content-length=300000$/m, 'a body past buffer_size spills to a file and arrives whole') or diag("status $r->{status}: " . substr($r->{raw}, 0, 300));
 $raw = raw_request($p, "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n");
 like($raw, qr{^HTTP/1\.1 100 Continue}, '100 Continue before the body') or diag($raw);
 

@@ -1,9 +1,8 @@
 /*
  * mod_cache glue: the quick_handler serves fresh hits (and 304s to
- * conditional clients), sends stale ones on to the origin with validators
- * and collapses concurrent misses; the store filter, nearest the origin,
- * writes storable responses to the zone and turns a 304 (or an error,
- * with stale-if-error) into the stored response. RFC decisions live in
+ * conditional clients), sends stale ones on to the origin with validators,
+ * answers PURGE and collapses concurrent misses; zones, hooks and the
+ * module. The store filter is cache_filter.c's. RFC decisions live in
  * cache_rfc.c, the index in cache_index.c, files in cache_store.c.
  */
 #include "config.h"
@@ -28,47 +27,13 @@
 #include "cache_rfc.h"
 
 #define CACHE_MAX_ZONES	16
-#define CACHE_PASS_MS	3000	/* an uncacheable answer: later misses pass */
 
 PT_API extern const struct pt_module portier_module;
-
-struct cache_zone {
-	const struct cache_zone_conf	*zc;
-	char				 name[64];
-	char				 dir[400];
-	struct ci_zone			*ix;
-	bool				 write_failed;	/* logged once */
-};
 
 static struct cache_zone	zones[CACHE_MAX_ZONES];
 static size_t			nzones;
 
-enum cache_mode { CM_NONE, CM_MISS, CM_VALIDATE, CM_SERVED, CM_UNSAFE };
-
-struct cache_ctx {
-	const struct cache_conf	*cf;
-	struct cache_zone	*z;
-	enum cache_mode		 mode;
-	const char		*key;
-	struct cache_hash	 primary, h;	/* h: variant or primary */
-	struct cache_hash	 claim_h, store_h;
-	char			 vary[96];	/* of the response being stored */
-	bool			 claimed;	/* we hold the fill claim */
-	bool			 no_store;	/* request said no-store */
-	bool			 head;
-	struct cache_cc		 req_cc;
-	bool			 pragma;
-	int64_t			 req_time;
-	struct cs_meta		 stale;		/* CM_VALIDATE: the entry */
-	bool			 has_stale;
-	struct pt_str		 c_inm, c_ims;	/* the client's conditionals */
-	struct pt_str		 range;		/* the client's Range */
-	struct cs_writer	*w;
-	uint64_t		 written;
-	const char		*status;	/* Cache-Status parameters */
-};
-
-static int64_t
+int64_t
 now_s(void)
 {
 	return ((int64_t)time(NULL));
@@ -105,7 +70,7 @@ meta_field(const struct cs_meta *m, const char *name)
 }
 
 /* Cache-Control for this cache: the targeted field first (RFC 9213). */
-static void
+void
 cache_resp_cc(const struct cache_conf *cf, const char *(*get)(const void *,
     const char *), const void *src, struct cache_cc *cc)
 {
@@ -134,7 +99,7 @@ join_field(struct pt_arena *a, const char *const *names,
 	return (out);
 }
 
-static struct pt_arena	*cache_arena;	/* the request being handled */
+struct pt_arena	*cache_arena;	/* the request being handled */
 
 static const char *
 get_meta(const void *mv, const char *name)
@@ -144,7 +109,7 @@ get_meta(const void *mv, const char *name)
 	return (join_field(cache_arena, m->names, m->values, m->nfields, name));
 }
 
-static const char *
+const char *
 get_resp(const void *rv, const char *name)
 {
 	const struct pt_request	*r = rv;
@@ -158,14 +123,14 @@ get_resp(const void *rv, const char *name)
 	return (out);
 }
 
-static int64_t
+int64_t
 date_of(const char *v)
 {
 	return (v != NULL ? cache_http_date(v, strlen(v)) : -1);
 }
 
 /* What RFC 9111 needs to know of a stored response. */
-static void
+void
 cache_meta_resp(const struct cache_conf *cf, const struct cs_meta *m,
     struct cache_resp *rs)
 {
@@ -185,7 +150,7 @@ cache_meta_resp(const struct cache_conf *cf, const struct cs_meta *m,
 }
 
 /* The secondary key: the primary key and the varied request fields. */
-static struct cache_hash
+struct cache_hash
 cache_vary_hash(struct pt_request *r, const char *key, const char *vary)
 {
 	struct cache_hash	 h;
@@ -209,7 +174,7 @@ cache_vary_hash(struct pt_request *r, const char *key, const char *vary)
 	return (h);
 }
 
-static void
+void
 cache_set_status(struct pt_request *r, struct cache_ctx *x, const char *st)
 {
 	x->status = st;
@@ -249,7 +214,7 @@ cache_munmap(void *arg)
  * mapped (the open file, or the mapping, is the entry's pin: eviction
  * unlinks the file but what is being sent stays readable).
  */
-static const void *
+const void *
 cache_body(struct pt_request *r, struct cs_meta *m)
 {
 	struct cache_map	*mp;
@@ -275,7 +240,7 @@ cache_body(struct pt_request *r, struct cs_meta *m)
 	return (p);
 }
 
-static bool
+bool
 cache_client_304(struct pt_request *r, struct cache_ctx *x,
     const struct cs_meta *m)
 {
@@ -296,7 +261,7 @@ cache_client_304(struct pt_request *r, struct cache_ctx *x,
 }
 
 /* The stored fields become the response's; Age from the entry. */
-static void
+void
 cache_fields_out(struct pt_request *r, const struct cs_meta *m, int64_t age)
 {
 	const char	*n, *v;
@@ -314,7 +279,7 @@ cache_fields_out(struct pt_request *r, const struct cs_meta *m, int64_t age)
 	pt_resp_header_set(r, "Age", buf);
 }
 
-static int64_t
+int64_t
 cache_age(const struct cs_meta *m, const struct cache_resp *rs)
 {
 	return (cache_rfc_age(rs->age, rs->date, m->req_time, m->resp_time,
@@ -641,387 +606,6 @@ cache_quick(struct pt_request *r)
 	if (x->head || x->no_store)
 		return (PT_DECLINED);
 	return (cache_miss(r, x));
-}
-
-static void
-cache_release(struct cache_ctx *x, int state, long long ms)
-{
-	if (!x->claimed)
-		return;
-	x->claimed = false;
-	ci_set(x->z->ix, x->z->dir, x->claim_h, state, 0, NULL, ms);
-}
-
-static bool
-hash_eq(struct cache_hash a, struct cache_hash b)
-{
-	return (a.a == b.a && a.b == b.b);
-}
-
-/* Unsafe methods invalidate the URI, Location and Content-Location (4.4). */
-static void
-cache_invalidate_url(struct pt_request *r, struct cache_ctx *x,
-    const char *url)
-{
-	struct pt_str		 host = pt_req_host(r);
-	struct cache_hash	 h;
-	const char		*scheme = strncmp(x->key, "https:", 6) == 0 ?
-				    "https" : "http", *key, *p;
-
-	if (url == NULL)
-		return;
-	if (strncasecmp(url, "http://", 7) == 0 ||
-	    strncasecmp(url, "https://", 8) == 0) {
-		p = strstr(url, "://") + 3;
-		if (strncasecmp(p, host.p, host.len) != 0 ||
-		    (p[host.len] != '/' && p[host.len] != '\0'))
-			return;	/* another host: left alone */
-		url = p + host.len;
-	}
-	if (url[0] != '/')
-		return;
-	key = pt_printf(pt_req_arena(r), "%s://%.*s%s", scheme, (int)host.len,
-	    host.p, url);
-	if (key == NULL)
-		return;
-	cache_hash_of(key, strlen(key), &h);
-	ci_remove(x->z->ix, x->z->dir, h);
-}
-
-static int
-cache_unsafe(struct pt_request *r, struct cache_ctx *x)
-{
-	int	st = pt_resp_status(r);
-
-	if (st >= 200 && st < 400) {
-		ci_remove(x->z->ix, x->z->dir, x->primary);
-		cache_invalidate_url(r, x, pt_resp_header(r, "Location"));
-		cache_invalidate_url(r, x, pt_resp_header(r, "Content-Location"));
-	}
-	cache_set_status(r, x, "fwd=method");
-	return (PT_DECLINED);
-}
-
-static bool
-cache_skip_field(const struct cache_conf *cf, const char *n)
-{
-	return (strcasecmp(n, "Cache-Status") == 0 ||
-	    strcasecmp(n, "X-Cache") == 0 || strcasecmp(n, "Server") == 0 ||
-	    strcasecmp(n, "Connection") == 0 ||
-	    strcasecmp(n, "Keep-Alive") == 0 ||
-	    strcasecmp(n, "Proxy-Connection") == 0 ||
-	    strcasecmp(n, "Proxy-Authenticate") == 0 ||
-	    strcasecmp(n, "Proxy-Authentication-Info") == 0 ||
-	    strcasecmp(n, "Proxy-Authorization") == 0 ||
-	    strcasecmp(n, "TE") == 0 || strcasecmp(n, "Upgrade") == 0 ||
-	    strcasecmp(n, "Content-Length") == 0 ||
-	    strcasecmp(n, "Transfer-Encoding") == 0 ||
-	    (cf->target_field[0] != '\0' && strcasecmp(n, cf->target_field) == 0
-	    && false));
-}
-
-/* The response's fields, for a file. */
-static int
-cache_snapshot(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m)
-{
-	const char	*n, *v;
-	size_t		 i, k = 0;
-
-	for (i = 0; pt_resp_header_at(r, i, &n, &v); i++)
-		;
-	m->names = pt_calloc(pt_req_arena(r), i + 1, sizeof(char *));
-	m->values = pt_calloc(pt_req_arena(r), i + 1, sizeof(char *));
-	if (m->names == NULL || m->values == NULL)
-		return (-1);
-	for (i = 0; pt_resp_header_at(r, i, &n, &v); i++)
-		if (!cache_skip_field(x->cf, n)) {
-			m->names[k] = n;
-			m->values[k++] = v;
-		}
-	m->nfields = k;
-	m->status = pt_resp_status(r);
-	m->req_time = x->req_time;
-	m->resp_time = now_s();
-	return (0);
-}
-
-/* "Accept-Encoding, Cookie" -> "accept-encoding,cookie"; false for "*". */
-static bool
-cache_vary_names(const char *v, char *out, size_t len)
-{
-	size_t	at = 0;
-
-	out[0] = '\0';
-	for (; v != NULL && *v != '\0'; v++) {
-		if (*v == '*')
-			return (false);
-		if (*v == ' ' || *v == '\t' || (*v == ',' && (at == 0 ||
-		    out[at - 1] == ',')))
-			continue;
-		if (at + 1 < len)
-			out[at++] = (char)(*v >= 'A' && *v <= 'Z' ? *v + 32 : *v);
-	}
-	while (at > 0 && out[at - 1] == ',')
-		at--;
-	out[at] = '\0';
-	return (true);
-}
-
-static void
-cache_forward_clean(struct pt_request *r, struct cache_ctx *x)
-{
-	if (x->cf->target_field[0] != '\0')
-		pt_resp_header_remove(r, x->cf->target_field);
-	pt_resp_header_remove(r, "CDN-Cache-Control");
-}
-
-static int
-cache_store_head(struct pt_filter *f, struct pt_request *r,
-    struct cache_ctx *x)
-{
-	struct cache_resp	 rs;
-	struct cs_meta		 m;
-	const char		*why = NULL, *v;
-	int64_t			 cl = pt_resp_content_length(r);
-
-	memset(&rs, 0, sizeof(rs));
-	rs.status = pt_resp_status(r);
-	cache_resp_cc(x->cf, get_resp, r, &rs.cc);
-	if ((v = pt_resp_header(r, "Expires")) != NULL) {
-		rs.has_expires = true;
-		rs.expires = date_of(v);
-	}
-	rs.vary_star = !cache_vary_names(get_resp(r, "Vary"), x->vary,
-	    sizeof(x->vary));
-	if (x->head || x->no_store)
-		why = x->head ? "head" : "no-store";
-	else if (!cache_rfc_storable(&rs, pt_req_header(r, "Authorization",
-	    NULL), &why))
-		;
-	else if (cl > x->z->zc->max_object)
-		why = "too-large";
-	memset(&m, 0, sizeof(m));
-	if (why == NULL && cache_snapshot(r, x, &m) == -1)
-		why = "memory";
-	cache_forward_clean(r, x);
-	if (why != NULL) {
-		cache_release(x, CI_PASS, CACHE_PASS_MS);
-		cache_set_status(r, x, pt_printf(pt_req_arena(r),
-		    "fwd=%s; detail=%s", x->has_stale ? "stale" : "uri-miss",
-		    why));
-		return (PT_DECLINED);
-	}
-	x->store_h = x->vary[0] != '\0' ? cache_vary_hash(r, x->key, x->vary) :
-	    x->primary;
-	if (x->vary[0] != '\0') {
-		m.primary = x->primary;
-		memcpy(m.vary, x->vary, sizeof(m.vary));
-	}
-	if ((x->w = cs_begin(pt_req_arena(r), x->z->dir, x->store_h, &m))
-	    == NULL) {
-		if (!x->z->write_failed)
-			PT_LOG_ERRNO(PT_LOG_ERR, "cache %s: cannot write in %s: "
-			    "passing through", x->z->name, x->z->dir);
-		x->z->write_failed = true;
-		cache_release(x, CI_FREE, 0);
-		cache_set_status(r, x, "fwd=uri-miss; detail=write-failed");
-		return (PT_DECLINED);
-	}
-	cache_set_status(r, x, x->has_stale ? "fwd=stale; stored" :
-	    "fwd=uri-miss; stored");
-	pt_filter_set_ctx(f, x);
-	pt_filter_keep_length(f);	/* the store only watches the body */
-	return (PT_OK);
-}
-
-static void
-cache_commit(struct cache_ctx *x)
-{
-	uint64_t	size;
-
-	if (cs_commit(x->w, &size) == -1) {
-		x->w = NULL;
-		cache_release(x, CI_FREE, 0);
-		return;
-	}
-	x->w = NULL;
-	x->z->write_failed = false;
-	ci_set(x->z->ix, x->z->dir, x->store_h, CI_VALID, size, NULL, 0);
-	if (x->vary[0] != '\0')
-		ci_set(x->z->ix, x->z->dir, x->primary, CI_VALID, 0, x->vary, 0);
-	else if (!hash_eq(x->store_h, x->primary))
-		ci_set(x->z->ix, x->z->dir, x->primary, CI_FREE, 0, NULL, 0);
-	if (x->claimed && (hash_eq(x->claim_h, x->store_h) ||
-	    hash_eq(x->claim_h, x->primary)))
-		x->claimed = false;
-	cache_release(x, CI_FREE, 0);
-}
-
-static int
-cache_body_fn(struct pt_filter *f, struct pt_request *r, const void *buf,
-    size_t len, bool eos)
-{
-	struct cache_ctx	*x = pt_filter_ctx(f);
-
-	if (x != NULL && x->w != NULL && len > 0) {
-		if (x->written + len > (uint64_t)x->z->zc->max_object ||
-		    cs_write(x->w, buf, len) == -1) {
-			if (errno == ENOSPC && !x->z->write_failed)
-				PT_LOG(PT_LOG_ERR, "cache %s: disk full: "
-				    "passing through", x->z->name);
-			x->z->write_failed = errno == ENOSPC;
-			cs_abort(x->w);
-			x->w = NULL;
-			cache_release(x, CI_PASS, CACHE_PASS_MS);
-		} else
-			x->written += len;
-	}
-	if (x != NULL && x->w != NULL && eos)
-		cache_commit(x);
-	return (pt_filter_next(f, r, buf, len, eos));
-}
-
-/* Fields a 304 never replaces: they describe the stored body. */
-static bool
-cache_no_update(const char *n)
-{
-	return (strcasecmp(n, "Content-Encoding") == 0 ||
-	    strcasecmp(n, "Content-Length") == 0 ||
-	    strcasecmp(n, "Content-MD5") == 0 ||
-	    strcasecmp(n, "Content-Range") == 0 ||
-	    strcasecmp(n, "ETag") == 0);
-}
-
-/* 4.3.4: the stored fields updated with those of a 304. */
-static void
-cache_merge_304(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m)
-{
-	const char	*n, *v;
-	size_t		 i, k, cap;
-
-	for (cap = x->stale.nfields, i = 0; pt_resp_header_at(r, i, &n, &v); i++)
-		cap++;
-	m->names = pt_calloc(pt_req_arena(r), cap + 1, sizeof(char *));
-	m->values = pt_calloc(pt_req_arena(r), cap + 1, sizeof(char *));
-	if (m->names == NULL || m->values == NULL)
-		return;
-	k = 0;
-	for (i = 0; i < x->stale.nfields; i++)
-		if (pt_resp_header(r, x->stale.names[i]) == NULL ||
-		    cache_skip_field(x->cf, x->stale.names[i]) ||
-		    cache_no_update(x->stale.names[i])) {
-			m->names[k] = x->stale.names[i];
-			m->values[k++] = x->stale.values[i];
-		}
-	for (i = 0; pt_resp_header_at(r, i, &n, &v); i++)
-		if (!cache_skip_field(x->cf, n) && !cache_no_update(n)) {
-			m->names[k] = n;
-			m->values[k++] = v;
-		}
-	m->nfields = k;
-}
-
-/* Rewrites the entry with the new fields and the stored body. */
-static void
-cache_rewrite(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m,
-    const void *body)
-{
-	struct cs_writer	*w;
-	uint64_t		 size;
-
-	if ((w = cs_begin(pt_req_arena(r), x->z->dir, x->h, m)) == NULL)
-		return;
-	if (cs_write(w, body, m->body_len) == -1 || cs_commit(w, &size) == -1) {
-		cs_abort(w);
-		return;
-	}
-	ci_set(x->z->ix, x->z->dir, x->h, CI_VALID, size, NULL, 0);
-}
-
-/* The stored response goes out in place of the origin's answer. */
-static void
-cache_replace(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m,
-    const void *body, int64_t age, const char *st)
-{
-	cache_fields_out(r, m, age);
-	cache_set_status(r, x, st);
-	if (cache_client_304(r, x, m)) {
-		pt_resp_set_status(r, 304);
-		pt_resp_replace_body(r, NULL, 0);
-		return;
-	}
-	pt_resp_set_status(r, m->status);
-	pt_resp_replace_body(r, body, m->body_len);
-}
-
-/* A stale entry was sent for validation; true when the answer is done. */
-static bool
-cache_validated(struct pt_request *r, struct cache_ctx *x)
-{
-	struct cs_meta		 m = x->stale;
-	struct cache_resp	 rs;
-	const void		*body;
-	int			 st = pt_resp_status(r);
-	int64_t			 life, age;
-
-	if ((body = cache_body(r, &x->stale)) == NULL)
-		return (false);
-	if (st == 304) {
-		cache_merge_304(r, x, &m);
-		m.req_time = x->req_time;
-		m.resp_time = now_s();
-		cache_meta_resp(x->cf, &m, &rs);
-		if (rs.cc.no_store || x->no_store)
-			ci_remove(x->z->ix, x->z->dir, x->h);
-		else
-			cache_rewrite(r, x, &m, body);
-		cache_replace(r, x, &m, body, cache_age(&m, &rs),
-		    "fwd=stale; fwd-status=304");
-		return (true);
-	}
-	if (st < 500)
-		return (false);
-	/* stale-if-error (RFC 5861) */
-	cache_meta_resp(x->cf, &x->stale, &rs);
-	life = cache_rfc_lifetime(&rs, x->stale.resp_time,
-	    x->cf->heuristic_max / 1000);
-	age = cache_age(&x->stale, &rs);
-	if ((rs.cc.sie == CACHE_NONE || age - life > rs.cc.sie) &&
-	    (x->req_cc.sie == CACHE_NONE || age - life > x->req_cc.sie))
-		return (false);
-	if (!cache_rfc_may_serve_stale(&rs.cc) && !rs.cc.no_cache)
-		return (false);
-	cache_replace(r, x, &x->stale, body, age, pt_printf(pt_req_arena(r),
-	    "hit; fwd=stale; fwd-status=%d; detail=stale-if-error", st));
-	return (true);
-}
-
-static int
-cache_head(struct pt_filter *f, struct pt_request *r)
-{
-	struct cache_ctx	*x = pt_req_module_ctx(r, &portier_module);
-
-	if (x == NULL)
-		return (PT_DECLINED);
-	cache_arena = pt_req_arena(r);
-	switch (x->mode) {
-	case CM_SERVED:
-		return (PT_DECLINED);
-	case CM_NONE:
-		cache_set_status(r, x, "fwd=bypass");
-		return (PT_DECLINED);
-	case CM_UNSAFE:
-		return (cache_unsafe(r, x));
-	case CM_VALIDATE:
-		if (cache_validated(r, x)) {
-			x->mode = CM_SERVED;
-			return (PT_DECLINED);
-		}
-		/* FALLTHROUGH */
-	case CM_MISS:
-		return (cache_store_head(f, r, x));
-	}
-	return (PT_DECLINED);
 }
 
 /* After the response: a claim or a file still open means it failed. */

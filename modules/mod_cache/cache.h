@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <portier/conf.h>
 #include <portier/types.h>
+#include "cache_rfc.h"
 
 struct cache_zone_conf {
 	const char	*name;
@@ -93,5 +94,73 @@ int	cs_commit(struct cs_writer *, uint64_t *size);
 void	cs_abort(struct cs_writer *);
 /* Rescans dir after a restart: valid files go back into the index. */
 void	cs_rescan(struct ci_zone *, const char *dir);
+
+/* cache.c and cache_filter.c: the request's state between the two. */
+#define CACHE_PASS_MS	3000	/* an uncacheable answer: later misses pass */
+
+struct pt_arena;
+struct pt_filter;
+struct pt_request;
+
+struct cache_zone {
+	const struct cache_zone_conf	*zc;
+	char				 name[64];
+	char				 dir[400];
+	struct ci_zone			*ix;
+	bool				 write_failed;	/* logged once */
+};
+
+enum cache_mode { CM_NONE, CM_MISS, CM_VALIDATE, CM_SERVED, CM_UNSAFE };
+
+struct cache_ctx {
+	const struct cache_conf	*cf;
+	struct cache_zone	*z;
+	enum cache_mode		 mode;
+	const char		*key;
+	struct cache_hash	 primary, h;	/* h: variant or primary */
+	struct cache_hash	 claim_h, store_h;
+	char			 vary[96];	/* of the response being stored */
+	bool			 claimed;	/* we hold the fill claim */
+	bool			 no_store;	/* request said no-store */
+	bool			 head;
+	struct cache_cc		 req_cc;
+	bool			 pragma;
+	int64_t			 req_time;
+	struct cs_meta		 stale;		/* CM_VALIDATE: the entry */
+	bool			 has_stale;
+	struct pt_str		 c_inm, c_ims;	/* the client's conditionals */
+	struct pt_str		 range;		/* the client's Range */
+	struct cs_writer	*w;
+	uint64_t		 written;
+	const char		*status;	/* Cache-Status parameters */
+};
+
+extern struct pt_arena	*cache_arena;	/* the request being handled */
+
+/* cache.c, for the store filter. */
+int64_t		 now_s(void);
+void		 cache_resp_cc(const struct cache_conf *cf,
+		    const char *(*get)(const void *, const char *),
+		    const void *src, struct cache_cc *cc);
+const char	*get_resp(const void *rv, const char *name);
+int64_t		 date_of(const char *v);
+void		 cache_meta_resp(const struct cache_conf *cf,
+		    const struct cs_meta *m, struct cache_resp *rs);
+struct cache_hash cache_vary_hash(struct pt_request *r, const char *key,
+		    const char *vary);
+void		 cache_set_status(struct pt_request *r, struct cache_ctx *x,
+		    const char *st);
+const void	*cache_body(struct pt_request *r, struct cs_meta *m);
+bool		 cache_client_304(struct pt_request *r, struct cache_ctx *x,
+		    const struct cs_meta *m);
+void		 cache_fields_out(struct pt_request *r, const struct cs_meta *m,
+		    int64_t age);
+int64_t		 cache_age(const struct cs_meta *m, const struct cache_resp *rs);
+
+/* cache_filter.c */
+void		 cache_release(struct cache_ctx *x, int state, long long ms);
+int		 cache_body_fn(struct pt_filter *f, struct pt_request *r,
+		    const void *buf, size_t len, bool eos);
+int		 cache_head(struct pt_filter *f, struct pt_request *r);
 
 #endif /* CACHE_H */

@@ -711,6 +711,29 @@ rw_rule_check(const struct rw_rule *r, char *err, size_t errlen)
 	return (rw_flags_check(r, err, errlen));
 }
 
+int
+rw_ruleset_finish(struct pt_arena *a, struct rw_ruleset *rs)
+{
+	struct rw_pre	*p;
+	size_t		 i;
+
+	if (rs->n == 0)
+		return (0);
+	if ((rs->pre = pt_calloc(a, rs->n, sizeof(*rs->pre))) == NULL)
+		return (-1);
+	for (i = 0; i < rs->n; i++) {
+		p = &rs->pre[i];
+		p->chain = (rs->v[i].flags & RW_F_CHAIN) != 0;
+		if (rs->v[i].against != RW_ON_PATH || rs->v[i].rx->prefix == NULL)
+			continue;
+		p->len = (uint8_t)(rs->v[i].rx->prefix_len < sizeof(p->lit) ?
+		    rs->v[i].rx->prefix_len : sizeof(p->lit));
+		memcpy(p->lit, rs->v[i].rx->prefix, p->len);
+		p->nocase = rs->v[i].rx->nocase;
+	}
+	return (0);
+}
+
 /* --- addresses -------------------------------------------------------------- */
 
 int

@@ -511,6 +511,8 @@ rw_parse_rules(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
 			rs->n++;
 		}
 	}
+	if (rw_ruleset_finish(pt_conf_arena(cx), rs) != 0)
+		return ("out of memory");
 	*slot = rs;
 	return (NULL);
 }

@@ -168,9 +168,23 @@ struct rw_rule {
 	const char	*flags_text;	/* for traces: "redirect=301 qsappend" */
 };
 
+/*
+ * Per rule, packed side by side: a pass over rules that cannot match the
+ * path reads these few cache lines and not the rules themselves, which
+ * the proxy's work between two requests has pushed out of the caches.
+ */
+struct rw_pre {
+	char		 lit[28];	/* the rule's literal path prefix, cut */
+	uint8_t		 len;		/* 0: no check, match the rule */
+	bool		 nocase;
+	bool		 chain;		/* the rule has the chain flag */
+	uint8_t		 pad;
+};
+
 struct rw_ruleset {
 	struct rw_rule	*v;
 	size_t		 n;
+	struct rw_pre	*pre;		/* n entries (rw_ruleset_finish), or NULL */
 };
 
 /*
@@ -287,6 +301,8 @@ int		 rw_flag_parse(struct pt_arena *, const char *text,
 		    char *err, size_t errlen);
 /* Cross checks once a rule is whole ($3 with two groups, ...). */
 int		 rw_rule_check(const struct rw_rule *, char *err, size_t errlen);
+/* Builds rs->pre once the rules are in place; 0, or -1 out of memory. */
+int		 rw_ruleset_finish(struct pt_arena *, struct rw_ruleset *rs);
 int		 rw_cidr_parse(const char *, struct rw_cidr *);
 
 /* rewrite_map.c */

@@ -625,6 +625,26 @@ rw_rule_step(struct rw_state *st, const struct rw_rule *r)
 	return (rw_apply(st, r, &rc));
 }
 
+/*
+ * The common case, from the packed table alone: a path rule whose literal
+ * prefix the path does not start with. A traced pass still describes it.
+ */
+static inline bool
+rw_pre_fails(const struct rw_ruleset *rs, size_t i, const struct rw_state *st)
+{
+	const struct rw_pre *p;
+
+	if (rs->pre == NULL || (p = &rs->pre[i])->len == 0)
+		return (false);
+	if (st->path_len >= p->len && (p->nocase ?
+	    strncasecmp(st->path, p->lit, p->len) :
+	    memcmp(st->path, p->lit, p->len)) == 0)
+		return (false);
+	if (st->io->trace != NULL)
+		rw_trace_match(st, &rs->v[i], st->path, 0, NULL);
+	return (true);
+}
+
 int
 rw_run(const struct rw_ruleset *rs, const struct rw_req *rq,
     const struct rw_io *io, struct pt_arena *a, struct rw_result *res)
@@ -648,12 +668,17 @@ rw_run(const struct rw_ruleset *rs, const struct rw_req *rq,
 	st.path_len = strlen(rq->path);
 	st.res = res;
 	for (i = 0; rs != NULL && i < rs->n; i++) {
-		s = rw_rule_step(&st, &rs->v[i]);
+		if (rw_pre_fails(rs, i, &st))
+			s = RW_S_NOMATCH;
+		else
+			s = rw_rule_step(&st, &rs->v[i]);
 		if (s == RW_S_ANSWER || s == RW_S_LAST || s == RW_S_BREAK)
 			break;
 		if (s == RW_S_NOMATCH) {
 			/* A chain that fails here skips the rest of it. */
-			while (i + 1 < rs->n && (rs->v[i].flags & RW_F_CHAIN) != 0)
+			while (i + 1 < rs->n && (rs->pre != NULL ?
+			    rs->pre[i].chain : (rs->v[i].flags & RW_F_CHAIN) !=
+			    0))
 				i++;
 			continue;
 		}

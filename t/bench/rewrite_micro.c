@@ -108,7 +108,7 @@ main(int argc, char **argv)
 	size_t			 i, jit = 0, pfx = 0;
 
 	if (a == NULL || load_rules(a, &rs) != 0 || rs.n == 0 ||
-	    rw_engine_init() != 0)
+	    rw_engine_init() != 0 || rw_ruleset_finish(a, &rs) != 0)
 		return (1);
 	for (i = 0; i < rs.n; i++) {
 		jit += rs.v[i].rx->jit;
@@ -116,9 +116,12 @@ main(int argc, char **argv)
 		if (getenv("RW_NOPREFIX") != NULL)
 			rs.v[i].rx->prefix = NULL;
 	}
+	if (getenv("RW_NOPREFIX") != NULL)
+		rs.pre = NULL;
 	with = measure(&rs, path, n, a);
 	for (i = 0; i < rs.n; i++)
 		rs.v[i].rx->prefix = NULL;
+	rs.pre = NULL;
 	without = measure(&rs, path, n, a);
 	printf("%zu rules (%zu JIT, %zu with a literal prefix) on %s: "
 	    "%.0f ns per pass (%.1f ns per rule); without the prefix check "

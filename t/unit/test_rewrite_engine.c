@@ -805,7 +805,7 @@ static const struct {
 };
 
 static void
-run_case(size_t i)
+run_case(size_t i, bool packed)
 {
 	struct rw_io		 io = fake_io();
 	struct rw_ruleset	 rs;
@@ -839,6 +839,10 @@ run_case(size_t i)
 		}
 		rs.v[n] = *r;
 	}
+	/* With the packed prefix table (as loaded), and without it. */
+	rs.pre = NULL;
+	if (packed)
+		CU_ASSERT_EQUAL(rw_ruleset_finish(arena, &rs), 0);
 	memset(&rq, 0, sizeof(rq));
 	rq.path = run_cases[i].path;
 	rq.query = run_cases[i].query != NULL ? run_cases[i].query : "";
@@ -889,8 +893,10 @@ test_runs(void)
 {
 	size_t i;
 
-	for (i = 0; i < NELEM(run_cases); i++)
-		run_case(i);
+	for (i = 0; i < NELEM(run_cases); i++) {
+		run_case(i, true);
+		run_case(i, false);
+	}
 	CU_ASSERT_EQUAL(badarg, 0);
 }
 
@@ -938,6 +944,8 @@ test_trace(void)
 	rs.v[1].index = 2;
 	rs.v[1].conds = &c;
 	rs.v[1].nconds = 1;
+	rs.pre = NULL;
+	CU_ASSERT_EQUAL(rw_ruleset_finish(arena, &rs), 0);
 	traced[0] = '\0';
 	badarg = 0;
 	CU_ASSERT_EQUAL(rw_run(&rs, &rq, &io, arena, &res), 0);

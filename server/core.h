@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <time.h>
+#include <strings.h>
 
 #include <portier/types.h>
 #include <portier/log.h>
@@ -296,7 +297,16 @@ void		 access_log_close(void);
 void		 request_id_new(char *out, size_t len);
 size_t		 addr_format(const struct sockaddr_storage *, char *host,
 		    size_t hostlen, char *port, size_t portlen);
-bool		 str_case_eq(const char *, size_t, const char *);
+/*
+ * Case-insensitive equality of p[0..len) with the string s. Inline, so the
+ * length of a literal s is known at compile time and most calls stop at
+ * the length compare (the proxy runs this for every field).
+ */
+static inline bool
+str_case_eq(const char *p, size_t len, const char *s)
+{
+	return (__builtin_strlen(s) == len && strncasecmp(p, s, len) == 0);
+}
 size_t		 u64_dec(char *out, uint64_t);
 
 #endif /* PT_CORE_H */

@@ -37,16 +37,20 @@ method_idempotent(enum http_method m)
 bool
 proxy_is_hop_field(const struct pt_str *name, const struct pt_str *connection)
 {
-	static const char *const hop[] = {
-		"connection", "keep-alive", "proxy-connection", "te", "trailer",
-		"transfer-encoding", "upgrade", "proxy-authenticate",
-		"proxy-authorization", NULL
+	static const struct { const char *name; size_t len; } hop[] = {
+		{ "connection", 10 }, { "keep-alive", 10 },
+		{ "proxy-connection", 16 }, { "te", 2 }, { "trailer", 7 },
+		{ "transfer-encoding", 17 }, { "upgrade", 7 },
+		{ "proxy-authenticate", 18 }, { "proxy-authorization", 19 },
+		{ NULL, 0 }
 	};
 	const char	*p, *end, *s;
 	size_t		 i, n;
 
-	for (i = 0; hop[i] != NULL; i++)
-		if (str_case_eq(name->p, name->len, hop[i]))
+	/* Runs for every field both ways: rule names out by length first. */
+	for (i = 0; hop[i].name != NULL; i++)
+		if (hop[i].len == name->len &&
+		    strncasecmp(name->p, hop[i].name, name->len) == 0)
 			return (true);
 	if (connection == NULL)
 		return (false);

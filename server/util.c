@@ -89,11 +89,6 @@ now_ms(void)
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-bool
-str_case_eq(const char *p, size_t len, const char *s)
-{
-	return (strlen(s) == len && strncasecmp(p, s, len) == 0);
-}
 
 /* Decimal digits of v into out (at least 21 bytes); returns the count. */
 size_t

@@ -310,9 +310,13 @@ rw_uri_chars_ok(const char *s, size_t len)
 {
 	size_t i;
 
+	/*
+	 * What would break a request line or a header field, or is not
+	 * ASCII. Characters RFC 3986 merely calls unwise ('{', '|', ...) are
+	 * left alone: clients send them in queries, and they are harmless.
+	 */
 	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f ||
-		    strchr("\"<>\\^`{|}", s[i]) != NULL)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
 			return (false);
 	return (true);
 }
@@ -627,22 +631,46 @@ rw_rule_step(struct rw_state *st, const struct rw_rule *r)
 
 /*
  * The common case, from the packed table alone: a path rule whose literal
- * prefix the path does not start with. A traced pass still describes it.
+ * prefix the path does not start with. Compared inline, byte by byte:
+ * paths and prefixes usually differ by their second byte. A traced pass
+ * still describes the rule.
  */
 static inline bool
-rw_pre_fails(const struct rw_ruleset *rs, size_t i, const struct rw_state *st)
+rw_pre_fails(const struct rw_pre *p, const struct rw_rule *r,
+    const struct rw_state *st)
 {
-	const struct rw_pre *p;
+	const char	*s = st->path;
+	size_t		 k;
+	char		 a, b;
 
-	if (rs->pre == NULL || (p = &rs->pre[i])->len == 0)
-		return (false);
-	if (st->path_len >= p->len && (p->nocase ?
-	    strncasecmp(st->path, p->lit, p->len) :
-	    memcmp(st->path, p->lit, p->len)) == 0)
-		return (false);
+	if (st->path_len < p->len)
+		goto fail;
+	for (k = 0; k < p->len; k++) {
+		if ((a = s[k]) == (b = p->lit[k]))
+			continue;
+		if (!p->nocase)
+			goto fail;
+		if (a >= 'A' && a <= 'Z')
+			a = (char)(a - 'A' + 'a');
+		if (b >= 'A' && b <= 'Z')
+			b = (char)(b - 'A' + 'a');
+		if (a != b)
+			goto fail;
+	}
+	return (false);
+ fail:
 	if (st->io->trace != NULL)
-		rw_trace_match(st, &rs->v[i], st->path, 0, NULL);
+		rw_trace_match(st, r, st->path, 0, NULL);
 	return (true);
+}
+
+/* A chain that fails at rule i skips the rest of it: its last rule. */
+static size_t
+rw_chain_end(const struct rw_ruleset *rs, size_t i)
+{
+	while (i + 1 < rs->n && (rs->v[i].flags & RW_F_CHAIN) != 0)
+		i++;
+	return (i);
 }
 
 int
@@ -668,18 +696,17 @@ rw_run(const struct rw_ruleset *rs, const struct rw_req *rq,
 	st.path_len = strlen(rq->path);
 	st.res = res;
 	for (i = 0; rs != NULL && i < rs->n; i++) {
-		if (rw_pre_fails(rs, i, &st))
-			s = RW_S_NOMATCH;
-		else
-			s = rw_rule_step(&st, &rs->v[i]);
+		if (rs->pre != NULL && rs->pre[i].len != 0 &&
+		    rw_pre_fails(&rs->pre[i], &rs->v[i], &st)) {
+			if (__builtin_expect(rs->pre[i].chain, 0))
+				i = rw_chain_end(rs, i);
+			continue;
+		}
+		s = rw_rule_step(&st, &rs->v[i]);
 		if (s == RW_S_ANSWER || s == RW_S_LAST || s == RW_S_BREAK)
 			break;
 		if (s == RW_S_NOMATCH) {
-			/* A chain that fails here skips the rest of it. */
-			while (i + 1 < rs->n && (rs->pre != NULL ?
-			    rs->pre[i].chain : (rs->v[i].flags & RW_F_CHAIN) !=
-			    0))
-				i++;
+			i = rw_chain_end(rs, i);
 			continue;
 		}
 		if (rs->v[i].skip > 0) {

@@ -6,6 +6,7 @@ mod_LTLIBRARIES += %reldir%/mod_ssl.la
 	%reldir%/ssl_conf.c %reldir%/ssl_ctx.c %reldir%/ssl_ocsp.c \
 	%reldir%/ssl_sni.c %reldir%/ssl_session.c %reldir%/ssl_io.c \
 	%reldir%/ssl_pass.c %reldir%/ssl_upstream.c %reldir%/ssl_util.c \
+	%reldir%/ssl_rec.c \
 	%reldir%/ssl_util.h
 %canon_reldir%_mod_ssl_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(LIBCONFIG_CFLAGS) \
 	$(OPENSSL_CFLAGS)

@@ -15,6 +15,7 @@
 #define PT_MOD_SSL_H
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -215,6 +216,20 @@ struct ssl_server *ssl_server_build(struct pt_conf_ctx *, const struct ssl_conf 
 		    struct ssl_certs *);
 /* The OpenSSL error queue as one line (emptied), in buf. */
 const char	*ssl_errstr(char *buf, size_t len);
+
+/* ssl_rec.c: plaintext through an SSL for both sides. who names the peer
+ * in the log line of a TLS error ("client 10.0.0.7", "upstream app"). */
+struct ssl_rec_who {
+	int		 level;		/* log level of a TLS error */
+	const char	*kind;		/* "client", "upstream" */
+	const char	*name;
+};
+int		 ssl_rec_errno(SSL *, int err, const struct ssl_rec_who *);
+ssize_t		 ssl_rec_read(SSL *, void *, size_t, const struct ssl_rec_who *);
+int		 ssl_rec_write(SSL *, const void *, size_t,
+		    const struct ssl_rec_who *);
+ssize_t		 ssl_rec_writev(SSL *, char *wbuf, size_t wcap,
+		    const struct iovec *, int n, const struct ssl_rec_who *);
 int		 ssl_ex_index(void);
 /* Makes ssl use srv's context and settings (a SNI switch). */
 int		 ssl_server_apply(SSL *, const struct ssl_server *);

@@ -64,27 +64,6 @@ ssl_conn_of(struct pt_conn *c)
 	return (pt_conn_transport_ctx(c));
 }
 
-/* errno for the core from an SSL_ERROR_*; 0 means the end of the stream. */
-static int
-ssl_io_errno(struct ssl_conn *sc, int err)
-{
-	char buf[256];
-
-	switch (err) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		return (EAGAIN);	/* the tick: the core checks deadlines */
-	case SSL_ERROR_ZERO_RETURN:
-		return (0);
-	case SSL_ERROR_SYSCALL:
-		return (errno != 0 ? errno : 0);
-	default:
-		PT_LOG(PT_LOG_DEBUG, "client %s: %s", pt_conn_client_addr(sc->c),
-		    ssl_errstr(buf, sizeof(buf)));
-		return (EPROTO);
-	}
-}
-
 /* Plaintext already decrypted: poll(2) on the socket cannot see it. */
 static size_t
 ssl_io_pending(struct pt_conn *c)
@@ -95,55 +74,34 @@ ssl_io_pending(struct pt_conn *c)
 	return (n > 0 ? (size_t)n : 0);
 }
 
+/* Who a client's TLS error is about, for the debug log line. */
+static struct ssl_rec_who
+ssl_io_who(struct ssl_conn *sc)
+{
+	struct ssl_rec_who w = { PT_LOG_DEBUG, "client", "" };
+
+	w.name = pt_conn_client_addr(sc->c);
+	return (w);
+}
+
 static ssize_t
 ssl_io_read(struct pt_conn *c, void *buf, size_t len)
 {
-	struct ssl_conn	*sc = pt_conn_transport_ctx(c);
-	size_t		 n;
-	int		 e;
+	struct ssl_conn		*sc = pt_conn_transport_ctx(c);
+	struct ssl_rec_who	 w = ssl_io_who(sc);
 
-	ERR_clear_error();
-	errno = 0;
-	if (SSL_read_ex(sc->ssl, buf, len, &n) == 1)
-		return ((ssize_t)n);
-	if ((e = ssl_io_errno(sc, SSL_get_error(sc->ssl, 0))) == 0)
-		return (0);
-	errno = e;
-	return (-1);
+	return (ssl_rec_read(sc->ssl, buf, len, &w));
 }
 
-/* All of p, or -1 with errno (WANT_WRITE after the send timeout: EAGAIN). */
-static int
-ssl_io_write(struct ssl_conn *sc, const void *p, size_t len)
-{
-	size_t	n;
-	int	e;
-
-	ERR_clear_error();
-	errno = 0;
-	if (SSL_write_ex(sc->ssl, p, len, &n) == 1)
-		return (0);
-	e = ssl_io_errno(sc, SSL_get_error(sc->ssl, 0));
-	errno = e != 0 ? e : EPIPE;
-	return (-1);
-}
-
-/*
- * Small pieces (a response head and a short body) are gathered into one
- * record and one send; a piece of a whole record or more goes straight.
- * Returns the bytes sent, which are fewer than asked only after an error.
- */
 static ssize_t
 ssl_io_writev(struct pt_conn *c, const struct iovec *iov, int n)
 {
-	struct ssl_conn	*sc = pt_conn_transport_ctx(c);
-	const char	*p;
-	size_t		 total = 0, used = 0, len, k;
-	int		 i;
+	struct ssl_conn		*sc = pt_conn_transport_ctx(c);
+	struct ssl_rec_who	 w = ssl_io_who(sc);
 
 	if (n == 1)
-		return (ssl_io_write(sc, iov[0].iov_base, iov[0].iov_len) == 0 ?
-		    (ssize_t)iov[0].iov_len : -1);
+		return (ssl_rec_write(sc->ssl, iov[0].iov_base, iov[0].iov_len,
+		    &w) == 0 ? (ssize_t)iov[0].iov_len : -1);
 	if (sc->wbuf == NULL) {
 		if ((sc->wbuf = pt_alloc(pt_conn_arena(c), SSL_WBUF)) == NULL) {
 			errno = ENOMEM;
@@ -151,35 +109,7 @@ ssl_io_writev(struct pt_conn *c, const struct iovec *iov, int n)
 		}
 		sc->wcap = SSL_WBUF;
 	}
-	for (i = 0; i < n; i++) {
-		p = iov[i].iov_base;
-		len = iov[i].iov_len;
-		if (used == 0 && len >= sc->wcap) {
-			if (ssl_io_write(sc, p, len) == -1)
-				return (total > 0 ? (ssize_t)total : -1);
-			total += len;
-			continue;
-		}
-		while (len > 0) {
-			k = len < sc->wcap - used ? len : sc->wcap - used;
-			memcpy(sc->wbuf + used, p, k);
-			used += k;
-			p += k;
-			len -= k;
-			if (used < sc->wcap)
-				continue;
-			if (ssl_io_write(sc, sc->wbuf, used) == -1)
-				return (total > 0 ? (ssize_t)total : -1);
-			total += used;
-			used = 0;
-		}
-	}
-	if (used > 0) {
-		if (ssl_io_write(sc, sc->wbuf, used) == -1)
-			return (total > 0 ? (ssize_t)total : -1);
-		total += used;
-	}
-	return ((ssize_t)total);
+	return (ssl_rec_writev(sc->ssl, sc->wbuf, sc->wcap, iov, n, &w));
 }
 
 /* close_notify, once; never waits for the client's. */

@@ -364,100 +364,34 @@ ssl_parse_upstreams(struct pt_conf_ctx *cx, const config_setting_t *s,
 	return (NULL);
 }
 
-/* errno for the core from an SSL_ERROR_*; 0 means the end of the stream. */
-static int
-ssl_up_errno(struct ssl_up_conn *uc, int err)
+/* Who a backend's TLS error is about: logged at warn, with the pool. */
+static struct ssl_rec_who
+ssl_up_who(const struct ssl_up_conn *uc)
 {
-	char buf[256];
+	struct ssl_rec_who w = { PT_LOG_WARN, "upstream", "" };
 
-	switch (err) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		return (EAGAIN);	/* the tick: the core checks deadlines */
-	case SSL_ERROR_ZERO_RETURN:
-		return (0);
-	case SSL_ERROR_SYSCALL:
-		return (errno != 0 ? errno : 0);
-	default:
-		PT_LOG(PT_LOG_WARN, "upstream %s: TLS: %s", uc->label,
-		    ssl_errstr(buf, sizeof(buf)));
-		return (EPROTO);
-	}
+	w.name = uc->label;
+	return (w);
 }
 
 static ssize_t
 ssl_up_read(void *ctx, int fd, void *buf, size_t len)
 {
 	struct ssl_up_conn	*uc = ctx;
-	size_t			 n;
-	int			 e;
+	struct ssl_rec_who	 w = ssl_up_who(uc);
 
 	(void)fd;
-	ERR_clear_error();
-	errno = 0;
-	if (SSL_read_ex(uc->ssl, buf, len, &n) == 1)
-		return ((ssize_t)n);
-	if ((e = ssl_up_errno(uc, SSL_get_error(uc->ssl, 0))) == 0)
-		return (0);
-	errno = e;
-	return (-1);
+	return (ssl_rec_read(uc->ssl, buf, len, &w));
 }
 
-/* All of p, or -1 with errno. */
-static int
-ssl_up_write(struct ssl_up_conn *uc, const void *p, size_t len)
-{
-	size_t	n;
-	int	e;
-
-	ERR_clear_error();
-	errno = 0;
-	if (SSL_write_ex(uc->ssl, p, len, &n) == 1)
-		return (0);
-	e = ssl_up_errno(uc, SSL_get_error(uc->ssl, 0));
-	errno = e != 0 ? e : EPIPE;
-	return (-1);
-}
-
-/* Small pieces are gathered into one record; returns the bytes sent. */
 static ssize_t
 ssl_up_writev(void *ctx, int fd, const struct iovec *iov, int n)
 {
 	struct ssl_up_conn	*uc = ctx;
-	const char		*p;
-	size_t			 total = 0, used = 0, len, k;
-	int			 i;
+	struct ssl_rec_who	 w = ssl_up_who(uc);
 
 	(void)fd;
-	for (i = 0; i < n; i++) {
-		p = iov[i].iov_base;
-		len = iov[i].iov_len;
-		if (used == 0 && len >= SSL_UP_WBUF) {
-			if (ssl_up_write(uc, p, len) == -1)
-				return (total > 0 ? (ssize_t)total : -1);
-			total += len;
-			continue;
-		}
-		while (len > 0) {
-			k = len < SSL_UP_WBUF - used ? len : SSL_UP_WBUF - used;
-			memcpy(uc->wbuf + used, p, k);
-			used += k;
-			p += k;
-			len -= k;
-			if (used < SSL_UP_WBUF)
-				continue;
-			if (ssl_up_write(uc, uc->wbuf, used) == -1)
-				return (total > 0 ? (ssize_t)total : -1);
-			total += used;
-			used = 0;
-		}
-	}
-	if (used > 0) {
-		if (ssl_up_write(uc, uc->wbuf, used) == -1)
-			return (total > 0 ? (ssize_t)total : -1);
-		total += used;
-	}
-	return ((ssize_t)total);
+	return (ssl_rec_writev(uc->ssl, uc->wbuf, SSL_UP_WBUF, iov, n, &w));
 }
 
 /* close_notify, best effort (never waits for the server's), and free. */

@@ -371,6 +371,8 @@ char		*conf_duration_fmt(long long ms, char *buf, size_t len);
 
 /* conf_core.c */
 void		 conf_core_parse(struct pt_conf_ctx *);
+const char	*conf_parse_cidr_list(struct pt_conf_ctx *,
+		    const config_setting_t *, void *);
 
 /* conf_servers.c */
 #define LISTEN_HINT \

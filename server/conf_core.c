@@ -51,8 +51,6 @@ static const char *const access_log_literals[] = {
 
 static const char *parse_include(struct pt_conf_ctx *,
     const config_setting_t *, void *);
-static const char *parse_cidr_list(struct pt_conf_ctx *,
-		    const config_setting_t *, void *);
 static const char *check_user(struct pt_conf_ctx *, const config_setting_t *,
     void *);
 static const char *check_group(struct pt_conf_ctx *, const config_setting_t *,
@@ -211,7 +209,7 @@ const struct pt_directive conf_core_directives[] = {
 	{ .name = "trusted_proxies", .type = PT_T_CUSTOM, .scopes = G,
 	  .offset = offsetof(struct pt_conf, trusted_proxies),
 	  .size = sizeof(struct cidr_list), .def = "[ ]",
-	  .parse = parse_cidr_list,
+	  .parse = conf_parse_cidr_list,
 	  .hint = "addresses or ranges: [ \"10.0.0.0/8\", \"::1\" ]" },
 	{ .name = "request_id_header", .type = PT_T_STRING, .scopes = G,
 	  .offset = offsetof(struct pt_conf, request_id_header),
@@ -325,7 +323,7 @@ const struct pt_directive conf_server_directives[] = {
 	{ .name = "proxy_protocol_from", .type = PT_T_CUSTOM, .scopes = S,
 	  .offset = offsetof(struct conf_server, proxy_protocol_from),
 	  .size = sizeof(struct cidr_list), .def = "[ ]",
-	  .parse = parse_cidr_list,
+	  .parse = conf_parse_cidr_list,
 	  .hint = "load balancers that send a PROXY protocol header first" },
 	{ .name = "forward_proxy", .type = PT_T_CUSTOM, .scopes = S,
 	  .offset = offsetof(struct conf_server, forward),
@@ -356,9 +354,12 @@ parse_include(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
 	return (NULL);
 }
 
-/* A list of address ranges, each checked here, with its element's line. */
-static const char *
-parse_cidr_list(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
+/*
+ * A list of address ranges (trusted_proxies, proxy_protocol_from, a route's
+ * client condition), each checked here, with its element's line.
+ */
+const char *
+conf_parse_cidr_list(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
 {
 	struct cidr_list	*l = field;
 	struct pt_strlist	 sl;

@@ -110,30 +110,6 @@ conf_check_methods(struct pt_conf_ctx *cx, const config_setting_t *s,
 	return (NULL);
 }
 
-/* client = [ "10.0.0.0/8", "::1" ]: each checked here, with its line. */
-const char *
-conf_parse_route_client(struct pt_conf_ctx *cx, const config_setting_t *s,
-    void *field)
-{
-	struct cidr_list	*l = field;
-	struct pt_strlist	 sl;
-	const char		*frag;
-	size_t			 i;
-
-	if ((frag = conf_strlist_parse(cx, s, &sl)) != NULL)
-		return (frag);
-	l->n = 0;
-	if ((l->v = conf_calloc(cx, sl.n + 1, sizeof(*l->v))) == NULL)
-		return (NULL);
-	for (i = 0; i < sl.n; i++) {
-		if (cidr_parse(sl.v[i], &l->v[l->n]) == -1)
-			return (conf_frag(cx, "not an address or range: \"%s\"",
-			    sl.v[i]));
-		l->n++;
-	}
-	return (NULL);
-}
-
 /* { name = "X-Env"; value = "beta" | "~regex"; } or { name; present; } */
 static void
 field_cond_record(struct pt_conf_ctx *cx, config_setting_t *g,
@@ -593,7 +569,7 @@ const struct pt_directive conf_route_directives[] = {
 	{ .name = "client", .type = PT_T_CUSTOM, .scopes = PT_SCOPE_ROUTE,
 	  .offset = offsetof(struct conf_route, client),
 	  .size = sizeof(struct cidr_list), .def = "[ ]",
-	  .parse = conf_parse_route_client,
+	  .parse = conf_parse_cidr_list,
 	  .hint = "addresses or ranges: [ \"10.0.0.0/8\", \"::1\" ]" },
 	/* Singular: "headers" is mod_headers' group. */
 	{ .name = "header", .type = PT_T_CUSTOM, .scopes = PT_SCOPE_ROUTE,

@@ -14,8 +14,6 @@
 /* conf_route.c: the parsers and checks of route and server keys. */
 const char	*conf_check_route_regex(struct pt_conf_ctx *,
 		    const config_setting_t *, void *field);
-const char	*conf_parse_route_client(struct pt_conf_ctx *,
-		    const config_setting_t *, void *field);
 const char	*conf_check_methods(struct pt_conf_ctx *,
 		    const config_setting_t *, void *field);
 const char	*conf_parse_route_headers(struct pt_conf_ctx *,

@@ -79,6 +79,8 @@ struct pt_request {
 	const char		*upstream_addr;	/* the server proxied to (logs) */
 	/* pt_req_set_upstream(): proxy here, whatever the route says. */
 	struct conf_upstream	*upstream_override;
+	/* pt_req_set_upstream_addr(): an origin outside the pools. */
+	const struct upstream_adhoc *upstream_adhoc;
 	bool			 tracing;	/* --trace-request: log to stdout */
 	const char		*user;		/* authenticated (Basic), or NULL */
 	const char		*acl_rule;	/* forward proxy: the deciding rule */
@@ -114,6 +116,15 @@ struct pt_request {
 	bool			 repl_sent;	/* it went: the handler's body is dropped */
 	uint64_t		 bytes_out;	/* body bytes sent */
 	uint64_t		 bytes_in;	/* head + body bytes read */
+};
+
+/* An ad-hoc upstream (pt_req_set_upstream_addr), in the request's arena. */
+struct upstream_adhoc {
+	const char		*host;		/* a name or an address, no [] */
+	int			 port;
+	bool			 tls;
+	const char		*authority;	/* for Host: [v6]:port, no default
+						   port */
 };
 
 /* Worker-wide state, one per process. */

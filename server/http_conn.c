@@ -365,7 +365,7 @@ request_run_hooks(struct pt_request *r)
 		return (resp_send(r, 200, NULL, NULL, 0) == 0 ? 0 : PT_ERROR);
 	}
 	/* A rewrite's proxy flag (pt_req_set_upstream) overrides the route. */
-	if (r->upstream_override != NULL ||
+	if (r->upstream_override != NULL || r->upstream_adhoc != NULL ||
 	    (r->route != NULL && r->route->upstream != NULL)) {
 		rc = proxy_handler(r);
 		return (rc == -1 ? PT_ERROR : rc);

@@ -33,6 +33,9 @@ struct proxy_ctx {
 	 */
 	void			(*release)(struct proxy_ctx *, bool reusable);
 	const char		*peer;
+	/* The Host field sent upstream; NULL: the client's (ad-hoc
+	 * targets send their own authority, proxy_adhoc.c). */
+	const char		*host;
 	/* proxy.request_buffering: the body read ahead (proxy_reqbuf.c). */
 	bool			 req_buffered;
 	char			*req_mem;	/* in memory, or */
@@ -48,7 +51,13 @@ struct proxy_ctx {
 int	proxy_reqbuf_read(struct proxy_ctx *);
 int	proxy_reqbuf_send(struct proxy_ctx *, long long deadline);
 
+/* proxy_adhoc.c */
+/* The handler for a target set with pt_req_set_upstream_addr(). */
+int	proxy_adhoc(struct pt_request *);
+
 /* proxy_reverse.c */
+/* The request head for the upstream, in the request's arena. */
+char	*proxy_build_head(struct proxy_ctx *, size_t *len);
 int	proxy_write(struct proxy_ctx *, struct iovec *, int, long long deadline);
 int	proxy_handler(struct pt_request *);
 /* Reads more upstream bytes into ctx->buf; > 0, 0 at EOF, -1 error/timeout. */

@@ -25,81 +25,21 @@
 #include <portier/tunnel.h>
 #include "auth.h"
 #include "forward.h"
+#include "origin.h"
 #include "proxy.h"
 #include "resolver.h"
 
 #define FWD_BUF		65536
-#define FWD_TICK_MS	200
-#define FWD_IDLE_SLOTS	64
 
 static const char fwd_established[] =
     "HTTP/1.1 200 Connection established\r\n\r\n";
-
-/* An idle origin (or parent) connection of this worker. */
-struct fwd_idle {
-	int		 fd;
-	long long	 since;
-	char		 key[RESOLVER_NAME_MAX + 16];
-};
-
-static struct fwd_idle	fwd_pool[FWD_IDLE_SLOTS];
-static size_t		fwd_npool;
 
 /* An origin connection in use, on the request's arena. */
 struct fwd_conn {
 	struct upstream_conn	 uc;
 	const struct conf_forward *fw;
-	char			 key[RESOLVER_NAME_MAX + 16];
+	char			 key[ORIGIN_KEY_MAX];
 };
-
-static void
-addr_set_port(struct sockaddr_storage *a, int port)
-{
-	if (a->ss_family == AF_INET)
-		((struct sockaddr_in *)(void *)a)->sin_port = htons((uint16_t)port);
-	else if (a->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)(void *)a)->sin6_port =
-		    htons((uint16_t)port);
-}
-
-/* Closes idle connections past their time; this worker's alone. */
-static void
-fwd_pool_sweep(long long now, long long idle_ms)
-{
-	size_t i = 0;
-
-	while (i < fwd_npool) {
-		if (now - fwd_pool[i].since >= idle_ms) {
-			close(fwd_pool[i].fd);
-			fwd_pool[i] = fwd_pool[--fwd_npool];
-		} else
-			i++;
-	}
-}
-
-/* An idle connection for key still open, or -1. */
-static int
-fwd_pool_take(const char *key)
-{
-	char	c;
-	ssize_t	n;
-	size_t	i = 0;
-	int	fd;
-
-	while (i < fwd_npool) {
-		if (strcmp(fwd_pool[i].key, key) != 0) {
-			i++;
-			continue;
-		}
-		fd = fwd_pool[i].fd;
-		fwd_pool[i] = fwd_pool[--fwd_npool];
-		n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return (fd);
-		close(fd);	/* closed by the origin, or bytes nobody asked for */
-	}
-	return (-1);
-}
 
 static void
 fwd_release(struct proxy_ctx *x, bool reusable)
@@ -108,72 +48,12 @@ fwd_release(struct proxy_ctx *x, bool reusable)
 
 	if (fc->uc.fd == -1)
 		return;
-	if (reusable && !x->failed && fc->fw->idle_max > 0) {
-		fwd_pool_sweep(now_ms(), fc->fw->idle_timeout_ms);
-		if (fwd_npool >= (size_t)fc->fw->idle_max ||
-		    fwd_npool >= FWD_IDLE_SLOTS) {
-			close(fwd_pool[0].fd);	/* the oldest-ish goes */
-			fwd_pool[0] = fwd_pool[--fwd_npool];
-		}
-		fwd_pool[fwd_npool].fd = fc->uc.fd;
-		fwd_pool[fwd_npool].since = now_ms();
-		snprintf(fwd_pool[fwd_npool].key, sizeof(fwd_pool[0].key), "%s",
-		    fc->key);
-		fwd_npool++;
-	} else
+	if (reusable && !x->failed)
+		origin_idle_put(fc->key, fc->uc.fd, fc->fw->idle_max,
+		    fc->fw->idle_timeout_ms);
+	else
 		close(fc->uc.fd);
 	fc->uc.fd = -1;
-}
-
-/* A connected socket to a within timeout_ms, ticking for the relay; or -1. */
-static int
-fwd_connect_addr(const struct sockaddr_storage *a, long long timeout_ms)
-{
-	struct timeval	tv = { 0, FWD_TICK_MS * 1000 };
-	struct pollfd	pfd;
-	socklen_t	sl = a->ss_family == AF_INET6 ?
-			    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	int		fd, err = 0, one = 1;
-	long long	until = now_ms() + timeout_ms;
-
-	if ((fd = socket(a->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1)
-		return (-1);
-	if (connect(fd, (const struct sockaddr *)a, sl) == -1) {
-		if (errno != EINPROGRESS)
-			goto fail;
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		for (;;) {
-			int left = (int)(until - now_ms());
-
-			if (left <= 0 || pt_stop) {
-				errno = ETIMEDOUT;
-				goto fail;
-			}
-			if (poll(&pfd, 1, left) > 0)
-				break;
-			if (errno != EINTR && errno != 0)
-				goto fail;
-		}
-		sl = sizeof(err);
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1 ||
-		    err != 0) {
-			errno = err != 0 ? err : errno;
-			goto fail;
-		}
-	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1)
-		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return (fd);
- fail:
-	err = errno;
-	close(fd);
-	errno = err;
-	return (-1);
 }
 
 /*
@@ -185,35 +65,15 @@ static int
 fwd_connect_host(struct pt_request *r, const struct fwd_target *t,
     const char *host, int port, bool check, int *status)
 {
-	struct sockaddr_storage		 addrs[RESOLVER_MAX_ADDRS];
-	const char			*refused = NULL;
-	int				 n = 0, i, fd, err = 0;
+	const char	*refused;
+	int		 fd;
 
-	if (resolver_lookup(host, AF_UNSPEC, addrs, RESOLVER_MAX_ADDRS, &n,
-	    NULL) == -1 || n == 0) {
-		PT_RLOG(r, PT_LOG_WARN, "forward: %s: %s", host,
-		    resolver_strerror(errno));
-		*status = errno == ETIMEDOUT ? 504 : 502;
-		return (-1);
-	}
-	for (i = 0; i < n; i++) {
-		addr_set_port(&addrs[i], port);
-		if (check && (refused = fwd_refused(r, &addrs[i])) != NULL)
-			continue;
-		fd = fwd_connect_addr(&addrs[i],
-		    r->srv->forward->connect_timeout_ms);
-		if (fd != -1)
-			return (fd);
-		err = errno;
-		PT_RLOG(r, PT_LOG_WARN, "forward: %s port %d: %s", host, port,
-		    strerror(err));
-	}
-	if (refused != NULL && err == 0) {
+	fd = origin_connect(r, "forward", host, port,
+	    r->srv->forward->connect_timeout_ms, check ? fwd_refused : NULL,
+	    &refused, status);
+	if (fd == -1 && refused != NULL)
 		*status = fwd_block(r, t, refused) == 0 ? -100 : PT_ERROR;
-		return (-1);
-	}
-	*status = err == ETIMEDOUT ? 504 : 502;
-	return (-1);
+	return (fd);
 }
 
 /* Whether this destination goes through the parents. */
@@ -397,9 +257,9 @@ fwd_relay(struct pt_request *r, const struct fwd_target *t,
 	if ((x.buf = pt_alloc(r->arena, x.buf_size)) == NULL)
 		return (500);
 	r->upstream_addr = x.peer;
-	fwd_pool_sweep(now_ms(), fw->idle_timeout_ms);
+	origin_idle_sweep(now_ms());
 	for (;;) {
-		fc->uc.reused = (fc->uc.fd = fwd_pool_take(fc->key)) != -1;
+		fc->uc.reused = (fc->uc.fd = origin_idle_take(fc->key)) != -1;
 		if (fc->uc.reused && p == NULL && fwd_peer_refused(r,
 		    fc->uc.fd)) {
 			close(fc->uc.fd);	/* checked again on connect */

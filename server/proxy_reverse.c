@@ -250,7 +250,7 @@ proxy_add_forwarded(struct proxy_ctx *x, char *buf, size_t room, size_t *at)
  * The request head for the upstream, in the request's arena. The body's
  * framing is redone: Content-Length as received, or chunked.
  */
-static char *
+char *
 proxy_build_head(struct proxy_ctx *x, size_t *len)
 {
 	struct pt_request	*r = x->r;
@@ -266,7 +266,9 @@ proxy_build_head(struct proxy_ctx *x, size_t *len)
 		return (NULL);
 	at = (size_t)snprintf(buf, room, "%.*s %s HTTP/1.1\r\n",
 	    (int)h->method.len, h->method.p, target);
-	if (h->host.len > 0)
+	if (x->host != NULL)
+		HEAD_ADD(buf, room, &at, "Host", x->host);
+	else if (h->host.len > 0)
 		head_add(buf, room, &at, "Host", 4, h->host.p, h->host.len);
 	proxy_copy_fields(x, buf, room, &at);
 	proxy_add_forwarded(x, buf, room, &at);
@@ -583,6 +585,8 @@ proxy_handler(struct pt_request *r)
 	size_t			 hlen;
 	int			 rc;
 
+	if (r->upstream_adhoc != NULL)
+		return (proxy_adhoc(r));
 	memset(&x, 0, sizeof(x));
 	x.r = r;
 	if (r->upstream_override != NULL) {

@@ -403,6 +403,51 @@ pt_req_set_upstream(struct pt_request *r, const char *pool)
 	if (up == NULL)
 		return (PT_ERROR);
 	r->upstream_override = up;
+	r->upstream_adhoc = NULL;
+	return (PT_OK);
+}
+
+/* A DNS name (letters, digits, '-', '.', '_') or an IPv6 address. */
+static bool
+req_host_ok(const char *h, size_t len, bool *v6)
+{
+	size_t i;
+
+	*v6 = memchr(h, ':', len) != NULL;
+	if (len == 0 || len > 255 || h[0] == '.' || h[0] == '-')
+		return (false);
+	for (i = 0; i < len; i++)
+		if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' &&
+		    h[i] <= 'Z') || (h[i] >= '0' && h[i] <= '9') ||
+		    h[i] == '-' || h[i] == '.' || h[i] == '_' ||
+		    (*v6 && (h[i] == ':' || h[i] == '%'))))
+			return (false);
+	return (true);
+}
+
+PT_API int
+pt_req_set_upstream_addr(struct pt_request *r, const char *host, int port,
+    bool tls)
+{
+	struct upstream_adhoc	*t;
+	size_t			 len = host != NULL ? strlen(host) : 0;
+	bool			 v6;
+
+	if (host == NULL || !req_host_ok(host, len, &v6) || port < 1 ||
+	    port > 65535)
+		return (PT_ERROR);
+	if ((t = pt_calloc(r->arena, 1, sizeof(*t))) == NULL ||
+	    (t->host = pt_strdup(r->arena, host)) == NULL)
+		return (PT_ERROR);
+	t->port = port;
+	t->tls = tls;
+	t->authority = port == (tls ? 443 : 80) ? pt_printf(r->arena,
+	    "%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "") : pt_printf(r->arena,
+	    "%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", port);
+	if (t->authority == NULL)
+		return (PT_ERROR);
+	r->upstream_adhoc = t;
+	r->upstream_override = NULL;
 	return (PT_OK);
 }
 

@@ -204,6 +204,11 @@ trace_outcome(const struct pt_request *r, int rc)
 		printf("outcome: proxy to upstream \"%s\" (set by a module) "
 		    "with the path and query above\n",
 		    r->upstream_override->name);
+	else if (r->upstream_adhoc != NULL)
+		printf("outcome: proxy to %s://%s (an ad-hoc upstream, set by "
+		    "a module) with the path and query above\n",
+		    r->upstream_adhoc->tls ? "https" : "http",
+		    r->upstream_adhoc->authority);
 	else if (rt != NULL && rt->ret.status != 0)
 		printf("outcome: the route answers %d itself\n", rt->ret.status);
 	else if (rt != NULL && rt->upstream != NULL)

@@ -6,6 +6,7 @@
 # tracer's output, live tracing to the error log, and config errors.
 use strict; use warnings; use Test::More;
 use File::Temp qw(tempdir);
+use IO::Socket::INET;
 use Portier::Test qw(start_portier start_origin http_request raw_request
     portier_cmd read_file write_file wait_for error_log_matches);
 
@@ -30,6 +31,13 @@ my $o2 = start_origin(sub {
 	my ($q) = @_;
 	return (200, [ 'Content-Type' => 'text/plain' ], "origin=two\ntarget=$q->{target}\n");
 });
+# A third origin, on a port no pool names: the proxy flag's ad-hoc target.
+my $o3 = start_origin(sub {
+	my ($q) = @_;
+	my $h = join('', map { "$_=$q->{headers}{$_}\n" } sort keys %{ $q->{headers} });
+	return (200, [ 'Content-Type' => 'text/plain' ], "origin=three\ntarget=$q->{target}\npid=$$\n$h");
+});
+my $dead = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1)->sockport;
 
 my $conf = <<"EOF2";
 modules = { load = [ "mod_rewrite" ]; };
@@ -91,6 +99,10 @@ servers = ( { listen = [ "127.0.0.1:%%PORT%%" ]; names = [ "www.example.test" ];
     { match = "^/toother/(.*)\$"; to = "/o/\$1"; flags = [ "proxy=other" ]; },
     { match = "^/tourl/(.*)\$"; to = "http://other/u/\$1"; flags = [ "proxy" ]; },
     { match = "^/tonone\$"; to = "/x"; flags = [ "proxy=nosuch" ]; },
+    { match = "^/adhoc/(.*)\$"; to = "http://127.0.0.1:$o3->{port}/a/\$1"; flags = [ "proxy" ]; },
+    { match = "^/adhocname/(.*)\$"; to = "http://localhost:$o3->{port}/n/\$1?x=1"; flags = [ "proxy", "qsappend" ]; },
+    { match = "^/adhocdead\$"; to = "http://127.0.0.1:$dead/"; flags = [ "proxy" ]; },
+    { match = "^/adhocuser\$"; to = "http://me\@127.0.0.1:$o3->{port}/"; flags = [ "proxy" ]; },
     { match = "^/echo/from-route/(.*)\$"; to = "/echo/server-rules-ran-twice"; }
   ); };
   routes = (
@@ -198,6 +210,23 @@ like(get('/toother/p?q=1')->{body}, qr{^origin=two\ntarget=/o/p\?q=1$}m, 'proxy=
 like(get('/tourl/p')->{body}, qr{^origin=two\ntarget=/u/p$}m, 'proxy by URL');
 is(get('/tonone')->{status}, 500, 'proxy to an unknown upstream: 500');
 ok(wait_for(sub { error_log_matches($p, qr/proxy to "nosuch": no upstream/) }, 3), 'logged');
+# An absolute URL whose host names no pool: an ad-hoc upstream, with
+# Host set to its authority and the kept connection reused.
+$r = get('/adhoc/p?q=1');
+like($r->{body}, qr{^origin=three\ntarget=/a/p\?q=1$}m, 'proxy to a URL outside the pools');
+like($r->{body}, qr{^host=127\.0\.0\.1:$o3->{port}$}m, 'Host: the URL\'s authority');
+like($r->{body}, qr{^x-forwarded-host=www\.example\.test$}m, 'the client\'s Host in X-Forwarded-Host');
+like(get('/adhocname/p?y=2')->{body}, qr{^origin=three\ntarget=/n/p\?x=1&y=2$}m,
+    'a host name, resolved; qsappend');
+my $two = raw_request($p, "GET /adhoc/1 HTTP/1.1\r\nHost: www.example.test\r\n\r\n" .
+    "GET /adhoc/2 HTTP/1.1\r\nHost: www.example.test\r\nConnection: close\r\n\r\n");
+my @pids = $two =~ /^pid=(\d+)$/mg;
+is(scalar(@pids), 2, 'two ad-hoc requests on one client connection');
+is($pids[0], $pids[1], 'the ad-hoc origin connection was reused');
+is(get('/adhocdead')->{status}, 502, 'ad-hoc target refusing connections: 502');
+is(get('/adhocuser')->{status}, 500, 'userinfo in the proxy URL: 500');
+ok(wait_for(sub { error_log_matches($p, qr{proxy to http://me\@127\.0\.0\.1:\d+: not a host\[:port\]}) }, 3),
+    'userinfo refusal logged');
 
 # Route rules re-route; the server's rules do not run again for routes
 # that inherit them.
@@ -261,6 +290,11 @@ like($out, qr/^outcome: proxy to upstream "app"$/m, 'tracer: proxy outcome');
 ($rc, $out) = trace('GET /toother/p?q=1');
 like($out, qr/-> proxy to upstream "other", path "\/o\/p", query "q=1"/, 'tracer: proxy flag');
 like($out, qr/^outcome: proxy to upstream "other" \(set by a module\)/m, 'tracer: override outcome');
+($rc, $out) = trace('GET /adhoc/p');
+like($out, qr{-> proxy to http://127\.0\.0\.1:$o3->{port} \(a pool of that name, else an ad-hoc upstream\), path "/a/p"},
+    'tracer: proxy to a URL');
+like($out, qr{^outcome: proxy to http://127\.0\.0\.1:$o3->{port} \(an ad-hoc upstream, set by a module\)}m,
+    'tracer: ad-hoc outcome');
 ($rc, $out) = trace('GET /env/x');
 like($out, qr/^\[rewrite\]   env page = "x"$/m, 'tracer: env');
 like($out, qr/^request field: X-Page: x$/m, 'tracer: request field set');

@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -229,6 +230,68 @@ rw_apply_url(struct pt_request *r, const struct rw_result *res)
 	return (PT_OK);
 }
 
+/*
+ * An ad-hoc upstream from a URL's authority: host, [v6] or either with
+ * ":port". No userinfo: "user@host" is refused.
+ */
+static int
+rw_proxy_addr(struct pt_request *r, const char *auth, bool tls)
+{
+	char		 host[256];
+	const char	*end, *colon;
+	size_t		 hlen;
+	long		 port = tls ? 443 : 80;
+	char		*e;
+
+	if (auth[0] == '[') {
+		if ((end = strchr(auth, ']')) == NULL)
+			return (PT_ERROR);
+		auth++;
+		colon = end[1] == ':' ? end + 1 : end[1] == '\0' ? NULL : auth;
+	} else
+		colon = end = strchr(auth, ':') != NULL ? strchr(auth, ':') :
+		    auth + strlen(auth);
+	if (colon == auth)
+		return (PT_ERROR);	/* something after "]" */
+	if (colon != NULL && *colon == ':') {
+		port = strtol(colon + 1, &e, 10);
+		if (e == colon + 1 || *e != '\0')
+			return (PT_ERROR);
+	}
+	if ((hlen = (size_t)(end - auth)) == 0 || hlen >= sizeof(host))
+		return (PT_ERROR);
+	memcpy(host, auth, hlen);
+	host[hlen] = '\0';
+	return (pt_req_set_upstream_addr(r, host, port < 1 || port > 65535 ?
+	    0 : (int)port, tls));
+}
+
+/*
+ * proxy: to the pool named by proxy=NAME or by the URL's host; a URL
+ * whose authority names no pool is an ad-hoc upstream.
+ */
+static int
+rw_proxy_to(struct pt_request *r, const struct rw_result *res)
+{
+	if (pt_req_set_upstream(r, res->upstream) == PT_OK)
+		return (PT_OK);
+	if (!res->upstream_url) {
+		PT_RLOG(r, PT_LOG_ERR, "proxy to \"%s\": no upstream of that "
+		    "name: answering 500", res->upstream);
+		return (PT_ERROR);
+	}
+	if (rw_proxy_addr(r, res->upstream, res->upstream_tls) != PT_OK) {
+		PT_RLOG(r, PT_LOG_ERR, "proxy to %s://%s: not a host[:port]: "
+		    "answering 500", res->upstream_tls ? "https" : "http",
+		    res->upstream);
+		return (PT_ERROR);
+	}
+	if (pt_req_tracing(r))
+		PT_RLOG(r, PT_LOG_TRACE, "proxy: no pool named \"%s\": an "
+		    "ad-hoc upstream", res->upstream);
+	return (PT_OK);
+}
+
 static int
 rw_apply(struct pt_request *r, const struct rw_conf *rc, struct rw_call *c,
     const struct rw_result *res, bool route_pass)
@@ -247,11 +310,8 @@ rw_apply(struct pt_request *r, const struct rw_conf *rc, struct rw_call *c,
 			return (500);
 		return (res->status);
 	case RW_PROXY:
-		if (pt_req_set_upstream(r, res->upstream) != PT_OK) {
-			PT_RLOG(r, PT_LOG_ERR, "proxy to \"%s\": no upstream of "
-			    "that name: answering 500", res->upstream);
+		if (rw_proxy_to(r, res) != PT_OK)
 			return (500);
-		}
 		if (c->x != NULL)
 			c->x->ended = true;
 		return (rw_apply_url(r, res));

@@ -238,7 +238,10 @@ struct rw_result {
 	const char	*query;		/* the new query, NULL: none */
 	bool		 query_set;
 	const char	*location;	/* REDIRECT */
-	const char	*upstream;	/* PROXY */
+	const char	*upstream;	/* PROXY: a pool, or a URL's authority */
+	bool		 upstream_url;	/* from a URL: the authority, which may
+					   name a pool or an ad-hoc origin */
+	bool		 upstream_tls;	/* the URL is https */
 	bool		 stop;		/* break, proxy: no later pass */
 	const struct rw_rule *fired[RW_TRAIL];	/* rules that changed the URL */
 	size_t		 nfired;

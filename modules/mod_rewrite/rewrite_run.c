@@ -431,9 +431,12 @@ rw_do_proxy(struct rw_state *st, const struct rw_rule *r, const char *out,
 		if (alen == 0)
 			return (rw_invalid(st, r, "proxy URL names no upstream",
 			    out, n));
-		if (pool == NULL && (pool = pt_strndup(st->a, auth, alen)) ==
-		    NULL)
-			return (RW_S_ANSWER);
+		if (pool == NULL) {
+			if ((pool = pt_strndup(st->a, auth, alen)) == NULL)
+				return (RW_S_ANSWER);
+			st->res->upstream_url = true;
+			st->res->upstream_tls = auth - out == 8;
+		}
 		rest = auth + alen;
 		skip = (size_t)(rest - out);
 		if (rest[0] == '/') {
@@ -456,8 +459,12 @@ rw_do_proxy(struct rw_state *st, const struct rw_rule *r, const char *out,
 	if (out == NULL)
 		rw_fired(st->res, r);
 	if (st->io->trace != NULL)
-		st->io->trace(st->io->arg, "  -> proxy to upstream \"%s\", path "
-		    "%s, query %s", pool, rw_quote(qp, sizeof(qp), st->path,
+		st->io->trace(st->io->arg, "  -> proxy to %s%s%s%s, path %s, "
+		    "query %s", st->res->upstream_url ? (st->res->upstream_tls ?
+		    "https://" : "http://") : "upstream \"", pool,
+		    st->res->upstream_url ? "" : "\"", st->res->upstream_url ?
+		    " (a pool of that name, else an ad-hoc upstream)" : "",
+		    rw_quote(qp, sizeof(qp), st->path,
 		    strlen(st->path)), rw_query(st) != NULL ? rw_quote(qq,
 		    sizeof(qq), st->query, strlen(st->query)) : "none");
 	return (RW_S_ANSWER);

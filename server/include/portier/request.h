@@ -126,6 +126,18 @@ PT_API int		 pt_req_set_query(struct pt_request *, const char *query);
 PT_API int		 pt_req_set_upstream(struct pt_request *, const char *pool);
 PT_API const char	*pt_req_root(const struct pt_request *);
 /*
+ * Like pt_req_set_upstream(), to an origin that is no pool (an ad-hoc
+ * upstream): host is a name, resolved through the core resolver, or a
+ * numeric address (IPv6 without brackets); port 1-65535; tls for https,
+ * which a module must carry on the upstream_transport hook (mod_ssl).
+ * The upstream gets Host: host[:port], the path and query as set;
+ * connections are kept per worker (plain ones). PT_ERROR: not a host
+ * name or address, or a bad port. Whoever picks host decides where the
+ * server connects: never take it from the request unchecked.
+ */
+PT_API int		 pt_req_set_upstream_addr(struct pt_request *,
+			    const char *host, int port, bool tls);
+/*
  * Whether to describe this request's steps: it runs under "portier
  * --trace-request" (its log lines then go to standard output), or its
  * route (or server), or a module in log_modules, logs at "trace". Log

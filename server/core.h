@@ -81,6 +81,11 @@ struct pt_request {
 	struct conf_upstream	*upstream_override;
 	/* pt_req_set_upstream_addr(): an origin outside the pools. */
 	const struct upstream_adhoc *upstream_adhoc;
+	/* pt_req_answer(): the answer a hook chose (status 0: none). */
+	int			 answer_status;
+	const char		*answer_type;
+	const void		*answer_body;
+	size_t			 answer_len;
 	bool			 tracing;	/* --trace-request: log to stdout */
 	const char		*user;		/* authenticated (Basic), or NULL */
 	const char		*acl_rule;	/* forward proxy: the deciding rule */

@@ -386,6 +386,8 @@ request_handle(struct pt_request *r)
 		r->conn->taken_over = true;
 		return (0);
 	}
+	if (rc == PT_ANSWERED && !r->head_sent)
+		return (request_answer(r) == 0 ? 0 : -1);
 	if (rc >= 300 && rc <= 599 && !r->head_sent)
 		return (resp_error(r, rc));
 	return (rc == 0 ? 0 : -1);

@@ -2,7 +2,7 @@
  * Routing at request time: the server for a listener and Host, the route
  * for a request (route_match.c, pure: it reads the request and the
  * configuration and nothing else), the fixed answers of routes with
- * return (route_return.c) and the core's access checks (access.c).
+ * return and of hooks that called pt_req_answer() (route_return.c) and the core's access checks (access.c).
  */
 #ifndef PT_ROUTE_H
 #define PT_ROUTE_H
@@ -45,6 +45,8 @@ const struct conf_route *route_find(const struct conf_server *,
 /* route_return.c */
 /* The route's return = { }: 0 answered, PT_ERROR, or a status to answer. */
 int		 route_return(struct pt_request *);
+/* A hook's pt_req_answer(): 0 answered, or PT_ERROR. */
+int		 request_answer(struct pt_request *);
 
 /* access.c */
 /*

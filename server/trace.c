@@ -197,7 +197,12 @@ trace_outcome(const struct pt_request *r, int rc)
 				loc = r->fields[i].value;
 		printf("outcome: answer %d %s%s%s\n", rc, resp_reason(rc),
 		    loc != NULL ? ", Location: " : "", loc != NULL ? loc : "");
-	} else if (rc != PT_OK && rc != PT_DECLINED)
+	} else if (rc == PT_ANSWERED && r->answer_status != 0)
+		printf("outcome: answer %d %s (set by a module), %zu bytes of "
+		    "body%s%s\n", r->answer_status, resp_reason(r->answer_status),
+		    r->answer_len, r->answer_type != NULL ? " " : "",
+		    r->answer_type != NULL ? r->answer_type : "");
+	else if (rc != PT_OK && rc != PT_DECLINED)
 		printf("outcome: a hook returned %d: the connection closes\n",
 		    rc);
 	else if (r->upstream_override != NULL)

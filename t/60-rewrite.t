@@ -57,6 +57,9 @@ servers = ( { listen = [ "127.0.0.1:%%PORT%%" ]; names = [ "www.example.test" ];
     { match = "^/forbidden"; to = "-"; flags = [ "forbidden" ]; },
     { match = "^/gone"; to = "-"; flags = [ "gone" ]; },
     { match = "^/teapot"; to = "-"; flags = [ "status=418" ]; },
+    { match = "^/ok200\$"; to = "-"; flags = [ "status=200", "cookie=k:v" ]; },
+    { match = "^/ok204\$"; to = "-"; flags = [ "status=204" ]; },
+    { match = "^/multi\$"; to = "-"; flags = [ "status=300" ]; },
     { match = "^/cond/and\$"; to = "/static/yes.txt";
       conditions = ( { var = "%{header.X-A}"; equals = "1"; },
                      { var = "%{header.X-B}"; equals = "1"; } ); },
@@ -148,6 +151,20 @@ is($r->{headers}{location}, 'https://elsewhere.test/x', 'to the URL as written')
 is(get('/forbidden/x')->{status}, 403, 'forbidden');
 is(get('/gone')->{status}, 410, 'gone');
 is(get('/teapot')->{status}, 418, 'status=418');
+# 2xx and 3xx through the core's answer API (pt_req_answer).
+$r = get('/ok200');
+is($r->{status}, 200, 'status=200');
+is($r->{headers}{'content-length'}, '0', 'status=200: an empty body');
+is($r->{headers}{'set-cookie'}, 'k=v; Path=/', 'status=200 keeps the rule\'s cookie');
+$r = get('/ok204');
+is($r->{status}, 204, 'status=204');
+ok(!exists $r->{headers}{'content-length'} || $r->{headers}{'content-length'} eq '0', '204: no body');
+$r = get('/multi');
+is($r->{status}, 300, 'status=300');
+like($r->{body}, qr{<h1>300 Multiple Choices</h1>}, '300: the core\'s page');
+my $ka = raw_request($p, "GET /ok200 HTTP/1.1\r\nHost: www.example.test\r\n\r\n" .
+    "GET /ok204 HTTP/1.1\r\nHost: www.example.test\r\nConnection: close\r\n\r\n");
+like($ka, qr{^HTTP/1\.1 200 .*^HTTP/1\.1 204 }ms, 'the connection stays open after a module\'s answer');
 
 # Conditions.
 is(get('/cond/and', 'X-A' => 1, 'X-B' => 1)->{body}, "yes\n", 'AND: both hold');
@@ -295,6 +312,8 @@ like($out, qr{-> proxy to http://127\.0\.0\.1:$o3->{port} \(a pool of that name,
     'tracer: proxy to a URL');
 like($out, qr{^outcome: proxy to http://127\.0\.0\.1:$o3->{port} \(an ad-hoc upstream, set by a module\)}m,
     'tracer: ad-hoc outcome');
+($rc, $out) = trace('GET /ok200');
+like($out, qr{^outcome: answer 200 OK \(set by a module\)}m, 'tracer: a module\'s 200');
 ($rc, $out) = trace('GET /env/x');
 like($out, qr/^\[rewrite\]   env page = "x"$/m, 'tracer: env');
 like($out, qr/^request field: X-Page: x$/m, 'tracer: request field set');
@@ -317,7 +336,9 @@ servers = ( { listen = [ "127.0.0.1:0" ];
     { match = "^/m"; to = "${nomap:x}"; },
     { match = "^/f"; to = "/x"; flags = [ "redirekt=301" ]; },
     { match = "^/r"; to = "/x"; flags = [ "redirect=200" ]; },
-    { match = "^/c"; to = "/x"; conditions = ( { var = "%{host}"; regex = "a("; } ); }
+    { match = "^/c"; to = "/x"; conditions = ( { var = "%{host}"; regex = "a("; } ); },
+    { match = "^/s1"; to = "-"; flags = [ "status=150" ]; },
+    { match = "^/s2"; to = "/x"; flags = [ "status=301" ]; }
   ); }; } );
 EOF2
 ($rc, $out) = portier_cmd('-t', '-M', $mods, '-f', "$d/bad.conf");
@@ -330,5 +351,7 @@ like($out, qr{bad\.conf:7: .*unknown flag "redirekt=301" \(did you mean "redirec
 like($out, qr{bad\.conf:8: .*redirect=200: a redirect is 301, 302, 303, 307 or 308}, 'redirect outside 3xx');
 like($out, qr{bad\.conf:9: .*conditions\[0\]\.regex: invalid regex: missing closing parenthesis at offset 2\n    a\(\n      \^}m,
     'condition regex caret');
-like($out, qr/6 error\(s\)/, 'every error reported');
+like($out, qr{bad\.conf:10: .*status=150: a status from 200 to 599}, 'status below 200');
+like($out, qr{bad\.conf:11: .*status=301 answers without a Location: "to" must be "-"}, 'status=3xx with a target');
+like($out, qr/8 error\(s\)/, 'every error reported');
 done_testing();

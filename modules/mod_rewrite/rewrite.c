@@ -304,7 +304,11 @@ rw_apply(struct pt_request *r, const struct rw_conf *rc, struct rw_call *c,
 	case RW_ERROR:
 		return (500);
 	case RW_STATUS:
-		return (res->status);
+		/* 2xx and 3xx are no hook result: the core's answer API. */
+		if (res->status >= 400)
+			return (res->status);
+		return (pt_req_answer(r, res->status, NULL, NULL, 0) ==
+		    PT_ANSWERED ? PT_ANSWERED : 500);
 	case RW_REDIRECT:
 		if (pt_resp_header_set(r, "Location", res->location) != PT_OK)
 			return (500);

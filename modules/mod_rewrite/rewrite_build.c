@@ -528,13 +528,10 @@ rw_flag_status(const char *name, const char *arg, struct rw_rule *r,
 		r->status = (int)v;
 		return (0);
 	}
-	if (arg == NULL || rw_num(arg, 100, 999, &v) != 0 || v < 400) {
-		rw_err(err, errlen, "status=%s: a status from 400 to 599 "
-		    "(use redirect=3xx for redirects)", arg != NULL ? arg : "");
-		return (-1);
-	}
-	if (v > 599) {
-		rw_err(err, errlen, "status=%s: a status from 400 to 599", arg);
+	if (arg == NULL || rw_num(arg, 100, 999, &v) != 0 || v < 200 ||
+	    v > 599) {
+		rw_err(err, errlen, "status=%s: a status from 200 to 599",
+		    arg != NULL ? arg : "");
 		return (-1);
 	}
 	r->flags |= RW_F_STATUS;
@@ -657,6 +654,13 @@ rw_flags_check(const struct rw_rule *r, char *err, size_t errlen)
 	if ((f & RW_F_QSAPPEND) != 0 && (f & RW_F_QSDISCARD) != 0) {
 		rw_err(err, errlen, "qsappend and qsdiscard contradict each "
 		    "other");
+		return (-1);
+	}
+	if ((f & RW_F_STATUS) != 0 && r->status >= 300 && r->status < 400 &&
+	    !r->to.dash) {
+		rw_err(err, errlen, "status=%d answers without a Location: "
+		    "\"to\" must be \"-\" (redirect=%d redirects to it)",
+		    r->status, r->status);
 		return (-1);
 	}
 	if ((f & RW_F_REDIRECT) != 0 && r->to.dash) {

@@ -509,7 +509,8 @@ rw_parse_rules(struct pt_conf_ctx *cx, const config_setting_t *s, void *field)
 		if (rw_rule_parse(cx, g, &rc->maps, &rs->v[rs->n]) == 0) {
 			rs->v[rs->n].index = (int)(rs->n + 1);
 			rs->n++;
-		}
+		} else	/* the slot is the next rule's: nothing carries over */
+			memset(&rs->v[rs->n], 0, sizeof(rs->v[rs->n]));
 	}
 	if (rw_ruleset_finish(pt_conf_arena(cx), rs) != 0)
 		return ("out of memory");

@@ -2,8 +2,9 @@
  * Hook registration. Each hook runs the registered functions in order
  * (FIRST runs first; ties go to load order). Results: PT_OK, PT_DECLINED,
  * PT_DONE (the connection was taken over or fully answered: the core
- * writes nothing more and does not loop for keep-alive), or an HTTP status
- * 300-599 (stop and answer with it).
+ * writes nothing more and does not loop for keep-alive), PT_ANSWERED (from
+ * pt_req_answer(): stop and send that answer), or an HTTP status 300-599
+ * (stop and answer with it).
  *
  *   hook               runs                      PT_OK means
  *   post_config        all (master)              config accepted

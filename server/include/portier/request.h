@@ -88,6 +88,21 @@ PT_API bool		 pt_resp_header_at(const struct pt_request *, size_t i,
  */
 PT_API int		 pt_resp_replace_body(struct pt_request *,
 			    const void *body, size_t len);
+/*
+ * From a request hook before the handler (post_read_request, translate,
+ * fixups, access, quick_handler): answers the request with status
+ * (200-599) and len bytes of body of content_type, with the response
+ * fields set so far (Location, Set-Cookie...). A NULL body is none for
+ * 2xx, and the core's page for 3xx-5xx (error_pages apply); 204 and 304
+ * never have one. The body must live until the request ends (its arena,
+ * or the configuration). The hook returns what this returns: PT_ANSWERED
+ * (the core sends the answer, logs it and keeps the connection as for
+ * any response; no later hook of the request runs), or PT_ERROR for a
+ * status out of range.
+ */
+PT_API int		 pt_req_answer(struct pt_request *, int status,
+			    const char *content_type, const void *body,
+			    size_t len);
 /* Sends a whole response (handlers); PT_OK or PT_ERROR. */
 PT_API int		 pt_resp_send(struct pt_request *, int status,
 			    const char *content_type, const void *body, size_t len);

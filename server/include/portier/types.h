@@ -16,6 +16,8 @@
 #define PT_DECLINED	(-1)
 #define PT_DONE		(-2)
 #define PT_ERROR	(-3)
+/* The hook answered the request with pt_req_answer() (portier/request.h). */
+#define PT_ANSWERED	(-4)
 
 struct pt_arena;
 struct pt_conf;

@@ -290,10 +290,13 @@ int		 resp_stream(struct pt_request *, const void *, size_t, bool eos);
 int		 static_handler(struct pt_request *);
 int		 static_init(const struct pt_conf *);
 
-/* trace.c: portier --trace-request; returns the exit status. */
+/*
+ * trace.c: portier --trace-request; returns the exit status. as_proxy:
+ * to the first forward proxy server, in absolute-form (--trace-proxy).
+ */
 int		 trace_request(struct pt_conf *, const char *request,
 		    const char *const *fields, size_t nfields,
-		    const char *client);
+		    const char *client, bool as_proxy);
 
 /* log.c (error log) */
 int		 log_open(const struct pt_conf *);

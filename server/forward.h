@@ -173,6 +173,14 @@ int		 fwd_block(struct pt_request *, const struct fwd_target *,
 int		 fwd_decide(struct pt_request *, const struct fwd_target *);
 const char	*fwd_refused(const struct pt_request *,
 		    const struct sockaddr_storage *);
+/* Whether CONNECT may go to port (connect_ports). */
+bool		 fwd_ports_allowed(const struct conf_forward *, int port);
+/* Whether this destination goes through the parents. */
+bool		 fwd_via_parents(const struct conf_forward *,
+		    const struct fwd_target *);
+
+/* trace_forward.c: --trace-request prints the decisions for r. */
+void		 trace_forward(struct pt_request *);
 
 /* proxy_forward.c */
 /* The access phase: authentication, the rules, CONNECT ports. PT_OK or

@@ -24,7 +24,8 @@ usage(FILE *fp)
 	fprintf(fp, "usage: portier [-FhTtVvX] [-f file] [-M dir] [-u user]\n"
 	    "       portier [-t] [-f file] [-M dir] --trace-request "
 	    "'METHOD URL'\n"
-	    "               [-H 'Name: value'] ... [--trace-client addr]\n"
+	    "               [-H 'Name: value'] ... [--trace-client addr]"
+	    " [--trace-proxy]\n"
 	    "  -f file  configuration file (default %s/portier.conf)\n"
 	    "  -t       check the configuration and exit\n"
 	    "  -T       print the effective configuration and exit\n"
@@ -38,6 +39,7 @@ usage(FILE *fp)
 	    "           show how the request would be routed and rewritten\n"
 	    "  -H field a request field for --trace-request (repeatable)\n"
 	    "  --trace-client addr  the client address it comes from\n"
+	    "  --trace-proxy  send it to the forward proxy, as its clients do\n"
 	    "  -h       this help\n", PT_SYSCONF_DIR);
 }
 
@@ -100,11 +102,13 @@ struct trace_opts {
 	const char	*client;
 	const char	*fields[TRACE_FIELDS_MAX];
 	size_t		 nfields;
+	bool		 proxy;		/* --trace-proxy */
 };
 
 static const struct option long_opts[] = {
 	{ "trace-request", required_argument, NULL, 'R' },
 	{ "trace-client", required_argument, NULL, 'C' },
+	{ "trace-proxy", no_argument, NULL, 'P' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -196,6 +200,9 @@ main(int argc, char **argv)
 			usage(stdout);
 			trace_opts_free(&tr);
 			return (0);
+		case 'P':
+			tr.proxy = true;
+			break;
 		case 'R': case 'H': case 'C':
 			if (trace_opt(&tr, ch, optarg) != 0) {
 				trace_opts_free(&tr);
@@ -209,7 +216,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || (tr.request == NULL && (tr.nfields > 0 ||
-	    tr.client != NULL))) {
+	    tr.client != NULL || tr.proxy))) {
 		usage(stderr);
 		trace_opts_free(&tr);
 		return (2);
@@ -232,7 +239,7 @@ main(int argc, char **argv)
 	}
 	if (tr.request != NULL) {
 		ch = trace_request(cf, tr.request, tr.fields, tr.nfields,
-		    tr.client);
+		    tr.client, tr.proxy);
 		conf_free(cf);
 		shm_free_all();
 		trace_opts_free(&tr);

@@ -76,14 +76,6 @@ fwd_connect_host(struct pt_request *r, const struct fwd_target *t,
 	return (fd);
 }
 
-/* Whether this destination goes through the parents. */
-static bool
-fwd_via_parents(const struct conf_forward *fw, const struct fwd_target *t)
-{
-	return (fw->nparents > 0 && (!fw->parent_dest.set ||
-	    fwd_dest_match(&fw->parent_dest, t->host, t->hostlen)));
-}
-
 /* The Referer trimmed to its origin ("http://a.example/"), or NULL. */
 static const char *
 fwd_referer_origin(struct pt_request *r, const struct pt_str *v)

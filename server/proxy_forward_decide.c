@@ -192,6 +192,19 @@ fwd_ports_has(const int *pairs, size_t n, int port)
 	return (false);
 }
 
+bool
+fwd_ports_allowed(const struct conf_forward *fw, int port)
+{
+	return (fwd_ports_has(fw->connect_ports, fw->nconnect_ports, port));
+}
+
+bool
+fwd_via_parents(const struct conf_forward *fw, const struct fwd_target *t)
+{
+	return (fw->nparents > 0 && (!fw->parent_dest.set ||
+	    fwd_dest_match(&fw->parent_dest, t->host, t->hostlen)));
+}
+
 /*
  * Authentication (when credentials came) and the rules. PT_OK to go on,
  * 0 when answered (the block page), or a status (407 with the challenge).
@@ -208,8 +221,7 @@ fwd_decide(struct pt_request *r, const struct fwd_target *t)
 	const char			*value, *user = NULL;
 	size_t				 from = 0;
 
-	if (t->connect && !fwd_ports_has(fw->connect_ports, fw->nconnect_ports,
-	    t->port))
+	if (t->connect && !fwd_ports_allowed(fw, t->port))
 		return (fwd_block(r, t, "connect_ports") == 0 ? -100 : PT_ERROR);
 	if (fw->auth != NULL && pt_req_header(r, "Proxy-Authorization", &v)) {
 		if ((value = pt_strndup(r->arena, v.p, v.len)) == NULL)

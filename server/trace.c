@@ -20,19 +20,25 @@
 #include <portier/request.h>
 #include "core.h"
 #include "hooks_priv.h"
+#include "forward.h"
 #include "upstream.h"
 
 #define TRACE_HEAD_MAX	(64 * 1024)
 
-/* "GET https://host:port/path?q" or "GET /path?q": the head to parse. */
+/*
+ * "GET https://host:port/path?q" or "GET /path?q": the head to parse, in
+ * origin-form with Host from the URL; in absolute-form, as a client of a
+ * forward proxy sends it, when absolute. "CONNECT host:port" stays so.
+ */
 static char *
 trace_head(struct pt_arena *a, const char *req, const char *const *fields,
-    size_t nfields, const char **authority, size_t *alen, bool *https)
+    size_t nfields, bool absolute, const char **authority, size_t *alen,
+    bool *https)
 {
 	const char	*sp = strchr(req, ' '), *t, *auth = NULL, *path;
 	char		*head;
 	size_t		 i, n, mlen;
-	bool		 has_host = false;
+	bool		 has_host = false, keep;
 	int		 k;
 
 	if (sp == NULL || sp == req)
@@ -47,11 +53,15 @@ trace_head(struct pt_arena *a, const char *req, const char *const *fields,
 		*https = auth - t == 8;
 		path = auth + strcspn(auth, "/?");
 		*alen = (size_t)(path - auth);
+	} else if (mlen == 7 && strncasecmp(req, "CONNECT", 7) == 0) {
+		auth = t;
+		*alen = strlen(t);
 	}
 	if ((head = pt_alloc(a, TRACE_HEAD_MAX)) == NULL)
 		return (NULL);
+	keep = (absolute && auth != NULL) || auth == t;
 	k = snprintf(head, TRACE_HEAD_MAX, "%.*s %s%s HTTP/1.1\r\n", (int)mlen,
-	    req, path[0] == '/' ? "" : "/", path);
+	    req, path[0] == '/' || keep ? "" : "/", keep ? t : path);
 	n = k > 0 ? (size_t)k : TRACE_HEAD_MAX;
 	if (auth != NULL && n < TRACE_HEAD_MAX) {
 		k = snprintf(head + n, TRACE_HEAD_MAX - n, "Host: %.*s\r\n",
@@ -225,12 +235,73 @@ trace_outcome(const struct pt_request *r, int rc)
 		    "handles it\n");
 }
 
+/* The first listener of the first server with forward_proxy, or NULL. */
+static const char *
+trace_proxy_listener(const struct pt_conf *cf)
+{
+	size_t i;
+
+	for (i = 0; i < cf->nservers; i++)
+		if (cf->servers[i].forward != NULL &&
+		    cf->servers[i].nlisten > 0)
+			return (cf->servers[i].listen[0].text);
+	return (NULL);
+}
+
+/* Parses head into a fresh r and prepares it; 0, or the answer's status. */
+static int
+trace_parse(struct pt_request *r, struct pt_conn *c, struct pt_arena *ra,
+    struct pt_conf *cf, const char *head)
+{
+	struct http_limits	lim;
+	int			rc;
+
+	memset(r, 0, sizeof(*r));
+	r->conn = c;
+	r->arena = ra;
+	r->conf = cf;
+	r->tracing = true;
+	clock_gettime(CLOCK_REALTIME, &r->start);
+	request_id_new(r->id, sizeof(r->id));
+	lim.line_max = (size_t)cf->limits.line;
+	lim.field_max = (size_t)cf->limits.field;
+	lim.fields_max = (size_t)cf->limits.fields;
+	if ((rc = http_parse_head(ra, head, strlen(head), &lim, &r->head)) !=
+	    0) {
+		fprintf(stderr, "portier: --trace-request: the request is "
+		    "refused with %d:\n%s", rc, head);
+		return (-1);
+	}
+	return (request_prepare(r));
+}
+
+/* Routing, rewriting and the outcome; or the forward proxy's decisions. */
+static void
+trace_run(struct pt_conf *cf, struct pt_request *r)
+{
+	int rc;
+
+	printf("server: servers[%zu] at %s:%d%s%s%s\n",
+	    (size_t)(r->srv - cf->servers), r->srv->file != NULL ?
+	    r->srv->file : "?", r->srv->line, r->srv->names.n > 0 ?
+	    ", named " : "", r->srv->names.n > 0 ? r->srv->names.v[0] : "",
+	    r->srv->forward != NULL ? ", a forward proxy" : "");
+	if ((rc = hooks_run_all(cf->hooks, H_POST_READ_REQUEST, r)) == PT_OK &&
+	    forward_is_request(r)) {
+		printf("route: none (the forward proxy's request)\n");
+		trace_forward(r);
+		return;
+	}
+	if (rc == PT_OK && (rc = request_translate(r)) == PT_OK)
+		rc = hooks_run_all(cf->hooks, H_FIXUPS, r);
+	trace_outcome(r, rc);
+}
+
 int
 trace_request(struct pt_conf *cf, const char *req, const char *const *fields,
-    size_t nfields, const char *client)
+    size_t nfields, const char *client, bool as_proxy)
 {
 	struct pt_arena		*ca = NULL, *ra = NULL;
-	struct http_limits	 lim;
 	struct listener		 lst;
 	struct pt_conn		 c;
 	struct pt_request	 r;
@@ -243,35 +314,36 @@ trace_request(struct pt_conf *cf, const char *req, const char *const *fields,
 	if ((ca = pt_arena_new(16 * 1024, 0)) == NULL ||
 	    (ra = pt_arena_new(64 * 1024, 0)) == NULL)
 		goto done;
-	if ((head = trace_head(ca, req, fields, nfields, &auth, &alen,
-	    &https)) == NULL) {
+	if ((head = trace_head(ca, req, fields, nfields, as_proxy, &auth,
+	    &alen, &https)) == NULL) {
 		fprintf(stderr, "portier: --trace-request: \"%s\": expected "
 		    "\"METHOD URL\", such as \"GET http://www.example.com/"
 		    "page?x=1\"\n", req);
 		goto done;
 	}
+	ltext = as_proxy ? trace_proxy_listener(cf) : trace_listener(cf,
+	    auth != NULL ? auth : "", alen);
+	if (as_proxy && ltext == NULL) {
+		fprintf(stderr, "portier: --trace-proxy: no server has "
+		    "forward_proxy\n");
+		goto done;
+	}
 	memset(&lst, 0, sizeof(lst));
 	lst.fd = -1;
-	ltext = trace_listener(cf, auth != NULL ? auth : "", alen);
 	snprintf(lst.text, sizeof(lst.text), "%s", ltext != NULL ? ltext : "");
 	snprintf(lst.bound, sizeof(lst.bound), "%.*s",
 	    (int)sizeof(lst.bound) - 1, lst.text);
 	trace_conn_init(&c, &lst, ca, client != NULL ? client : "127.0.0.1");
 	c.secure = https;	/* %{scheme}: as if TLS ended here */
-	memset(&r, 0, sizeof(r));
-	r.conn = &c;
-	r.arena = ra;
-	r.conf = cf;
-	r.tracing = true;
-	clock_gettime(CLOCK_REALTIME, &r.start);
-	request_id_new(r.id, sizeof(r.id));
-	lim.line_max = (size_t)cf->limits.line;
-	lim.field_max = (size_t)cf->limits.field;
-	lim.fields_max = (size_t)cf->limits.fields;
-	if ((rc = http_parse_head(ra, head, strlen(head), &lim, &r.head)) != 0) {
-		fprintf(stderr, "portier: --trace-request: the request is "
-		    "refused with %d:\n%s", rc, head);
+	if ((rc = trace_parse(&r, &c, ra, cf, head)) == -1)
 		goto done;
+	/* A forward proxy's clients send the URL as it is: so does this. */
+	if (!as_proxy && auth != NULL && r.srv != NULL &&
+	    r.srv->forward != NULL && r.head.form == HTTP_T_ORIGIN) {
+		if ((head = trace_head(ca, req, fields, nfields, true, &auth,
+		    &alen, &https)) == NULL ||
+		    (rc = trace_parse(&r, &c, ra, cf, head)) == -1)
+			goto done;
 	}
 	status = 0;
 	/* Every line about this request, at any level, goes to stdout. */
@@ -280,19 +352,11 @@ trace_request(struct pt_conf *cf, const char *req, const char *const *fields,
 	    (int)r.head.method.len, r.head.method.p, (int)r.head.target.len,
 	    r.head.target.p, (int)r.head.host.len, r.head.host.p, c.client,
 	    lst.text);
-	if ((rc = request_prepare(&r)) != 0) {
+	if (rc != 0)
 		printf("outcome: answer %d %s (before any hook)\n", rc,
 		    resp_reason(rc));
-		goto done;
-	}
-	printf("server: servers[%zu] at %s:%d%s%s\n",
-	    (size_t)(r.srv - cf->servers), r.srv->file != NULL ? r.srv->file :
-	    "?", r.srv->line, r.srv->names.n > 0 ? ", named " : "",
-	    r.srv->names.n > 0 ? r.srv->names.v[0] : "");
-	if ((rc = hooks_run_all(cf->hooks, H_POST_READ_REQUEST, &r)) == PT_OK &&
-	    (rc = request_translate(&r)) == PT_OK)
-		rc = hooks_run_all(cf->hooks, H_FIXUPS, &r);
-	trace_outcome(&r, rc);
+	else
+		trace_run(cf, &r);
  done:
 	fflush(stdout);
 	if (ra != NULL)

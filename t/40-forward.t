@@ -270,4 +270,65 @@ close $cs;
 Portier::Test::stop($parent);
 like(read_file("$pdir/access.log"), qr{GET http://origin\.test:\d+/via-parent}, 'the parent got the absolute-form request');
 
+# The tracer: absolute-form kept for a forward proxy, and its decisions.
+# The listen addresses are text here: nothing binds them.
+write_file("$dir/trace.conf", <<"EOF2");
+resolver = { hosts = "$dir/hosts"; };
+servers = (
+  { listen = [ "127.0.0.1:3128" ];
+    forward_proxy = {
+      local_clients = [ "127.0.0.1/32" ];
+      connect_ports = [ 443 ];
+      auth = { realm = "Proxy"; file = "$dir/htpasswd"; };
+      parents = ( { address = "127.0.0.1:3129"; } );
+      parent_dest = [ "www.origin.test" ];
+      acl = (
+        { name = "dest"; dest = [ "blocked.test" ]; action = "deny"; },
+        { name = "login"; dest = [ "user.test" ]; action = "auth"; },
+        { name = "local"; client = [ "127.0.0.0/8" ]; action = "allow"; }
+      );
+    };
+  },
+  { listen = [ "127.0.0.1:8080" ]; names = [ "www.test" ];
+    routes = ( { path = "/"; return = { status = 200; body = "hi"; }; } ); }
+);
+EOF2
+sub trace { my ($rc, $out) = portier_cmd('-f', "$dir/trace.conf", '--trace-request', @_); return $out; }
+my $tr = trace('GET http://origin.test:81/a?b=1');
+like($tr, qr{^request: GET http://origin\.test:81/a\?b=1, Host: origin\.test:81, }m, 'tracer: absolute-form kept for a forward proxy');
+like($tr, qr{^server: servers\[0\] at \S+trace\.conf:\d+, a forward proxy$}m, 'tracer: the forward proxy server');
+like($tr, qr{^forward: target origin\.test port 81$}m, 'tracer: target');
+like($tr, qr{^forward: rule: "local" at \S+trace\.conf:\d+: allow$}m, 'tracer: the deciding rule');
+like($tr, qr{^forward: address 127\.0\.0\.1: may be tried$}m, 'tracer: address checks');
+like($tr, qr{^outcome: forward to origin\.test:81 directly$}m, 'tracer: direct');
+$tr = trace('GET http://www.test/x');
+like($tr, qr{^request: GET /x, Host: www\.test, }m, 'tracer: origin-form for the server naming the host');
+like($tr, qr{^outcome: the route answers 200 itself$}m, 'tracer: the reverse server');
+$tr = trace('GET http://www.test/x', '--trace-proxy');
+like($tr, qr{^request: GET http://www\.test/x, .*on listener 127\.0\.0\.1:3128$}m, '--trace-proxy: to the forward proxy');
+like($tr, qr{^forward: target www\.test port 80$}m, '--trace-proxy: its decisions');
+$tr = trace('GET http://blocked.test/');
+like($tr, qr{^forward: rule: "dest" at \S+:\d+: deny\n}m, 'tracer: deny rule');
+like($tr, qr{^outcome: answer 403 Forbidden \(forward proxy: denied \(block page\)\)$}m, 'tracer: 403');
+$tr = trace('GET http://user.test/');
+like($tr, qr{^forward: rule: "login" at \S+:\d+: auth$}m, 'tracer: auth rule');
+like($tr, qr{^outcome: answer 407 }m, 'tracer: 407 without credentials');
+$tr = trace('GET http://user.test/', '-H', 'Proxy-Authorization: Basic ' . MIME::Base64::encode_base64('alice:s3cret', ''));
+like($tr, qr{^forward: credentials: user "alice" accepted$}m, 'tracer: credentials checked');
+like($tr, qr{^forward: rule: "local" at }m, 'tracer: the walk goes on past a passed auth rule');
+$tr = trace('GET http://user.test/', '-H', 'Proxy-Authorization: Basic ' . MIME::Base64::encode_base64('alice:wrong', ''));
+like($tr, qr{^forward: credentials: refused by }m, 'tracer: wrong password refused');
+$tr = trace('CONNECT echo.test:25');
+like($tr, qr{^forward: port 25 is not in connect_ports$}m, 'tracer: CONNECT port');
+$tr = trace('GET http://origin.test/', '--trace-client', '127.0.0.2');
+like($tr, qr{^forward: address 127\.0\.0\.1: refused by deny_private$}m, 'tracer: deny_private');
+like($tr, qr{^outcome: answer 403 .*every address refused}m, 'tracer: 403 for private addresses');
+$tr = trace('GET http://www.origin.test/');
+like($tr, qr{^forward: parent 1: 127\.0\.0\.1:3129$}m, 'tracer: parent');
+like($tr, qr{^outcome: forward through the parents, in order; then directly$}m, 'tracer: parents, then direct');
+write_file("$dir/trace2.conf", "servers = ( { listen = [ \"127.0.0.1:8080\" ]; } );\n");
+my ($trc, $tro) = portier_cmd('-f', "$dir/trace2.conf", '--trace-proxy', '--trace-request', 'GET http://a.test/');
+is($trc, 2, '--trace-proxy without a forward proxy: usage error');
+like($tro, qr{no server has forward_proxy}, 'and says why');
+
 done_testing();

@@ -9,6 +9,7 @@
 use strict; use warnings; use Test::More;
 use IO::Socket::INET;
 use IO::Socket::SSL;
+use POSIX ();
 use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep);
 use Portier::Test qw(start_portier http_request portier_cmd read_file
@@ -80,7 +81,8 @@ sub tls_origin {
 			if (defined $k && $k == 0) {
 				close $l;
 				serve($c, $ctx, $log);
-				exit 0;
+				# Not exit: END would kill the other origin.
+				POSIX::_exit(0);
 			}
 			close $c;
 		}
@@ -235,6 +237,26 @@ $r = http_request($p, 'GET', '/nocert/a');
 is($r->{status}, 502, 'no client certificate: 502');
 ok(wait_for(sub { error_log_matches($p, qr/nocert: server \S+: TLS/) }, 10),
     'nocert: reason in the error log') or diag(read_file($p->{error_log}));
+
+# mod_rewrite's proxy flag to an https URL outside the pools: TLS when an
+# ssl.upstreams entry is named as the URL's authority, else a 502.
+SKIP: {
+	skip('mod_rewrite not built', 4) unless -e "$mods/mod_rewrite.so";
+	my $w = start_portier(args => [ '-M', $mods ], conf => <<"EOF");
+modules = { load = [ "mod_ssl", "mod_rewrite" ]; };
+ssl = { upstreams = ( { pool = "localhost:$o->{port}"; ca_file = "$d/ca.pem"; } ); };
+servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
+  rewrite = { rules = (
+    { match = "^/tls/(.*)\$"; to = "https://localhost:$o->{port}/\$1"; flags = [ "proxy" ]; },
+    { match = "^/notls/(.*)\$"; to = "https://127.0.0.1:$o->{port}/\$1"; flags = [ "proxy" ]; } ); }; } );
+EOF
+	my $t = http_request($w, 'GET', '/tls/adhoc');
+	is($t->{status}, 200, 'proxy flag to an https URL: 200');
+	like($t->{body}, qr{^sni=localhost cn=- n=1 path=/adhoc$}m, 'TLS with the URL\'s host as SNI');
+	is(http_request($w, 'GET', '/notls/x')->{status}, 502, 'no ssl.upstreams entry for it: 502');
+	ok(wait_for(sub { error_log_matches($w, qr{proxy: https://127\.0\.0\.1:\d+: no TLS to it}) }, 10),
+	    'and logged') or diag(read_file($w->{error_log}));
+}
 
 # Configuration errors: file and line.
 write_file("$d/bad.conf", <<"EOF");

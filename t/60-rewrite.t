@@ -354,4 +354,19 @@ like($out, qr{bad\.conf:9: .*conditions\[0\]\.regex: invalid regex: missing clos
 like($out, qr{bad\.conf:10: .*status=150: a status from 200 to 599}, 'status below 200');
 like($out, qr{bad\.conf:11: .*status=301 answers without a Location: "to" must be "-"}, 'status=3xx with a target');
 like($out, qr/8 error\(s\)/, 'every error reported');
+# A proxy URL whose host the request may choose: a warning, not an error.
+write_file("$d/warn.conf", <<'EOF2');
+modules = { load = [ "mod_rewrite" ]; };
+servers = ( { listen = [ "127.0.0.1:0" ];
+  rewrite = { rules = (
+    { match = "^/p/([^/]+)/(.*)$"; to = "http://$1/$2"; flags = [ "proxy" ]; },
+    { match = "^/q/(.*)$"; to = "http://%{header.X-T}:81/$1"; flags = [ "proxy" ]; },
+    { match = "^/l/(.*)$"; to = "http://127.0.0.1:81/$1"; flags = [ "proxy" ]; }
+  ); }; } );
+EOF2
+($rc, $out) = portier_cmd('-t', '-M', $mods, '-f', "$d/warn.conf");
+is($rc, 0, 'a proxy host from a reference is allowed');
+like($out, qr{warn\.conf:4: .*rules\[0\]\.to: warning: the proxy URL's host comes from a reference}, '$1 in the host: warned');
+like($out, qr{warn\.conf:5: .*rules\[1\]\.to: warning: }, '%{header} in the host: warned');
+unlike($out, qr{warn\.conf:6:}, 'a literal host: no warning');
 done_testing();

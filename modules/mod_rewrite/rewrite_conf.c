@@ -430,6 +430,40 @@ rw_rule_against(struct pt_conf_ctx *cx, const config_setting_t *g,
 	return (0);
 }
 
+/*
+ * Whether the host of a proxy URL ("http://HOST/...") has a reference
+ * ($N, %N, %{VAR}) that the request controls: anywhere but in the key
+ * of a txt or rnd map lookup (internal functions such as tolower pass
+ * it through, and so does a lookup's default after '|').
+ */
+static bool
+rw_proxy_host_varies(const char *to)
+{
+	static const char *const passthru[] = { "tolower:", "toupper:",
+	    "escape:", "unescape:" };
+	const char	*p = strstr(to, "://"), *end;
+	bool		 in_key = false;
+	size_t		 i;
+
+	if (p == NULL)
+		return (false);
+	for (p += 3, end = p + strcspn(p, "/?"); p < end; p++) {
+		if (p[0] == '$' && p[1] == '{') {
+			in_key = true;
+			for (i = 0; i < 4; i++)
+				if (strncmp(p + 2, passthru[i],
+				    strlen(passthru[i])) == 0)
+					in_key = false;
+			p++;
+		} else if (p[0] == '|' || p[0] == '}')
+			in_key = false;
+		else if (!in_key && (p[0] == '$' || p[0] == '%') &&
+		    ((p[1] >= '0' && p[1] <= '9') || p[1] == '{'))
+			return (true);
+	}
+	return (false);
+}
+
 static int
 rw_rule_parse(struct pt_conf_ctx *cx, const config_setting_t *g,
     const struct rw_maps *maps, struct rw_rule *r)
@@ -471,6 +505,12 @@ rw_rule_parse(struct pt_conf_ctx *cx, const config_setting_t *g,
 		pt_conf_error(cx, g, "%s", err);
 		return (-1);
 	}
+	if ((r->flags & RW_F_PROXY) != 0 && r->upstream == NULL &&
+	    rw_proxy_host_varies(to))
+		pt_conf_warn(cx, ts, "the proxy URL's host comes from a "
+		    "reference: the server connects wherever it leads, an open "
+		    "proxy when the request decides (write the host, or look it "
+		    "up in a txt map with a fixed default)");
 	return (0);
 }
 

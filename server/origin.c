@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <portier/request.h>
+#include <portier/upstream_io.h>
 #include "core.h"
 #include "origin.h"
 #include "resolver.h"
@@ -23,7 +24,7 @@
 
 /* An idle origin (or parent) connection of this worker. */
 struct origin_idle {
-	int		 fd;
+	struct origin_io c;
 	long long	 until;		/* closed after this */
 	char		 key[ORIGIN_KEY_MAX];
 };
@@ -42,56 +43,65 @@ addr_set_port(struct sockaddr_storage *a, int port)
 }
 
 void
+origin_close(const struct origin_io *c)
+{
+	if (c->io != NULL && c->io->close != NULL)
+		c->io->close(c->io_ctx);
+	close(c->fd);
+}
+
+void
 origin_idle_sweep(long long now)
 {
 	size_t i = 0;
 
 	while (i < origin_npool) {
 		if (now >= origin_pool[i].until) {
-			close(origin_pool[i].fd);
+			origin_close(&origin_pool[i].c);
 			origin_pool[i] = origin_pool[--origin_npool];
 		} else
 			i++;
 	}
 }
 
-int
-origin_idle_take(const char *key)
+bool
+origin_idle_take(const char *key, struct origin_io *c)
 {
-	char	c;
+	char	b;
 	ssize_t	n;
 	size_t	i = 0;
-	int	fd;
 
 	while (i < origin_npool) {
 		if (strcmp(origin_pool[i].key, key) != 0) {
 			i++;
 			continue;
 		}
-		fd = origin_pool[i].fd;
+		*c = origin_pool[i].c;
 		origin_pool[i] = origin_pool[--origin_npool];
-		n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+		n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return (fd);
-		close(fd);	/* closed by the origin, or bytes nobody asked for */
+			return (true);
+		origin_close(c);	/* closed by the origin, or bytes nobody
+					   asked for */
 	}
-	return (-1);
+	return (false);
 }
 
 void
-origin_idle_put(const char *key, int fd, int idle_max, long long idle_ms)
+origin_idle_put(const char *key, const struct origin_io *c, int idle_max,
+    long long idle_ms)
 {
 	if (idle_max <= 0) {
-		close(fd);
+		origin_close(c);
 		return;
 	}
 	origin_idle_sweep(now_ms());
 	if (origin_npool >= (size_t)idle_max ||
 	    origin_npool >= ORIGIN_IDLE_SLOTS) {
-		close(origin_pool[0].fd);	/* the oldest-ish goes */
+		origin_close(&origin_pool[0].c);	/* the oldest-ish goes */
 		origin_pool[0] = origin_pool[--origin_npool];
 	}
-	origin_pool[origin_npool].fd = fd;
+	origin_pool[origin_npool].c = *c;
 	origin_pool[origin_npool].until = now_ms() + idle_ms;
 	snprintf(origin_pool[origin_npool].key, sizeof(origin_pool[0].key),
 	    "%s", key);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 struct pt_request;
+struct pt_upstream_io;
 
 #define ORIGIN_KEY_MAX	(255 + 24)	/* a host name, a port, a tag */
 #define ORIGIN_TICK_MS	200		/* sockets' receive and send tick */
@@ -32,15 +33,24 @@ int	 origin_connect(struct pt_request *, const char *tag, const char *host,
 	    int port, long long timeout_ms, origin_refuse_fn refuse,
 	    const char **refused, int *status);
 
+/* A connection: its socket and the module transport on it, if any. */
+struct origin_io {
+	int				 fd;
+	const struct pt_upstream_io	*io;	/* NULL: plain */
+	void				*io_ctx;
+};
+
 /* Closes this worker's idle connections past their idle time. */
 void	 origin_idle_sweep(long long now);
-/* An idle connection for key, still open, or -1. */
-int	 origin_idle_take(const char *key);
+/* An idle connection for key, still open, into *c; false when none. */
+bool	 origin_idle_take(const char *key, struct origin_io *c);
 /*
- * Keeps fd idle for key, for idle_ms at most (one goes when idle_max are
+ * Keeps c idle for key, for idle_ms at most (one goes when idle_max are
  * kept, of every key), or closes it when idle_max is 0.
  */
-void	 origin_idle_put(const char *key, int fd, int idle_max,
-	    long long idle_ms);
+void	 origin_idle_put(const char *key, const struct origin_io *c,
+	    int idle_max, long long idle_ms);
+/* Closes c: its transport first, then the socket. */
+void	 origin_close(const struct origin_io *c);
 
 #endif /* PT_ORIGIN_H */

@@ -8,8 +8,8 @@
  * resolver, kept idle per worker. There is no balancing, health or
  * failover: one target, tried once (a stale kept connection is replaced
  * by a fresh one for free). An https target needs a module that carries
- * TLS for it on the upstream_transport hook; such connections are not
- * kept.
+ * TLS for it on the upstream_transport hook; its connections are kept
+ * with their transport.
  */
 #include "config.h"
 
@@ -39,25 +39,26 @@ struct adhoc_conn {
 static void
 adhoc_close(struct adhoc_conn *ac)
 {
+	struct origin_io c = { ac->uc.fd, ac->uc.io, ac->uc.io_ctx };
+
 	if (ac->uc.fd == -1)
 		return;
-	if (ac->uc.io != NULL && ac->uc.io->close != NULL)
-		ac->uc.io->close(ac->uc.io_ctx);
+	origin_close(&c);
 	ac->uc.io = NULL;
-	close(ac->uc.fd);
 	ac->uc.fd = -1;
 }
 
 static void
 adhoc_release(struct proxy_ctx *x, bool reusable)
 {
-	struct adhoc_conn *ac = (struct adhoc_conn *)(void *)x->uc;
+	struct adhoc_conn	*ac = (struct adhoc_conn *)(void *)x->uc;
+	struct origin_io	 c = { ac->uc.fd, ac->uc.io, ac->uc.io_ctx };
 
 	if (ac->uc.fd == -1)
 		return;
-	if (reusable && !x->failed && ac->uc.io == NULL) {
-		origin_idle_put(ac->key, ac->uc.fd, ADHOC_IDLE_MAX,
-		    ADHOC_IDLE_MS);
+	if (reusable && !x->failed) {
+		origin_idle_put(ac->key, &c, ADHOC_IDLE_MAX, ADHOC_IDLE_MS);
+		ac->uc.io = NULL;
 		ac->uc.fd = -1;
 	} else
 		adhoc_close(ac);
@@ -102,7 +103,8 @@ adhoc_conn_new(struct pt_request *r)
 	ac->server.address = t->authority;
 	ac->pool.name = t->authority;
 	ac->pool.connect_timeout_ms = ADHOC_CONNECT_MS;
-	snprintf(ac->key, sizeof(ac->key), "a %s:%d", t->host, t->port);
+	snprintf(ac->key, sizeof(ac->key), "a%s %s:%d", t->tls ? "s" : "",
+	    t->host, t->port);
 	return (ac);
 }
 
@@ -127,11 +129,15 @@ static int
 adhoc_exchange(struct proxy_ctx *x, struct adhoc_conn *ac, const char *head,
     size_t hlen)
 {
-	int rc, status = 502, stale = 0;
+	struct origin_io	c;
+	int			rc, status = 502, stale = 0;
 
 	for (;;) {
-		ac->uc.reused = !x->r->upstream_adhoc->tls &&
-		    (ac->uc.fd = origin_idle_take(ac->key)) != -1;
+		if ((ac->uc.reused = origin_idle_take(ac->key, &c))) {
+			ac->uc.fd = c.fd;
+			ac->uc.io = c.io;
+			ac->uc.io_ctx = c.io_ctx;
+		}
 		if (!ac->uc.reused && adhoc_open(x, ac, &status) == -1)
 			return (status);
 		if ((rc = proxy_exchange(x, head, hlen)) == 0)

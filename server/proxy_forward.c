@@ -44,12 +44,14 @@ struct fwd_conn {
 static void
 fwd_release(struct proxy_ctx *x, bool reusable)
 {
-	struct fwd_conn *fc = (struct fwd_conn *)(void *)x->uc;
+	struct fwd_conn		*fc = (struct fwd_conn *)(void *)x->uc;
+	struct origin_io	 c = { fc->uc.fd, NULL, NULL };
 
 	if (fc->uc.fd == -1)
 		return;
+
 	if (reusable && !x->failed)
-		origin_idle_put(fc->key, fc->uc.fd, fc->fw->idle_max,
+		origin_idle_put(fc->key, &c, fc->fw->idle_max,
 		    fc->fw->idle_timeout_ms);
 	else
 		close(fc->uc.fd);
@@ -223,6 +225,7 @@ fwd_relay(struct pt_request *r, const struct fwd_target *t,
 	struct proxy_ctx		 x;
 	struct conf_proxy		*px;
 	struct fwd_conn			*fc;
+	struct origin_io		 oc;
 	const char			*head;
 	size_t				 hlen;
 	int				 rc, status = 502, stale = 0;
@@ -251,7 +254,8 @@ fwd_relay(struct pt_request *r, const struct fwd_target *t,
 	r->upstream_addr = x.peer;
 	origin_idle_sweep(now_ms());
 	for (;;) {
-		fc->uc.reused = (fc->uc.fd = origin_idle_take(fc->key)) != -1;
+		fc->uc.reused = origin_idle_take(fc->key, &oc);
+		fc->uc.fd = fc->uc.reused ? oc.fd : -1;
 		if (fc->uc.reused && p == NULL && fwd_peer_refused(r,
 		    fc->uc.fd)) {
 			close(fc->uc.fd);	/* checked again on connect */

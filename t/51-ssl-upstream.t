@@ -241,18 +241,23 @@ ok(wait_for(sub { error_log_matches($p, qr/nocert: server \S+: TLS/) }, 10),
 # mod_rewrite's proxy flag to an https URL outside the pools: TLS when an
 # ssl.upstreams entry is named as the URL's authority, else a 502.
 SKIP: {
-	skip('mod_rewrite not built', 4) unless -e "$mods/mod_rewrite.so";
+	skip('mod_rewrite not built', 6) unless -e "$mods/mod_rewrite.so";
 	my $w = start_portier(args => [ '-M', $mods ], conf => <<"EOF");
 modules = { load = [ "mod_ssl", "mod_rewrite" ]; };
+workers = { start = 1; min_spare = 0; max_spare = 1; max = 1; };
 ssl = { upstreams = ( { pool = "localhost:$o->{port}"; ca_file = "$d/ca.pem"; } ); };
 servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
   rewrite = { rules = (
     { match = "^/tls/(.*)\$"; to = "https://localhost:$o->{port}/\$1"; flags = [ "proxy" ]; },
     { match = "^/notls/(.*)\$"; to = "https://127.0.0.1:$o->{port}/\$1"; flags = [ "proxy" ]; } ); }; } );
 EOF
+	my $before = scalar(lines($olog, qr/sni=localhost /));
 	my $t = http_request($w, 'GET', '/tls/adhoc');
 	is($t->{status}, 200, 'proxy flag to an https URL: 200');
 	like($t->{body}, qr{^sni=localhost cn=- n=1 path=/adhoc$}m, 'TLS with the URL\'s host as SNI');
+	like(http_request($w, 'GET', '/tls/again')->{body}, qr{^sni=localhost cn=- n=2 path=/again$}m,
+	    'the TLS connection kept for the next request');
+	is(scalar(lines($olog, qr/sni=localhost /)) - $before, 1, 'one TLS connection for both');
 	is(http_request($w, 'GET', '/notls/x')->{status}, 502, 'no ssl.upstreams entry for it: 502');
 	ok(wait_for(sub { error_log_matches($w, qr{proxy: https://127\.0\.0\.1:\d+: no TLS to it}) }, 10),
 	    'and logged') or diag(read_file($w->{error_log}));

@@ -146,9 +146,9 @@ PT_API const char	*pt_req_root(const struct pt_request *);
  * numeric address (IPv6 without brackets); port 1-65535; tls for https,
  * which a module must carry on the upstream_transport hook (mod_ssl).
  * The upstream gets Host: host[:port], the path and query as set;
- * connections are kept per worker (plain ones). PT_ERROR: not a host
- * name or address, or a bad port. Whoever picks host decides where the
- * server connects: never take it from the request unchecked.
+ * connections are kept per worker, with their transport. PT_ERROR: not
+ * a host name or address, or a bad port. Whoever picks host decides
+ * where the server connects: never take it from the request unchecked.
  */
 PT_API int		 pt_req_set_upstream_addr(struct pt_request *,
 			    const char *host, int port, bool tls);

@@ -350,6 +350,10 @@ ssl_parse_upstreams(struct pt_conf_ctx *cx, const config_setting_t *s,
 			    "(an upstream pool whose servers speak TLS)");
 			bad = true;
 		}
+		/* Checked once the core's upstreams are parsed. */
+		if (up->pool != NULL)
+			pt_conf_need_upstream(cx, config_setting_get_member(e,
+			    "pool"), up->pool);
 		if ((up->at_cert == NULL) != (up->at_key == NULL) && !bad) {
 			pt_conf_error(cx, e, "a client certificate needs both "
 			    "cert and key");

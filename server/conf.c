@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "conf.h"
+#include "conf_upstream.h"
 
 #include <errno.h>
 #include <glob.h>
@@ -771,6 +772,8 @@ conf_load(const char *path, const struct conf_overrides *ov, FILE *errs,
 		ov->load_modules(&cx);
 	if (cx.nerrors == 0)
 		conf_core_parse(&cx);
+	if (cx.nerrors == 0)
+		conf_upstream_refs_check(&cx);
 	if (cx.nerrors == 0 && ov != NULL)
 		conf_overrides_apply(&cx, ov);
 	conf_msgs_flush(&cx);

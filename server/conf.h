@@ -316,6 +316,8 @@ struct pt_conf_ctx {
 	const config_setting_t	*adj_list;
 	int			 adj;
 	const char		*dflt_key;	/* key whose default is parsed */
+	/* Pool names modules gave pt_conf_need_upstream(), newest first. */
+	struct conf_upstream_ref *uprefs;
 };
 
 /*

@@ -667,8 +667,7 @@ conf_check_route_upstream(struct pt_conf_ctx *cx, const config_setting_t *s,
 {
 	struct conf_route	*rt;
 	const struct pt_conf	*cf = cx->conf;
-	const char		*name = *(const char **)field, *dym, **names;
-	size_t			 i, k = 0;
+	const char		*name = *(const char **)field;
 
 	(void)s;
 	rt = CONF_CONTAINER(field, struct conf_route, upstream_name);
@@ -676,6 +675,16 @@ conf_check_route_upstream(struct pt_conf_ctx *cx, const config_setting_t *s,
 		return (NULL);
 	if ((rt->upstream = upstream_find(cf, name)) != NULL)
 		return (NULL);
+	return (conf_upstream_unknown(cx, name));
+}
+
+const char *
+conf_upstream_unknown(struct pt_conf_ctx *cx, const char *name)
+{
+	const struct pt_conf	*cf = cx->conf;
+	const char		*dym, **names;
+	size_t			 i, k = 0;
+
 	if (cf->nupstreams == 0)
 		return (conf_frag(cx, "no upstream named \"%s\" (none is "
 		    "defined: upstreams = ( { name = \"%s\"; %s } );)", name,

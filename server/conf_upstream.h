@@ -23,6 +23,11 @@ const char	*conf_parse_upstreams(struct pt_conf_ctx *,
 /* A route's upstream = "app": the pool must exist; sets route->upstream. */
 const char	*conf_check_route_upstream(struct pt_conf_ctx *,
 		    const config_setting_t *, void *field);
+/* "no upstream named ..." with the pools defined, or a close match. */
+const char	*conf_upstream_unknown(struct pt_conf_ctx *, const char *name);
+/* conf_upstream_ref.c: the names recorded by pt_conf_need_upstream(),
+ * checked once the core's upstreams are parsed. */
+void		 conf_upstream_refs_check(struct pt_conf_ctx *);
 /* portier -T: the upstreams list (field is &conf->upstreams), loadable. */
 void		 conf_upstreams_dump(FILE *, int depth, const void *field);
 

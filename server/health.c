@@ -5,13 +5,16 @@
  * together and each periodic step is one zero-timeout poll over them, so
  * a server that hangs delays no other. Results move the shared state
  * (health_down, health_streak, up_since_ms) that workers read when they
- * pick a server (balance.c). TLS upstreams wait for mod_ssl's transport.
+ * pick a server (balance.c). A module may carry a check's bytes (TLS to
+ * the server) through the upstream_check hook: its handshake then runs
+ * step by step in the same polls, never blocking the helper.
  */
 #include "config.h"
 
 #include "upstream.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <ctype.h>
 #include <errno.h>
 #include <poll.h>
@@ -21,12 +24,16 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "hooks_priv.h"
 
 #define HC_TICK_MS	10	/* between steps while checks are in flight */
 #define HC_IDLE_MS	60000	/* no pool has checks */
 #define HC_LINE_MAX	256	/* the status line must fit */
+#define HC_WHY_MAX	256	/* a failure's reason, for the log */
 
-enum hc_phase { HC_IDLE, HC_CONNECTING, HC_SENDING, HC_READING };
+enum hc_phase {
+	HC_IDLE, HC_CONNECTING, HC_HANDSHAKE, HC_SENDING, HC_READING
+};
 
 struct hc_check {
 	struct upstream_server	*s;
@@ -38,6 +45,11 @@ struct hc_check {
 	size_t			 req_len, sent;
 	char			 buf[HC_LINE_MAX];
 	size_t			 len;
+	/* A module's transport (upstream_check hook), or NULL: plain. */
+	const struct pt_upstream_io *io;
+	void			*io_ctx;
+	pt_upstream_handshake_fn hs;		/* NULL once done, or none */
+	short			 hs_events;	/* what the handshake waits for */
 };
 
 /* The helper's own: it runs one configuration for its whole life. */
@@ -49,14 +61,27 @@ static struct {
 	struct hc_check		**pcheck;	/* the check of each pfd */
 } hc;
 
+/* The check's connection, and its transport first. */
+static void
+hc_close(struct hc_check *c)
+{
+	if (c->io != NULL && c->io->close != NULL)
+		c->io->close(c->io_ctx);
+	c->io = NULL;
+	c->io_ctx = NULL;
+	c->hs = NULL;
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+}
+
 static void
 hc_free(void)
 {
 	size_t i;
 
 	for (i = 0; i < hc.n; i++) {
-		if (hc.v[i].fd != -1)
-			close(hc.v[i].fd);
+		hc_close(&hc.v[i]);
 		free(hc.v[i].req);
 	}
 	free(hc.v);
@@ -150,9 +175,7 @@ hc_result(struct hc_check *c, bool ok, const char *why)
 	struct upstream_state	*st = &up->state[s->index];
 	int			 down, streak;
 
-	if (c->fd != -1)
-		close(c->fd);
-	c->fd = -1;
+	hc_close(c);
 	c->phase = HC_IDLE;
 	down = __atomic_load_n(&st->health_down, __ATOMIC_RELAXED);
 	streak = __atomic_load_n(&st->health_streak, __ATOMIC_RELAXED);
@@ -202,6 +225,48 @@ hc_local_error(int e)
 	return (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM);
 }
 
+/*
+ * The connection is up: a module may put its transport on it (TLS), with
+ * a handshake to run before the request. 0, or -1 when the check failed.
+ */
+static int
+hc_transport(struct hc_check *c)
+{
+	struct upstream_conn	 tmp = { .fd = c->fd, .server = c->s };
+	struct pt_upstream	 u = { .uc = &tmp, .cf = hc.cf };
+
+	if (hooks_run_upstream_check(hc.cf->hooks, &u) == PT_ERROR) {
+		hc_result(c, false, "transport set-up failed");
+		return (-1);
+	}
+	c->io = tmp.io;
+	c->io_ctx = tmp.io_ctx;
+	c->hs = c->io != NULL ? u.hs : NULL;
+	c->hs_events = POLLOUT;
+	c->phase = c->hs != NULL ? HC_HANDSHAKE : HC_SENDING;
+	return (0);
+}
+
+/* One step of the transport's handshake. */
+static void
+hc_handshake(struct hc_check *c)
+{
+	char	why[HC_WHY_MAX] = "";
+	int	rc;
+
+	rc = c->hs(c->io_ctx, why, sizeof(why));
+	if (rc == PT_OK) {
+		c->hs = NULL;
+		c->phase = HC_SENDING;
+	} else if (rc == PT_UPSTREAM_WANT_READ)
+		c->hs_events = POLLIN;
+	else if (rc == PT_UPSTREAM_WANT_WRITE)
+		c->hs_events = POLLOUT;
+	else
+		hc_result(c, false, why[0] != '\0' ? why :
+		    "transport handshake failed");
+}
+
 static void
 hc_start(struct hc_check *c, long long now)
 {
@@ -226,13 +291,12 @@ hc_start(struct hc_check *c, long long now)
 		return;
 	}
 	c->fd = fd;
-	c->phase = HC_SENDING;
+	c->phase = HC_CONNECTING;
 	if (connect(fd, (struct sockaddr *)&ss, len) == -1) {
-		if (errno == EINPROGRESS)
-			c->phase = HC_CONNECTING;
-		else	/* a unix socket with a full backlog says EAGAIN */
+		if (errno != EINPROGRESS)	/* a full unix backlog: EAGAIN */
 			hc_fail_errno(c, errno == EAGAIN ? ECONNREFUSED : errno);
-	}
+	} else if (hc_transport(c) == 0 && c->phase == HC_HANDSHAKE)
+		hc_handshake(c);
 }
 
 /* The status line read so far: -1 when incomplete, 0 when not HTTP. */
@@ -255,8 +319,12 @@ hc_read(struct hc_check *c)
 	char	why[32];
 	int	st;
 
-	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len,
-	    MSG_DONTWAIT);
+	if (c->io != NULL)
+		n = c->io->read(c->io_ctx, c->fd, c->buf + c->len,
+		    sizeof(c->buf) - 1 - c->len);
+	else
+		n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len,
+		    MSG_DONTWAIT);
 	if (n == -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			hc_fail_errno(c, errno);
@@ -274,6 +342,19 @@ hc_read(struct hc_check *c)
 	hc_result(c, hc_status_ok(c->s->pool, st), why);
 }
 
+static ssize_t
+hc_send(struct hc_check *c)
+{
+	struct iovec iov;
+
+	if (c->io == NULL)
+		return (send(c->fd, c->req + c->sent, c->req_len - c->sent,
+		    MSG_NOSIGNAL | MSG_DONTWAIT));
+	iov.iov_base = c->req + c->sent;
+	iov.iov_len = c->req_len - c->sent;
+	return (c->io->writev(c->io_ctx, c->fd, &iov, 1));
+}
+
 /* One check after poll said its socket is ready. */
 static void
 hc_advance(struct hc_check *c)
@@ -289,11 +370,15 @@ hc_advance(struct hc_check *c)
 			hc_fail_errno(c, err);
 			return;
 		}
-		c->phase = HC_SENDING;
+		if (hc_transport(c) == -1)
+			return;
+	}
+	if (c->phase == HC_HANDSHAKE) {
+		hc_handshake(c);
+		return;
 	}
 	if (c->phase == HC_SENDING) {
-		n = send(c->fd, c->req + c->sent, c->req_len - c->sent,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = hc_send(c);
 		if (n == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR)
@@ -320,7 +405,8 @@ hc_poll(void)
 		if (c->phase == HC_IDLE)
 			continue;
 		hc.pfd[k].fd = c->fd;
-		hc.pfd[k].events = c->phase == HC_READING ? POLLIN : POLLOUT;
+		hc.pfd[k].events = c->phase == HC_READING ? POLLIN :
+		    c->phase == HC_HANDSHAKE ? c->hs_events : POLLOUT;
 		hc.pfd[k].revents = 0;
 		hc.pcheck[k++] = c;
 	}
@@ -329,6 +415,20 @@ hc_poll(void)
 	for (i = 0; i < k; i++)
 		if (hc.pfd[i].revents != 0)
 			hc_advance(hc.pcheck[i]);
+}
+
+static void
+hc_timeout(struct hc_check *c)
+{
+	char why[64];
+
+	if (c->phase != HC_HANDSHAKE) {
+		hc_result(c, false, "timeout");
+		return;
+	}
+	/* "timeout in the tls handshake" */
+	snprintf(why, sizeof(why), "timeout in the %s handshake", c->io->name);
+	hc_result(c, false, why);
 }
 
 /*
@@ -353,7 +453,7 @@ health_periodic(const struct pt_conf *cf, long long now)
 	for (i = 0; i < hc.n; i++) {
 		c = &hc.v[i];
 		if (c->phase != HC_IDLE && now >= c->deadline_ms)
-			hc_result(c, false, "timeout");
+			hc_timeout(c);
 		if (c->phase != HC_IDLE) {
 			if (HC_TICK_MS < soonest)
 				soonest = HC_TICK_MS;

@@ -15,7 +15,8 @@
 static const char *const hook_names[H__COUNT] = {
 	"post_config", "child_init", "connection", "connection_close",
 	"post_read_request", "translate", "fixups", "access", "quick_handler",
-	"handler", "log", "periodic", "response_filter", "upstream_transport"
+	"handler", "log", "periodic", "response_filter", "upstream_transport",
+	"upstream_check"
 };
 
 struct pt_hooks *
@@ -296,17 +297,39 @@ pt_hook_upstream_transport(struct pt_hooks *h, pt_upstream_transport_fn fn,
 		e->u.upstream = fn;
 }
 
-int
-hooks_run_upstream(const struct pt_hooks *h, struct pt_upstream *u)
+PT_API void
+pt_hook_upstream_check(struct pt_hooks *h, pt_upstream_transport_fn fn,
+    int order)
+{
+	struct hook_entry *e = hook_add(h, H_UPSTREAM_CHECK, order);
+
+	if (e != NULL)
+		e->u.upstream = fn;
+}
+
+static int
+hooks_run_upstream_id(const struct pt_hooks *h, enum hook_id id,
+    struct pt_upstream *u)
 {
 	size_t	i;
 	int	rc;
 
-	for (i = 0; h != NULL && i < h->l[H_UPSTREAM_TRANSPORT].n; i++)
-		if ((rc = h->l[H_UPSTREAM_TRANSPORT].v[i].u.upstream(u)) !=
-		    PT_DECLINED)
+	for (i = 0; h != NULL && i < h->l[id].n; i++)
+		if ((rc = h->l[id].v[i].u.upstream(u)) != PT_DECLINED)
 			return (rc);
 	return (PT_DECLINED);
+}
+
+int
+hooks_run_upstream(const struct pt_hooks *h, struct pt_upstream *u)
+{
+	return (hooks_run_upstream_id(h, H_UPSTREAM_TRANSPORT, u));
+}
+
+int
+hooks_run_upstream_check(const struct pt_hooks *h, struct pt_upstream *u)
+{
+	return (hooks_run_upstream_id(h, H_UPSTREAM_CHECK, u));
 }
 
 /* Every log hook runs, whatever the others return. */

@@ -13,7 +13,7 @@ enum hook_id {
 	H_POST_CONFIG, H_CHILD_INIT, H_CONNECTION, H_CONNECTION_CLOSE,
 	H_POST_READ_REQUEST, H_TRANSLATE, H_FIXUPS, H_ACCESS, H_QUICK_HANDLER,
 	H_HANDLER, H_LOG, H_PERIODIC, H_RESPONSE_FILTER, H_UPSTREAM_TRANSPORT,
-	H__COUNT
+	H_UPSTREAM_CHECK, H__COUNT
 };
 
 struct hook_entry {
@@ -71,6 +71,9 @@ int		 hooks_run_all(const struct pt_hooks *, enum hook_id,
 void		 hooks_run_log(const struct pt_hooks *, struct pt_request *);
 /* upstream_transport: until the first that does not decline. */
 int		 hooks_run_upstream(const struct pt_hooks *, struct pt_upstream *);
+/* upstream_check (health checks in the helper): the same. */
+int		 hooks_run_upstream_check(const struct pt_hooks *,
+		    struct pt_upstream *);
 /* Until the first that does not decline. */
 int		 hooks_run_first(const struct pt_hooks *, enum hook_id,
 		    struct pt_request *);

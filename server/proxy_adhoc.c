@@ -69,7 +69,7 @@ static int
 adhoc_open(struct proxy_ctx *x, struct adhoc_conn *ac, int *status)
 {
 	const struct upstream_adhoc	*t = x->r->upstream_adhoc;
-	struct pt_upstream		 u = { &ac->uc, x->r };
+	struct pt_upstream		 u = { .uc = &ac->uc, .r = x->r };
 	const char			*refused;
 
 	ac->uc.fd = origin_connect(x->r, "proxy", t->host, t->port,

@@ -502,7 +502,7 @@ proxy_send_pp(struct proxy_ctx *x)
 static int
 proxy_new_conn(struct proxy_ctx *x)
 {
-	struct pt_upstream	u = { x->uc, x->r };
+	struct pt_upstream	u = { .uc = x->uc, .r = x->r };
 
 	if (x->pool->send_proxy_protocol != 0 && proxy_send_pp(x) == -1)
 		return (-1);

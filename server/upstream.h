@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <portier/upstream_io.h>
+
 struct pt_conf;
 struct pt_request;
 struct conf_upstream;
@@ -165,7 +167,9 @@ struct upstream_conn {
 /* What the upstream_transport hook sees (portier/upstream_io.h). */
 struct pt_upstream {
 	struct upstream_conn	*uc;
-	struct pt_request	*r;
+	struct pt_request	*r;		/* NULL for a health check */
+	const struct pt_conf	*cf;		/* set when r is NULL */
+	pt_upstream_handshake_fn hs;		/* health checks only */
 };
 
 /* conf_upstream.c */

@@ -742,3 +742,17 @@ pt_upstream_set_io(struct pt_upstream *u, const struct pt_upstream_io *io,
 	u->uc->io = io;
 	u->uc->io_ctx = ctx;
 }
+
+PT_API const struct pt_conf *
+pt_upstream_conf(const struct pt_upstream *u)
+{
+	return (u->r != NULL ? u->r->conf : u->cf);
+}
+
+PT_API void
+pt_upstream_set_handshake(struct pt_upstream *u, pt_upstream_handshake_fn fn)
+{
+	/* A worker's connection is blocking: its hook does the handshake. */
+	if (u->r == NULL)
+		u->hs = fn;
+}

@@ -83,6 +83,7 @@ sub tls_origin {
 				serve($c, $ctx, $log);
 				# Not exit: END would kill the other origin.
 				POSIX::_exit(0);
+				exit 0;
 			}
 			close $c;
 		}
@@ -242,13 +243,13 @@ ok(wait_for(sub { error_log_matches($p,
     'nocert: reason in the error log') or diag(read_file($p->{error_log}));
 
 # mod_rewrite's proxy flag to an https URL outside the pools: TLS when an
-# ssl.upstreams entry is named as the URL's authority, else a 502.
+# ssl.upstreams entry names the URL's authority, else a 502.
 SKIP: {
 	skip('mod_rewrite not built', 6) unless -e "$mods/mod_rewrite.so";
 	my $w = start_portier(args => [ '-M', $mods ], conf => <<"EOF");
 modules = { load = [ "mod_ssl", "mod_rewrite" ]; };
 workers = { start = 1; min_spare = 0; max_spare = 1; max = 1; };
-ssl = { upstreams = ( { pool = "localhost:$o->{port}"; ca_file = "$d/ca.pem"; } ); };
+ssl = { upstreams = ( { authority = "localhost:$o->{port}"; ca_file = "$d/ca.pem"; } ); };
 servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
   rewrite = { rules = (
     { match = "^/tls/(.*)\$"; to = "https://localhost:$o->{port}/\$1"; flags = [ "proxy" ]; },
@@ -266,6 +267,19 @@ EOF
 	    'and logged') or diag(read_file($w->{error_log}));
 }
 
+# A reload naming a pool that does not exist: refused, the old
+# configuration keeps serving.
+my $good = read_file($p->{conf});
+(my $broken = $good) =~ s/ssl = \{ upstreams = \(/ssl = { upstreams = ( { pool = "gone"; verify = false; },/;
+write_file($p->{conf}, $broken);
+kill 'HUP', $p->{pid};
+ok(wait_for(sub { error_log_matches($p, qr/keeping the running configuration/) }, 10),
+    'reload with an unknown pool: refused') or diag(read_file($p->{error_log}));
+ok(error_log_matches($p, qr{portier\.conf:\d+: ssl\.upstreams\[0\]\.pool: no upstream named "gone" \(defined: "good", "dflt", }),
+    'the reason, with file, line and the pools defined') or diag(read_file($p->{error_log}));
+is(http_request($p, 'GET', '/good/still')->{status}, 200, 'the old configuration still serves');
+write_file($p->{conf}, $good);
+
 # Configuration errors: file and line.
 write_file("$d/bad.conf", <<"EOF");
 modules = { load = [ "mod_ssl" ]; };
@@ -277,5 +291,38 @@ my (undef, $out) = portier_cmd('-M', $mods, '-t', '-f', "$d/bad.conf");
 like($out, qr{bad\.conf:2:.*no CA certificate read}, 'bad ca_file: file and line');
 like($out, qr{bad\.conf:3:.*needs both cert and key}, 'cert without key');
 like($out, qr{bad\.conf:4:.*unknown key "bogus"}, 'unknown key');
+
+# A pool that does not exist: at -t, with the pools defined as a hint.
+write_file("$d/nopool.conf", <<"EOF");
+modules = { load = [ "mod_ssl" ]; };
+ssl = { upstreams = ( { pool = "app"; verify = false; },
+  { pool = "apx"; verify = false; },
+  { pool = "nope"; verify = false; } ); };
+upstreams = ( { name = "app"; servers = ( { address = "127.0.0.1:1"; } ); },
+  { name = "api"; servers = ( { address = "127.0.0.1:2"; } ); } );
+servers = ( { listen = [ "127.0.0.1:0" ]; } );
+EOF
+my $rc;
+($rc, $out) = portier_cmd('-M', $mods, '-t', '-f', "$d/nopool.conf");
+isnt($rc, 0, 'unknown pool: -t fails');
+like($out, qr{nopool\.conf:3: ssl\.upstreams\[1\]\.pool: no upstream named "apx" \(did you mean "app"\?\)},
+    'a close name suggested');
+like($out, qr{nopool\.conf:4: ssl\.upstreams\[2\]\.pool: no upstream named "nope" \(defined: "app", "api"\)},
+    'else the pools defined');
+unlike($out, qr{nopool\.conf:2:}, 'a pool that exists is fine');
+
+# An authority entry is for ad-hoc origins: not a pool, not checked as one.
+write_file("$d/auth.conf", <<"EOF");
+modules = { load = [ "mod_ssl" ]; };
+ssl = { upstreams = ( { authority = "origin.example:8443"; verify = false; },
+  { pool = "app"; authority = "x:1"; },
+  { verify = false; } ); };
+upstreams = ( { name = "app"; servers = ( { address = "127.0.0.1:1"; } ); } );
+servers = ( { listen = [ "127.0.0.1:0" ]; } );
+EOF
+($rc, $out) = portier_cmd('-M', $mods, '-t', '-f', "$d/auth.conf");
+unlike($out, qr{auth\.conf:2:}, 'an authority entry names no pool');
+like($out, qr{auth\.conf:3:.*pool or authority, not both}, 'not both');
+like($out, qr{auth\.conf:4:.*needs pool = .* or authority = }, 'one of them');
 
 done_testing();

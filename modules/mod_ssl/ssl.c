@@ -258,6 +258,8 @@ ssl_register(struct pt_hooks *h)
 	pt_hook_response_filter(h, &ssl_filter, PT_ORDER_LATE);
 	/* Middle: TLS to the pools listed in upstreams. */
 	pt_hook_upstream_transport(h, ssl_upstream_transport, PT_ORDER_MIDDLE);
+	/* Middle: the same for health checks, in the helper. */
+	pt_hook_upstream_check(h, ssl_upstream_check, PT_ORDER_MIDDLE);
 	/* Middle: the ticket key rotation, in the helper process. */
 	pt_hook_periodic(h, ssl_periodic, PT_ORDER_MIDDLE);
 	return (0);

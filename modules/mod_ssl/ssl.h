@@ -272,5 +272,6 @@ struct pt_upstream;
 const char	*ssl_parse_upstreams(struct pt_conf_ctx *,
 		    const config_setting_t *, void *field);
 int		 ssl_upstream_transport(struct pt_upstream *);
+int		 ssl_upstream_check(struct pt_upstream *);
 
 #endif /* PT_MOD_SSL_H */

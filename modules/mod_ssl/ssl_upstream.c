@@ -11,6 +11,11 @@
  * SSL_write. The SSL object lives in malloc'ed memory of its own: the
  * connection may be kept idle for reuse after the request is gone.
  *
+ * Health checks in the helper process (the upstream_check hook) get the
+ * same transport on a non-blocking socket: the handshake is then a step
+ * function the checker calls whenever the socket is ready, and a failure
+ * is the check's reason ("TLS certificate verification failed: ...").
+ *
  * Session reuse: a per-process table keeps the last session per server
  * (pool, host, port); a new connection offers it. The table is filled by
  * the new-session callback, which also sees TLS 1.3 tickets that arrive
@@ -52,6 +57,7 @@ struct ssl_up_conn {
 	const struct ssl_upstream *up;		/* its session table key */
 	char			 host[256];
 	int			 port;
+	int			 log_level;	/* of TLS errors on reads, writes */
 	char			 wbuf[SSL_UP_WBUF];
 };
 
@@ -242,6 +248,38 @@ ssl_up_str(struct pt_conf_ctx *cx, const config_setting_t *rec,
 	return (pt_strdup(pt_conf_arena(cx), config_setting_get_string(m)));
 }
 
+/*
+ * What an entry is for: a pool (checked against the core's upstreams once
+ * they are parsed) or the authority of ad-hoc origins, such as a rewrite
+ * rule's proxy URL ("host:port", or "host" for 443). Keys are compared
+ * with the pool name the core gives the transport hook.
+ */
+static const char *
+ssl_up_target(struct pt_conf_ctx *cx, const config_setting_t *e, bool *bad)
+{
+	const char	*pool, *auth;
+
+	pool = ssl_up_str(cx, e, "pool", false, bad);
+	auth = ssl_up_str(cx, e, "authority", false, bad);
+	if (pool != NULL && auth != NULL) {
+		pt_conf_error(cx, e, "give pool or authority, not both");
+		*bad = true;
+		return (NULL);
+	}
+	if (pool == NULL && auth == NULL) {
+		if (!*bad)
+			pt_conf_error(cx, e, "each entry needs pool = \"name\" "
+			    "(an upstream pool whose servers speak TLS) or "
+			    "authority = \"host:port\" (ad-hoc origins)");
+		*bad = true;
+		return (NULL);
+	}
+	if (pool != NULL)
+		pt_conf_need_upstream(cx, config_setting_get_member(e,
+		    "pool"), pool);
+	return (pool != NULL ? pool : auth);
+}
+
 static bool
 ssl_up_bool(struct pt_conf_ctx *cx, const config_setting_t *rec,
     const char *name, bool def, bool *bad)
@@ -284,8 +322,9 @@ const char *
 ssl_parse_upstreams(struct pt_conf_ctx *cx, const config_setting_t *s,
     void *field)
 {
-	static const char *const keys[] = { "pool", "verify", "ca_file", "sni",
-	    "verify_name", "cert", "key", "session_reuse", NULL };
+	static const char *const keys[] = { "pool", "authority", "verify",
+	    "ca_file", "sni", "verify_name", "cert", "key", "session_reuse",
+	    NULL };
 	struct pt_arena		 *a = pt_conf_arena(cx);
 	const struct ssl_upstreams **fp = field;
 	struct ssl_upstreams	 *l;
@@ -322,7 +361,7 @@ ssl_parse_upstreams(struct pt_conf_ctx *cx, const config_setting_t *s,
 					break;
 			if (keys[k] == NULL) {
 				pt_conf_error(cx, m, "unknown key \"%s\" (pool, "
-				    "verify, ca_file, sni, verify_name, cert, "
+				    "authority, verify, ca_file, sni, verify_name, cert, "
 				    "key, session_reuse)",
 				    config_setting_name(m));
 				bad = true;
@@ -330,7 +369,7 @@ ssl_parse_upstreams(struct pt_conf_ctx *cx, const config_setting_t *s,
 		}
 		up = &l->v[l->n];
 		memset(up, 0, sizeof(*up));
-		up->pool = ssl_up_str(cx, e, "pool", false, &bad);
+		up->pool = ssl_up_target(cx, e, &bad);
 		up->verify = ssl_up_bool(cx, e, "verify", true, &bad);
 		up->session_reuse = ssl_up_bool(cx, e, "session_reuse", true,
 		    &bad);
@@ -339,11 +378,6 @@ ssl_parse_upstreams(struct pt_conf_ctx *cx, const config_setting_t *s,
 		up->ca_file = ssl_up_file(cx, e, "ca_file", &up->at_ca, &bad);
 		up->cert = ssl_up_file(cx, e, "cert", &up->at_cert, &bad);
 		up->key = ssl_up_file(cx, e, "key", &up->at_key, &bad);
-		if (up->pool == NULL && !bad) {
-			pt_conf_error(cx, e, "each entry needs pool = \"name\" "
-			    "(an upstream pool whose servers speak TLS)");
-			bad = true;
-		}
 		if ((up->at_cert == NULL) != (up->at_key == NULL) && !bad) {
 			pt_conf_error(cx, e, "a client certificate needs both "
 			    "cert and key");
@@ -370,6 +404,7 @@ ssl_up_who(const struct ssl_up_conn *uc)
 {
 	struct ssl_rec_who w = { PT_LOG_WARN, "upstream", "" };
 
+	w.level = uc->log_level;
 	w.name = uc->label;
 	return (w);
 }
@@ -434,11 +469,45 @@ ssl_up_find(const struct ssl_upstreams *l, const char *pool)
 	return (NULL);
 }
 
+/* Why a handshake failed (err from SSL_get_error), in why. */
+static void
+ssl_up_why(SSL *ssl, int err, char *why, size_t len)
+{
+	char	buf[256];
+	long	vr;
+
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+		snprintf(why, len, "TLS handshake timed out");
+	else if ((vr = SSL_get_verify_result(ssl)) != X509_V_OK)
+		snprintf(why, len, "TLS certificate verification failed: %s",
+		    X509_verify_cert_error_string(vr));
+	else if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+		snprintf(why, len, "TLS handshake failed: %s", errno != 0 ?
+		    strerror(errno) : "connection closed by the server");
+	else
+		snprintf(why, len, "TLS handshake failed: %s",
+		    ssl_errstr(buf, sizeof(buf)));
+}
+
+/* A session that failed may be why: never offer it again. */
+static void
+ssl_up_forget(struct ssl_up_conn *uc)
+{
+	struct ssl_up_sess *e;
+
+	if (uc->up == NULL)
+		return;
+	e = ssl_up_slot(uc->up, uc->host, uc->port);
+	if (e->sess != NULL) {
+		SSL_SESSION_free(e->sess);
+		e->sess = NULL;
+	}
+}
+
 /* The handshake, until deadline; 0, or -1 with the reason in why. */
 static int
 ssl_up_handshake(SSL *ssl, long long deadline, char *why, size_t len)
 {
-	long	vr;
 	int	rc, err;
 
 	for (;;) {
@@ -452,42 +521,49 @@ ssl_up_handshake(SSL *ssl, long long deadline, char *why, size_t len)
 			continue;
 		break;
 	}
-	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
-		snprintf(why, len, "handshake timed out");
-	else if ((vr = SSL_get_verify_result(ssl)) != X509_V_OK)
-		snprintf(why, len, "certificate verification failed: %s",
-		    X509_verify_cert_error_string(vr));
-	else if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
-		snprintf(why, len, "handshake failed: %s", errno != 0 ?
-		    strerror(errno) : "connection closed by the server");
-	else {
-		char buf[256];
-
-		snprintf(why, len, "handshake failed: %s",
-		    ssl_errstr(buf, sizeof(buf)));
-	}
+	ssl_up_why(ssl, err, why, len);
 	return (-1);
 }
 
-/* upstream_transport: TLS for the pools listed in upstreams. */
-int
-ssl_upstream_transport(struct pt_upstream *u)
+/* The health checker's handshake step (non-blocking socket). */
+static int
+ssl_up_step(void *ctx, char *why, size_t len)
 {
-	struct pt_request	*r = pt_upstream_request(u);
-	const struct ssl_conf	*sc = pt_module_conf(r, &portier_module);
-	const struct ssl_upstream *up;
+	struct ssl_up_conn	*uc = ctx;
+	int			 rc, err;
+
+	ERR_clear_error();
+	errno = 0;
+	if ((rc = SSL_connect(uc->ssl)) == 1)
+		return (PT_OK);
+	err = SSL_get_error(uc->ssl, rc);
+	if (err == SSL_ERROR_WANT_READ)
+		return (PT_UPSTREAM_WANT_READ);
+	if (err == SSL_ERROR_WANT_WRITE)
+		return (PT_UPSTREAM_WANT_WRITE);
+	ssl_up_why(uc->ssl, err, why, len);
+	ssl_up_forget(uc);
+	return (PT_ERROR);
+}
+
+/*
+ * A connection's TLS state for up's server host:port on fd, before the
+ * handshake: SNI, the name to verify, the session to offer. NULL when it
+ * cannot be set up (logged).
+ */
+static struct ssl_up_conn *
+ssl_up_open(const struct ssl_upstream *up, int fd, const char *host, int port,
+    struct pt_request *r)
+{
 	struct ssl_up_conn	*uc;
-	struct ssl_up_sess	*e = NULL;
-	const char		*host = pt_upstream_host(u), *sni, *vname;
-	char			 why[320], bare[64];
-	int			 port = pt_upstream_port(u);
+	struct ssl_up_sess	*e;
+	const char		*sni, *vname;
+	char			 err[256], bare[64];
 	bool			 ip;
 	SSL			*ssl;
 	X509_VERIFY_PARAM	*vp;
 	size_t			 hl;
 
-	if ((up = ssl_up_find(sc->upstreams, pt_upstream_pool(u))) == NULL)
-		return (PT_DECLINED);
 	if (host == NULL)
 		host = "";
 	/* "[::1]" as configured: the bare address for verification. */
@@ -501,18 +577,19 @@ ssl_upstream_transport(struct pt_upstream *u)
 	ip = ssl_up_is_ip(host);
 	if ((uc = calloc(1, sizeof(*uc))) == NULL) {
 		PT_RLOG(r, PT_LOG_ERR, "upstream %s: out of memory", up->pool);
-		return (PT_ERROR);
+		return (NULL);
 	}
+	uc->log_level = PT_LOG_WARN;
 	snprintf(uc->label, sizeof(uc->label), "%s: server %s:%d", up->pool,
 	    host, port);
 	ERR_clear_error();
 	if ((uc->ssl = ssl = SSL_new(up->ctx)) == NULL ||
-	    SSL_set_fd(ssl, pt_upstream_fd(u)) != 1) {
+	    SSL_set_fd(ssl, fd) != 1) {
 		PT_RLOG(r, PT_LOG_ERR, "upstream %s: server %s:%d: cannot set "
 		    "up TLS (%s)", up->pool, host, port,
-		    ssl_errstr(why, sizeof(why)));
+		    ssl_errstr(err, sizeof(err)));
 		ssl_up_close(uc);
-		return (PT_ERROR);
+		return (NULL);
 	}
 	sni = up->sni != NULL ? up->sni : (ip ? "" : host);
 	if (sni[0] != '\0' && SSL_set_tlsext_host_name(ssl, sni) != 1)
@@ -529,7 +606,7 @@ ssl_upstream_transport(struct pt_upstream *u)
 			PT_RLOG(r, PT_LOG_ERR, "upstream %s: bad verify name %s",
 			    up->pool, vname);
 			ssl_up_close(uc);
-			return (PT_ERROR);
+			return (NULL);
 		}
 	}
 	if (up->session_reuse) {
@@ -542,22 +619,58 @@ ssl_upstream_transport(struct pt_upstream *u)
 		if (e->sess != NULL)
 			SSL_set_session(ssl, e->sess);
 	}
-	if (ssl_up_handshake(ssl, ssl_now_ms() + pt_upstream_connect_timeout(u),
-	    why, sizeof(why)) == -1) {
-		PT_RLOG(r, PT_LOG_ERR, "upstream %s: server %s:%d: TLS %s",
-		    up->pool, host, port, why);
-		/* A session that fails may be why: never offer it again. */
-		if (e != NULL && e->sess != NULL) {
-			SSL_SESSION_free(e->sess);
-			e->sess = NULL;
-		}
+	return (uc);
+}
+
+/* upstream_transport: TLS for the pools listed in upstreams. */
+int
+ssl_upstream_transport(struct pt_upstream *u)
+{
+	struct pt_request	*r = pt_upstream_request(u);
+	const struct ssl_conf	*sc = pt_module_conf(r, &portier_module);
+	const struct ssl_upstream *up;
+	struct ssl_up_conn	*uc;
+	char			 why[320];
+
+	if ((up = ssl_up_find(sc->upstreams, pt_upstream_pool(u))) == NULL)
+		return (PT_DECLINED);
+	if ((uc = ssl_up_open(up, pt_upstream_fd(u), pt_upstream_host(u),
+	    pt_upstream_port(u), r)) == NULL)
+		return (PT_ERROR);
+	if (ssl_up_handshake(uc->ssl, ssl_now_ms() +
+	    pt_upstream_connect_timeout(u), why, sizeof(why)) == -1) {
+		PT_RLOG(r, PT_LOG_ERR, "upstream %s: %s", uc->label, why);
+		ssl_up_forget(uc);
 		ssl_up_close(uc);
 		return (PT_ERROR);
 	}
-	PT_RLOG(r, PT_LOG_DEBUG, "upstream %s: server %s:%d: %s %s%s",
-	    up->pool, host, port, SSL_get_version(ssl),
-	    SSL_get_cipher_name(ssl), SSL_session_reused(ssl) ?
-	    " (resumed)" : "");
+	PT_RLOG(r, PT_LOG_DEBUG, "upstream %s: %s %s%s", uc->label,
+	    SSL_get_version(uc->ssl), SSL_get_cipher_name(uc->ssl),
+	    SSL_session_reused(uc->ssl) ? " (resumed)" : "");
 	pt_upstream_set_io(u, &ssl_up_io, uc);
+	return (PT_OK);
+}
+
+/*
+ * upstream_check: the same for a health check in the helper, whose
+ * checker runs the handshake step by step. Its TLS errors after the
+ * handshake go to the log at debug: the check's result names them.
+ */
+int
+ssl_upstream_check(struct pt_upstream *u)
+{
+	const struct ssl_conf	*sc;
+	const struct ssl_upstream *up;
+	struct ssl_up_conn	*uc;
+
+	sc = pt_module_conf_global(pt_upstream_conf(u), &portier_module);
+	if ((up = ssl_up_find(sc->upstreams, pt_upstream_pool(u))) == NULL)
+		return (PT_DECLINED);
+	if ((uc = ssl_up_open(up, pt_upstream_fd(u), pt_upstream_host(u),
+	    pt_upstream_port(u), NULL)) == NULL)
+		return (PT_ERROR);
+	uc->log_level = PT_LOG_DEBUG;
+	pt_upstream_set_io(u, &ssl_up_io, uc);
+	pt_upstream_set_handshake(u, ssl_up_step);
 	return (PT_OK);
 }

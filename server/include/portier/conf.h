@@ -64,6 +64,14 @@ PT_API struct pt_arena *pt_conf_arena(struct pt_conf_ctx *);
 PT_API const char *pt_conf_path(struct pt_conf_ctx *, const config_setting_t *s,
 		    const char *path);
 
+/*
+ * s names an upstream pool (a module's directive that applies to one):
+ * once the core's upstreams are parsed (after every module's directives),
+ * a name no pool has is an error at s, with the pools defined as a hint.
+ */
+PT_API void	pt_conf_need_upstream(struct pt_conf_ctx *,
+		    const config_setting_t *s, const char *name);
+
 /* Parses "10m"-style sizes and "5s"-style durations; NULL or a fragment. */
 PT_API const char *pt_parse_size(const char *, long long *bytes);
 PT_API const char *pt_parse_duration(const char *, long long *ms);

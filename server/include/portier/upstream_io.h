@@ -47,4 +47,30 @@ PT_API struct pt_request *pt_upstream_request(const struct pt_upstream *);
 PT_API void	 pt_upstream_set_io(struct pt_upstream *,
 		    const struct pt_upstream_io *, void *ctx);
 
+/*
+ * The upstream_check hook: the same, for the connections of active health
+ * checks in the helper process. The socket is non-blocking and there is
+ * no request (pt_upstream_request() is NULL; pt_upstream_conf() gives the
+ * configuration). A transport must never wait there: one that needs a
+ * handshake sets it with pt_upstream_set_handshake(), and the checker
+ * calls it again whenever poll(2) says the socket is ready in the
+ * direction it asked for, until it returns PT_OK or PT_ERROR, all within
+ * the check's timeout. read and writev then return -1 with EAGAIN when
+ * they would block.
+ */
+#define PT_UPSTREAM_WANT_READ	1
+#define PT_UPSTREAM_WANT_WRITE	2
+/* PT_OK: done; PT_UPSTREAM_WANT_READ or _WRITE: call again when the
+ * socket is ready so; PT_ERROR: failed, with the reason (one short line,
+ * for the error log) in why. */
+typedef int	(*pt_upstream_handshake_fn)(void *ctx, char *why, size_t len);
+
+PT_API void	 pt_hook_upstream_check(struct pt_hooks *,
+		    pt_upstream_transport_fn, int order);
+/* The configuration the connection belongs to (worker and helper). */
+PT_API const struct pt_conf *pt_upstream_conf(const struct pt_upstream *);
+/* Only from the upstream_check hook, after pt_upstream_set_io(). */
+PT_API void	 pt_upstream_set_handshake(struct pt_upstream *,
+		    pt_upstream_handshake_fn);
+
 #endif /* PORTIER_UPSTREAM_IO_H */

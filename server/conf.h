@@ -175,6 +175,7 @@ struct conf_limits {
 
 struct conf_timeouts {		/* all in ms */
 	long long		 head, body, keepalive, send;
+	long long		 tunnel_idle;	/* no byte either way: close */
 };
 
 /* resolver = { ... }: name resolution (resolver.c). */

@@ -139,6 +139,11 @@ static const struct pt_directive timeouts_directives[] = {
 	  .min = 1, .max = 86400000LL,
 	  .hint = "idle time between requests on one connection" },
 	TIMEOUT(send, "between two writes to a slow client"),
+	{ .name = "tunnel_idle", .type = PT_T_DURATION, .scopes = G,
+	  .offset = offsetof(struct conf_timeouts, tunnel_idle),
+	  .def = "\"5m\"", .min = 1000, .max = 7 * 86400000LL,
+	  .hint = "a tunnel (CONNECT, WebSocket, passthrough) that moves no "
+	    "byte either way for this long is closed; from 1s" },
 	PT_DIRECTIVE_END
 };
 

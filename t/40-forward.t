@@ -184,7 +184,9 @@ sub tunnel {
 	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $pp,
 	    LocalAddr => $o{local}, Timeout => 5) or die "connect: $!";
 	my $target = $o{target} // "echo.test:$eport";
-	syswrite($s, "CONNECT $target HTTP/1.1\r\nHost: $target\r\n\r\n");
+	my $req = "CONNECT $target HTTP/1.1\r\nHost: $target\r\n" . ($o{h} // '') . "\r\n";
+	${ $o{req} } = $req if $o{req};
+	syswrite($s, $req);
 	my $buf = '';
 	my $until = time + 5;
 	while (index($buf, "\r\n\r\n") < 0 && time < $until) {
@@ -199,6 +201,26 @@ syswrite($s, "ping");
 sysread($s, my $e, 100);
 is($e, 'echo:ping', 'bytes relayed through the tunnel');
 close $s;
+# Logged when it closes, not at the hand-off: the bytes each way (the
+# CONNECT head and what the client sent; what came back after our 200),
+# how long it lasted, and what the worker knew (user, rule, target).
+my $req;
+($s, $head) = tunnel(target => "user.test:$eport", h => $good, req => \$req);
+like($head, qr{^HTTP/1\.1 200 }, 'CONNECT with credentials');
+syswrite($s, "ping");
+sysread($s, $e, 100);
+sleep 1.2;
+is(status(get("http://$origin/flushed")), 200, 'a request meanwhile');
+ok(logged("$dir/access.log", qr{"GET http://\Q$origin\E/flushed}), 'its line is written');
+unlike(read_file("$dir/access.log"), qr{CONNECT user\.test}, 'the open tunnel is not logged yet');
+close $s;
+my $cl = qr{^127\.0\.0\.1 alice "CONNECT user\.test:$eport HTTP/1\.1" 200 (\d+) (\d+) ([\d.]+) rule=(\S+)$}m;
+ok(logged("$dir/access.log", $cl), 'the tunnel is logged when it closes');
+my ($sent, $rcvd, $secs, $rule) = read_file("$dir/access.log") =~ $cl;
+is($sent, length('echo:ping'), 'bytes from the origin to the client');
+is($rcvd, length($req) + length('ping'), 'bytes from the client: the CONNECT and the tunnel');
+cmp_ok($secs // 0, '>=', 1.1, "duration covers the tunnel's life ($secs s)");
+is($rule, 'local', 'the deciding rule (login asked for the user, local allowed)');
 (undef, $head) = tunnel(target => "echo.test:22");
 like($head, qr{^HTTP/1\.1 403}, 'CONNECT to a port not in connect_ports: 403');
 (undef, $head) = tunnel(target => "127.0.0.1:$pp");

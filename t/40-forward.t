@@ -67,6 +67,7 @@ workers = { start = 4; min_spare = 2; max_spare = 8; max = 8; };
 servers = (
   { listen = [ "127.0.0.1:%%PORT%%" ];
     access_log = "%%TESTDIR%%/access.log";
+    log_level = "debug";
     access_log_format = "%{client_addr} %{user} \\"%{request_line}\\" %{status} %{bytes_sent} %{bytes_received} %{request_time} rule=%{acl_rule}";
     forward_proxy = {
       local_clients = [ "127.0.0.1/32" ];
@@ -169,8 +170,13 @@ is(status(get("http://user.test:$o->{port}/", h => $bad)), 407, 'wrong password:
 $r = get("http://user.test:$o->{port}/", h => $good);
 is(status($r), 200, 'right password: allowed');
 unlike($r, qr/^proxy-authorization=/m, 'credentials not forwarded');
-my $t1 = time;
 is(status(get("http://user.test:$o->{port}/", h => $good)), 200, 'cached credentials');
+# The cache is hit: one hash check for alice's password, then hits (the
+# debug line says which, per request).
+my $auth_lines = sub { my ($what) = @_;
+	scalar(() = read_file($p->{error_log}) =~ /auth "Proxy": user "alice": \Q$what\E/g) };
+ok(wait_for(sub { $auth_lines->('credentials cache hit') >= 1 }, 5), 'the second request hit the credentials cache');
+is($auth_lines->('password hash checked'), 1, 'the password hash was checked once');
 is(status(get("http://user.test:$o->{port}/", h => $bob)), 403, 'user rule denies bob');
 ok(logged("$dir/access.log", qr/^127\.0\.0\.1 alice "GET http:\/\/user\.test/m), 'user in the access log');
 

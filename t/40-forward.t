@@ -10,7 +10,9 @@
 # forward-only server answers origin-form with 400. Names resolve through
 # the hosts file: loopback only.
 use strict; use warnings; use Test::More;
+use IO::Select;
 use IO::Socket::INET;
+use IO::Socket::IP;
 use MIME::Base64 ();
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time sleep);
@@ -47,6 +49,41 @@ if ($epid == 0) {
 close $echo;
 END { kill 'KILL', $epid if $epid; }
 
+# IPv6 origins on ::1 (when the host has an IPv6 loopback): one answers
+# HTTP with the target and Host it saw, one echoes (for CONNECT).
+my ($h6, $e6) = map { IO::Socket::IP->new(LocalHost => '::1', LocalPort => 0,
+    Listen => 16, ReuseAddr => 1) } 1 .. 2;
+my $v6 = $h6 && $e6;
+my ($h6port, $e6port) = $v6 ? ($h6->sockport, $e6->sockport) : (0, 0);
+my $v6pid;
+if ($v6) {
+	$v6pid = fork() // die;
+	if ($v6pid == 0) {
+		$SIG{CHLD} = 'IGNORE';
+		my $sel = IO::Select->new($h6, $e6);
+		while (1) {
+			for my $l ($sel->can_read) {
+				my $c = $l->accept or next;
+				next if fork();
+				if ($l == $e6) {
+					while (sysread($c, my $b, 65536)) { syswrite($c, "echo6:$b"); }
+				} else {
+					my $q = '';
+					sysread($c, $q, 65536, length $q) while $q !~ /\r\n\r\n/;
+					my ($t) = $q =~ /^GET (\S+)/;
+					my ($h) = $q =~ /^Host: (.*?)\r$/mi;
+					my $b = "target=$t\nhost=$h\n";
+					syswrite($c, "HTTP/1.1 200 OK\r\nContent-Length: " . length($b) .
+					    "\r\nConnection: close\r\n\r\n$b");
+				}
+				POSIX::_exit(0);
+			}
+		}
+	}
+	close $_ for $h6, $e6;
+}
+END { kill 'KILL', $v6pid if $v6pid; }
+
 write_file("$dir/hosts", "127.0.0.1 origin.test www.origin.test blocked.test a.suffix.test ads7.test listed.test sub.listed.test echo.test\n"
     . "127.0.0.1 time.test user.test method.test\n");
 my @list = map { "name$_.list.test" } 0 .. 999_999;
@@ -71,7 +108,7 @@ servers = (
     access_log_format = "%{client_addr} %{user} \\"%{request_line}\\" %{status} %{bytes_sent} %{bytes_received} %{request_time} rule=%{acl_rule}";
     forward_proxy = {
       local_clients = [ "127.0.0.1/32" ];
-      connect_ports = [ 443, $eport ];
+      connect_ports = [ 443, $eport, $e6port ];
       block_page = "block.html";
       auth = { realm = "Proxy"; file = "htpasswd"; cache = "1m"; };
       acl = (
@@ -248,6 +285,20 @@ sysread($held[-1], $e, 100);
 is($e, 'echo:last', 'the last tunnel relays');
 close $_ for @held;
 
+# IPv6 destinations: absolute-form with a bracketed address, and CONNECT.
+SKIP: {
+	skip 'no IPv6 loopback', 4 unless $v6;
+	$r = get("http://[::1]:$h6port/v6?x=1");
+	is(status($r), 200, 'absolute-form to http://[::1]:port/');
+	like($r, qr{^target=/v6\?x=1\nhost=\[::1\]:$h6port$}m, 'origin-form upstream, Host keeps the brackets');
+	($s, $head) = tunnel(target => "[::1]:$e6port");
+	like($head, qr{^HTTP/1\.1 200 }, 'CONNECT [::1]:port');
+	syswrite($s, "six");
+	sysread($s, $e, 100);
+	is($e, 'echo6:six', 'the IPv6 tunnel relays');
+	close $s;
+}
+
 # Not an open proxy; forward-only origin-form.
 $r = proxy_req("GET / HTTP/1.1\r\nHost: origin.test\r\nConnection: close\r\n\r\n");
 is(status($r), 400, 'forward-only server: origin-form gets 400');
@@ -297,5 +348,20 @@ close $cs;
 # at exit.
 Portier::Test::stop($parent);
 like(read_file("$pdir/access.log"), qr{GET http://origin\.test:\d+/via-parent}, 'the parent got the absolute-form request');
+
+# The htpasswd file is read again on reload (HUP): a user added works, a
+# removed one is refused, cached credentials or not.
+my $carol = 'Proxy-Authorization: Basic ' . MIME::Base64::encode_base64('carol:n3w', '') . "\r\n";
+is(status(get("http://user.test:$o->{port}/", h => $carol)), 407, 'carol unknown before the reload');
+write_file("$dir/htpasswd", "bob:$hash\ncarol:" . crypt('n3w', '$6$ijklmnop') . "\n");
+my @old = split /\s+/, `pgrep -P $p->{pid}`;
+kill 'HUP', $p->{pid};
+ok(wait_for(sub { Portier::Test::error_log_matches($p, qr/restart: generation 2/) }, 10), 'reloaded');
+ok(wait_for(sub { !grep { kill(0, $_) } @old }, 10), 'the old workers are gone');
+is(status(get("http://user.test:$o->{port}/", h => $carol)), 200, 'a user added to the file works after the reload');
+ok(logged("$dir/access.log", qr/^127\.0\.0\.1 carol "GET http:\/\/user\.test/m), 'and is logged');
+$r = get("http://user.test:$o->{port}/", h => $good);
+is(status($r), 407, 'a removed user gets 407 (her cached credentials no longer count)');
+like($r, qr/^Proxy-Authenticate: Basic realm="Proxy"/m, 'with the challenge');
 
 done_testing();

@@ -2,13 +2,16 @@
 # curl -x (origin-form upstream, Host from the target, hop-by-hop and
 # Proxy-* removed, From dropped, Referer trimmed, Via added, no
 # X-Forwarded-For, origin connections reused); CONNECT tunnels to a plain
-# TCP echo origin (ports, hand-off, a client leaving mid-tunnel, many idle
-# tunnels with requests still served); every rule kind allowed and denied
-# with the block page naming the rule; proxy authentication (missing,
-# wrong, right, cached); a 1,000,000-name list; SSRF defaults and loops;
-# parent proxies with failover; a reverse proxy is not an open proxy; a
-# forward-only server answers origin-form with 400. Names resolve through
-# the hosts file: loopback only.
+# TCP echo origin (ports, hand-off, the access log line written when the
+# tunnel closes, many idle tunnels with requests still served); IPv6
+# destinations; every rule kind allowed and denied with the block page
+# naming the rule; proxy authentication (missing, wrong, right, the
+# credentials cache hit, the htpasswd file read again on HUP); a
+# 1,000,000-name list; SSRF defaults and loops; parent proxies with
+# failover; a reverse proxy is not an open proxy; a forward-only server
+# answers origin-form with 400. Names resolve through the hosts file:
+# loopback only. 1,000 tunnels, clients leaving mid-tunnel and the idle
+# timeout are t/41-forward-tunnels.t's.
 use strict; use warnings; use Test::More;
 use IO::Select;
 use IO::Socket::INET;

@@ -380,7 +380,8 @@ stream_run(struct relay *rl, struct tn_stream *st)
 		return;
 	}
 	if (st->moved) {
-		st->last = rl->now;
+		/* Now, not the turn's start: the idle time is never cut short. */
+		st->last = now_ms();
 		TAILQ_REMOVE(&rl->all, st, all);
 		TAILQ_INSERT_TAIL(&rl->all, st, all);
 	}
@@ -411,6 +412,7 @@ relay_expire(struct relay *rl)
 	struct tn_stream	*st;
 	long long		 left;
 
+	rl->now = now_ms();
 	while ((st = TAILQ_FIRST(&rl->all)) != NULL) {
 		left = st->last + rl->lim->idle_ms - rl->now;
 		if (left > 0)

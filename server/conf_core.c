@@ -143,7 +143,7 @@ static const struct pt_directive timeouts_directives[] = {
 	  .offset = offsetof(struct conf_timeouts, tunnel_idle),
 	  .def = "\"5m\"", .min = 1000, .max = 7 * 86400000LL,
 	  .hint = "a tunnel (CONNECT, WebSocket, passthrough) that moves no "
-	    "byte either way for this long is closed; from 1s" },
+	    "byte either way for this long is closed" },
 	PT_DIRECTIVE_END
 };
 

@@ -111,7 +111,7 @@ servers = (
     access_log_format = "%{client_addr} %{user} \\"%{request_line}\\" %{status} %{bytes_sent} %{bytes_received} %{request_time} rule=%{acl_rule}";
     forward_proxy = {
       local_clients = [ "127.0.0.1/32" ];
-      connect_ports = [ 443, $eport, $e6port ];
+      connect_ports = [ 443, $eport@{[ $v6 ? ", $e6port" : '' ]} ];
       block_page = "block.html";
       auth = { realm = "Proxy"; file = "htpasswd"; cache = "1m"; };
       acl = (

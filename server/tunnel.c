@@ -47,6 +47,7 @@ static unsigned int	 tn_quick;
  * start: the master may have freed that configuration since. */
 static struct pt_conf	 tn_conf;
 static bool		 tn_explicit_user;
+static int		 tn_refusal;	/* the last hand-off's, in a worker */
 
 static int
 tunnel_ctl_open(void)
@@ -87,6 +88,8 @@ tunnel_conf_keep(const struct pt_conf *cf, bool explicit_user)
 	tn_conf.allow_root = cf->allow_root;
 	tn_conf.rlimit_nofile = cf->rlimit_nofile;
 	tn_conf.timeouts.tunnel_idle = cf->timeouts.tunnel_idle;
+	tn_conf.limits.tunnels_max = cf->limits.tunnels_max;
+	tn_conf.limits.tunnels_per_client = cf->limits.tunnels_per_client;
 	tn_explicit_user = explicit_user;
 }
 
@@ -134,8 +137,8 @@ tunnel_limits_init(struct tunnel_limits *tl)
 	struct rlimit	 rl, nr;
 	rlim_t		 want, need, cap;
 
-	tl->streams_max = TUNNEL_STREAMS_MAX;
-	tl->per_addr_max = TUNNEL_PER_ADDR_MAX;
+	tl->streams_max = (unsigned int)tn_conf.limits.tunnels_max;
+	tl->per_addr_max = (unsigned int)tn_conf.limits.tunnels_per_client;
 	tl->idle_ms = tn_conf.timeouts.tunnel_idle;
 	need = (rlim_t)tl->streams_max * 3 + TUNNEL_FD_RESERVE;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
@@ -159,7 +162,8 @@ tunnel_limits_init(struct tunnel_limits *tl)
 	if (cap < tl->streams_max) {
 		tl->streams_max = (unsigned int)cap;
 		PT_LOG(PT_LOG_NOTICE, "RLIMIT_NOFILE %llu allows %u "
-		    "streams (set rlimit_nofile for more)",
+		    "streams, not request_limits.tunnels_max (set "
+		    "rlimit_nofile for more)",
 		    (unsigned long long)rl.rlim_cur, tl->streams_max);
 	}
 	tl->pipes_max = tl->streams_max / 2 + 1;
@@ -390,6 +394,7 @@ tunnel_handoff(int client_fd, int upstream_fd, const void *to_upstream,
 {
 	int	 rp[2], v, fds[4], nfds = 3;
 
+	tn_refusal = 0;
 	if (tn_ctl[0] == -1) {
 		PT_LOG(PT_LOG_ERR, "no tunnel process (-X runs without one)");
 		return (-1);
@@ -427,13 +432,16 @@ tunnel_handoff(int client_fd, int upstream_fd, const void *to_upstream,
 	case TUNNEL_ACCEPTED:
 		return (0);
 	case TUNNEL_FULL:
+		tn_refusal = v;
 		PT_LOG(PT_LOG_WARN, "client %s: tunnel process full (%u "
-		    "streams): refused", client_addr, pt_scoreboard != NULL ?
+		    "streams, request_limits.tunnels_max): refused", client_addr, pt_scoreboard != NULL ?
 		    pt_scoreboard->tunnel_streams : 0);
 		break;
 	case TUNNEL_ADDR_FULL:
+		tn_refusal = v;
 		PT_LOG(PT_LOG_WARN, "client %s: as many streams from this "
-		    "address as the tunnel process allows: refused",
+		    "address as the tunnel process allows "
+		    "(request_limits.tunnels_per_client): refused",
 		    client_addr);
 		break;
 	case -1:
@@ -446,6 +454,12 @@ tunnel_handoff(int client_fd, int upstream_fd, const void *to_upstream,
 		break;
 	}
 	return (-1);
+}
+
+int
+tunnel_last_refusal(void)
+{
+	return (tn_refusal);
 }
 
 /* The status in "HTTP/1.1 101 ...", or 0. */

@@ -17,9 +17,10 @@
 
 struct pt_conf;
 
-/* The idle timeout is timeouts.tunnel_idle; the caps are fixed. */
-#define TUNNEL_STREAMS_MAX	10000	/* streams in the process */
-#define TUNNEL_PER_ADDR_MAX	256	/* streams per client address */
+/*
+ * The idle timeout is timeouts.tunnel_idle, the caps on streams
+ * request_limits.tunnels_max and tunnels_per_client.
+ */
 #define TUNNEL_PENDING_MAX	PT_TUNNEL_PENDING_MAX	/* bytes each way */
 #define TUNNEL_VERDICT_MS	2000	/* a worker waits this long for it */
 #define TUNNEL_LOG_MAX		4096	/* an access log line */
@@ -98,6 +99,12 @@ int		 tunnel_handoff(int client_fd, int upstream_fd,
 		    const void *to_upstream, size_t n1, const void *to_client,
 		    size_t n2, const char *client_addr,
 		    const struct tunnel_log *);
+
+/*
+ * Why this worker's last hand-off was refused: TUNNEL_FULL or
+ * TUNNEL_ADDR_FULL (a cap), or 0 (accepted, or refused otherwise).
+ */
+int		 tunnel_last_refusal(void);
 
 /* tunnel_log.c: the tunnel process's access log lines */
 /* An access log the streams' lines go to: one descriptor per file. */

@@ -136,7 +136,7 @@ auth_basic_check(struct pt_request *r, const struct conf_auth *au,
 	char				 key[128], name[65];
 	char				*user, *pass;
 	int				 rc = PT_DECLINED;
-	bool				 cache = au->cache_ms > 0;
+	bool				 cache = au->cache_ms > 0, hit = false;
 
 	*user_out = NULL;
 	if (value == NULL || au->users == NULL)
@@ -151,9 +151,10 @@ auth_basic_check(struct pt_request *r, const struct conf_auth *au,
 	if (u != NULL && cache && auth_cache_key(au, user, pass, u->hash, key,
 	    sizeof(key)) == -1)
 		key[0] = '\0';
-	if (key[0] != '\0' && auth_cached(key))
+	if (key[0] != '\0' && auth_cached(key)) {
 		rc = PT_OK;
-	else if (u == NULL) {
+		hit = true;
+	} else if (u == NULL) {
 		/* As long as a wrong password: names cannot be probed. */
 		if (au->users->dummy != NULL)
 			(void)htpasswd_verify(au->users->dummy, pass);
@@ -163,10 +164,14 @@ auth_basic_check(struct pt_request *r, const struct conf_auth *au,
 		    pt_store_set(key, strlen(key), "1", 1, au->cache_ms) != 0)
 			PT_RLOG(r, PT_LOG_DEBUG, "auth: cannot cache");
 	}
-	if (rc == PT_OK)
+	log_name(name, sizeof(name), user, strlen(user));
+	if (rc == PT_OK) {
 		*user_out = pt_strdup(r->arena, user);
-	else {
-		log_name(name, sizeof(name), user, strlen(user));
+		/* Which one it was: a hash costs milliseconds, a hit nothing. */
+		PT_RLOG(r, PT_LOG_DEBUG, "auth \"%s\": user \"%s\": %s",
+		    au->realm, name, hit ? "credentials cache hit" :
+		    "password hash checked");
+	} else {
 		PT_RLOG(r, PT_LOG_NOTICE, "auth \"%s\": user \"%s\": %s",
 		    au->realm, name, u == NULL ? "unknown user" :
 		    "wrong password");

@@ -171,10 +171,13 @@ struct conf_workers {
 struct conf_limits {
 	long long		 line, field, fields, body;
 	long long		 conns_per_client;	/* 0 = unlimited */
+	long long		 tunnels_max;		/* the tunnel process's streams */
+	long long		 tunnels_per_client;	/* ...from one address */
 };
 
 struct conf_timeouts {		/* all in ms */
 	long long		 head, body, keepalive, send;
+	long long		 tunnel_idle;	/* no byte either way: close */
 };
 
 /* resolver = { ... }: name resolution (resolver.c). */

@@ -67,6 +67,8 @@ static const char *check_max_spare(struct pt_conf_ctx *,
     const config_setting_t *, void *);
 static const char *check_resolver_servers(struct pt_conf_ctx *,
     const config_setting_t *, void *);
+static const char *check_tunnels_per_client(struct pt_conf_ctx *,
+    const config_setting_t *, void *);
 static const char *check_max_ttl(struct pt_conf_ctx *,
     const config_setting_t *, void *);
 
@@ -123,6 +125,16 @@ static const struct pt_directive limits_directives[] = {
 	  .offset = offsetof(struct conf_limits, conns_per_client),
 	  .def = "0", .min = 0, .max = 100000,
 	  .hint = "connections one client address may hold; 0 = no limit" },
+	{ .name = "tunnels_max", .type = PT_T_INT, .scopes = G,
+	  .offset = offsetof(struct conf_limits, tunnels_max),
+	  .def = "10000", .min = 1, .max = 1000000,
+	  .hint = "streams the tunnel process relays at once; more get 503" },
+	{ .name = "tunnels_per_client", .type = PT_T_INT, .scopes = G,
+	  .offset = offsetof(struct conf_limits, tunnels_per_client),
+	  .def = "256", .min = 1, .max = 1000000,
+	  .check = check_tunnels_per_client,
+	  .hint = "streams of one client address in the tunnel process; "
+	    "more get 503" },
 	PT_DIRECTIVE_END
 };
 
@@ -139,6 +151,11 @@ static const struct pt_directive timeouts_directives[] = {
 	  .min = 1, .max = 86400000LL,
 	  .hint = "idle time between requests on one connection" },
 	TIMEOUT(send, "between two writes to a slow client"),
+	{ .name = "tunnel_idle", .type = PT_T_DURATION, .scopes = G,
+	  .offset = offsetof(struct conf_timeouts, tunnel_idle),
+	  .def = "\"5m\"", .min = 1000, .max = 7 * 86400000LL,
+	  .hint = "a tunnel (CONNECT, WebSocket, passthrough) that moves no "
+	    "byte either way for this long is closed" },
 	PT_DIRECTIVE_END
 };
 
@@ -471,6 +488,23 @@ check_max_spare(struct pt_conf_ctx *cx, const config_setting_t *s,
 		return (conf_frag(cx, "%lld must be >= workers.min_spare "
 		    "(%lld)", w->max_spare, w->min_spare));
 	return (NULL);
+}
+
+static const char *
+check_tunnels_per_client(struct pt_conf_ctx *cx, const config_setting_t *s,
+    void *field)
+{
+	struct conf_limits *l = CONF_CONTAINER(field, struct conf_limits,
+	    tunnels_per_client);
+
+	if (l->tunnels_per_client <= l->tunnels_max)
+		return (NULL);
+	if (s == NULL) {	/* the default: follows a smaller total */
+		l->tunnels_per_client = l->tunnels_max;
+		return (NULL);
+	}
+	return (conf_frag(cx, "%lld must be <= request_limits.tunnels_max "
+	    "(%lld)", l->tunnels_per_client, l->tunnels_max));
 }
 
 static const char *

@@ -121,6 +121,7 @@ struct pt_request {
 	bool			 repl_sent;	/* it went: the handler's body is dropped */
 	uint64_t		 bytes_out;	/* body bytes sent */
 	uint64_t		 bytes_in;	/* head + body bytes read */
+	bool			 log_deferred;	/* the tunnel process logs it */
 };
 
 /* An ad-hoc upstream (pt_req_set_upstream_addr), in the request's arena. */
@@ -311,6 +312,21 @@ void		 access_log_flush(void);
 size_t		 access_log_format_line(struct pt_request *, const char *fmt,
 		    char *out, size_t room);
 void		 access_log_close(void);
+/*
+ * A tunnel's line, logged by the tunnel process when it closes: r's line
+ * with the values only the end knows (bytes, times) left as markers, for
+ * access_log_late_fill. The length (0: r's scope logs nothing); *fd the
+ * log's descriptor, to pass along.
+ */
+size_t		 access_log_defer(struct pt_request *, char *out, size_t room,
+		    int *fd);
+struct alog_late {
+	uint64_t	 bytes_sent, bytes_received;
+	long long	 us;		/* request_time */
+};
+/* The deferred line tpl[0..n) with its markers replaced; its length. */
+size_t		 access_log_late_fill(const char *tpl, size_t n,
+		    const struct alog_late *, char *out, size_t room);
 
 /* util.c */
 void		 request_id_new(char *out, size_t len);

@@ -30,6 +30,14 @@ struct alog {
 static struct alog	 alogs[ALOG_MAX];
 static size_t		 nalogs;
 static long long	 last_flush;
+/* Formatting a tunnel's line: late values become markers (ALOG_MARK). */
+static bool		 alog_deferring;
+
+/*
+ * A marker is ALOG_MARK and a letter. Values are escaped (alog_put) and
+ * never hold a control byte, and one in the format's text is replaced.
+ */
+#define ALOG_MARK	'\x01'
 
 static const char FMT_COMMON[] = "%{client_addr} - %{user} [%{time_local}] "
     "\"%{request_line}\" %{status} %{bytes_sent}";
@@ -178,6 +186,25 @@ alog_var(struct pt_request *r, const char *n, size_t len, struct pt_str *v,
 	return (var_lookup(r, n, len, v, buf, buflen));
 }
 
+/* The marker letter of a value only a tunnel's end knows, or 0. */
+static char
+alog_late_code(const char *n, size_t len)
+{
+	if (!alog_deferring)
+		return (0);
+	if (str_case_eq(n, len, "bytes_sent"))
+		return ('s');
+	if (str_case_eq(n, len, "bytes_received"))
+		return ('r');
+	if (str_case_eq(n, len, "request_time"))
+		return ('t');
+	if (str_case_eq(n, len, "request_time_us"))
+		return ('u');
+	if (str_case_eq(n, len, "time_local"))
+		return ('l');
+	return (0);
+}
+
 /* Expands a format: literal text and %{name}; absent values print "-". */
 static size_t
 alog_format(struct pt_request *r, const char *fmt, char *out, size_t room)
@@ -186,11 +213,19 @@ alog_format(struct pt_request *r, const char *fmt, char *out, size_t room)
 	char		 tmp[64];
 	const char	*p = fmt, *end;
 	size_t		 at = 0;
+	char		 code;
 
 	while (*p != '\0' && at + 8 < room) {
 		if (p[0] != '%' || p[1] != '{' ||
 		    (end = strchr(p + 2, '}')) == NULL) {
-			out[at++] = *p++;
+			out[at++] = *p == ALOG_MARK ? '?' : *p;
+			p++;
+			continue;
+		}
+		if ((code = alog_late_code(p + 2, (size_t)(end - p - 2))) != 0) {
+			out[at++] = ALOG_MARK;
+			out[at++] = code;
+			p = end + 1;
 			continue;
 		}
 		if (alog_var(r, p + 2, (size_t)(end - p - 2), &v, tmp,
@@ -221,19 +256,23 @@ alog_json(struct pt_request *r, char *out, size_t room)
 		{ NULL, NULL }
 	};
 	struct pt_str	 v;
-	char		 tmp[64];
-	size_t		 at = 0, i;
+	char		 tmp[64], code;
+	size_t		 at = 0, i, len;
 	int		 n;
 
 	out[at++] = '{';
 	for (i = 0; keys[i][0] != NULL && at + 64 < room; i++) {
-		if (alog_var(r, keys[i][1], strlen(keys[i][1]), &v, tmp,
-		    sizeof(tmp)) == -1)
+		len = strlen(keys[i][1]);
+		if (alog_var(r, keys[i][1], len, &v, tmp, sizeof(tmp)) == -1)
 			v.len = 0;
 		n = snprintf(out + at, room - at, "%s\"%s\":\"", i ? "," : "",
 		    keys[i][0]);
 		at += (size_t)n;
-		at = alog_put(out, at, room - 3, v.p, v.len, true);
+		if ((code = alog_late_code(keys[i][1], len)) != 0) {
+			out[at++] = ALOG_MARK;
+			out[at++] = code;
+		} else
+			at = alog_put(out, at, room - 3, v.p, v.len, true);
 		out[at++] = '"';
 	}
 	out[at++] = '}';
@@ -266,18 +305,100 @@ access_log_format_line(struct pt_request *r, const char *fmt, char *out,
 	return (alog_format(r, fmt, out, room));
 }
 
-void
-access_log_request(struct pt_request *r)
+/* The log of r's scope, or NULL (off); *fmt its format. */
+static struct alog *
+alog_of(const struct pt_request *r, const char **fmt)
 {
 	const struct core_scope	*sc = r->route != NULL ? &r->route->sc :
 	    r->srv != NULL ? &r->srv->sc : &r->conf->sc;
-	const char		*fmt = sc->access_log_format;
+
+	*fmt = sc->access_log_format;
+	if (sc->access_log == NULL || strcmp(sc->access_log, "off") == 0)
+		return (NULL);
+	return (alog_find(sc->access_log));
+}
+
+size_t
+access_log_defer(struct pt_request *r, char *out, size_t room, int *fd)
+{
+	const char	*fmt;
+	struct alog	*l;
+	size_t		 n;
+
+	*fd = -1;
+	if ((l = alog_of(r, &fmt)) == NULL || room < 2)
+		return (0);
+	alog_deferring = true;
+	n = access_log_format_line(r, fmt, out, room - 1);
+	alog_deferring = false;
+	out[n++] = '\n';
+	*fd = l->fd;
+	return (n);
+}
+
+static size_t
+alog_late_value(char code, const struct alog_late *v, char *out, size_t room)
+{
+	const char	*t;
+	int		 k;
+
+	switch (code) {
+	case 's':
+		k = snprintf(out, room, "%llu",
+		    (unsigned long long)v->bytes_sent);
+		break;
+	case 'r':
+		k = snprintf(out, room, "%llu",
+		    (unsigned long long)v->bytes_received);
+		break;
+	case 't':
+		k = snprintf(out, room, "%lld.%03lld", v->us / 1000000,
+		    (v->us / 1000) % 1000);
+		break;
+	case 'u':
+		k = snprintf(out, room, "%lld", v->us);
+		break;
+	case 'l':
+		t = alog_time_local();
+		k = snprintf(out, room, "%s", t);
+		break;
+	default:
+		k = snprintf(out, room, "-");
+		break;
+	}
+	return (k < 0 ? 0 : (size_t)k >= room ? room - 1 : (size_t)k);
+}
+
+size_t
+access_log_late_fill(const char *tpl, size_t n, const struct alog_late *v,
+    char *out, size_t room)
+{
+	size_t	i, at = 0;
+
+	if (room == 0)
+		return (0);
+	for (i = 0; i < n && at + 1 < room; i++) {
+		if (tpl[i] == ALOG_MARK && i + 1 < n) {
+			at += alog_late_value(tpl[++i], v, out + at, room - at);
+			continue;
+		}
+		out[at++] = tpl[i];
+	}
+	/* A line cut short still ends as one. */
+	if (n > 0 && tpl[n - 1] == '\n' && out[at - 1] != '\n')
+		out[at - 1] = '\n';
+	return (at);
+}
+
+void
+access_log_request(struct pt_request *r)
+{
+	const char		*fmt;
 	struct alog		*l;
 	char			 line[4096];
 	size_t			 n;
 
-	if (sc->access_log == NULL || strcmp(sc->access_log, "off") == 0 ||
-	    (l = alog_find(sc->access_log)) == NULL)
+	if (r->log_deferred || (l = alog_of(r, &fmt)) == NULL)
 		return;
 	n = access_log_format_line(r, fmt, line, sizeof(line) - 1);
 	line[n++] = '\n';

@@ -28,6 +28,7 @@
 #include "origin.h"
 #include "proxy.h"
 #include "resolver.h"
+#include "tunnel.h"
 
 #define FWD_BUF		65536
 
@@ -341,6 +342,35 @@ fwd_parent_connect(struct pt_request *r, const struct fwd_parent *p,
 	return (-1);
 }
 
+/*
+ * A CONNECT the tunnel process refused: at a cap, 503 with a page that
+ * says which and when to try again; otherwise the plain 503.
+ */
+static int
+fwd_tunnel_refused(struct pt_request *r)
+{
+	const char	*why;
+	char		 body[320];
+	int		 n, v = tunnel_last_refusal();
+
+	if (v == TUNNEL_ADDR_FULL)
+		why = "This proxy already relays as many tunnels from your "
+		    "address as it allows. Close one and try again.";
+	else if (v == TUNNEL_FULL)
+		why = "This proxy relays as many tunnels as it can. Try again "
+		    "later.";
+	else
+		return (503);
+	n = snprintf(body, sizeof(body), "<!DOCTYPE html>\n<html><head>"
+	    "<title>Too many tunnels</title></head><body><h1>Too many "
+	    "tunnels</h1><p>%s</p></body></html>\n", why);
+	if (resp_field_add(r, "Retry-After", "10") == -1 ||
+	    resp_send(r, 503, "text/html; charset=utf-8", body,
+	    (size_t)n) == -1)
+		return (PT_ERROR);
+	return (0);
+}
+
 /* CONNECT: connect (directly or through a parent), 200, hand over. */
 static int
 fwd_connect(struct pt_request *r, const struct fwd_target *t)
@@ -380,7 +410,7 @@ fwd_connect(struct pt_request *r, const struct fwd_target *t)
 	if (pt_req_tunnel(r, fd, NULL, 0, to_client, n + nextra) != PT_DONE) {
 		close(fd);
 		r->status = 0;
-		return (503);
+		return (fwd_tunnel_refused(r));
 	}
 	return (PT_DONE);
 }

@@ -47,6 +47,7 @@ static unsigned int	 tn_quick;
  * start: the master may have freed that configuration since. */
 static struct pt_conf	 tn_conf;
 static bool		 tn_explicit_user;
+static int		 tn_refusal;	/* the last hand-off's, in a worker */
 
 static int
 tunnel_ctl_open(void)
@@ -86,6 +87,9 @@ tunnel_conf_keep(const struct pt_conf *cf, bool explicit_user)
 	tn_conf.group = cf->group != NULL ? strdup(cf->group) : NULL;
 	tn_conf.allow_root = cf->allow_root;
 	tn_conf.rlimit_nofile = cf->rlimit_nofile;
+	tn_conf.timeouts.tunnel_idle = cf->timeouts.tunnel_idle;
+	tn_conf.limits.tunnels_max = cf->limits.tunnels_max;
+	tn_conf.limits.tunnels_per_client = cf->limits.tunnels_per_client;
 	tn_explicit_user = explicit_user;
 }
 
@@ -133,9 +137,9 @@ tunnel_limits_init(struct tunnel_limits *tl)
 	struct rlimit	 rl, nr;
 	rlim_t		 want, need, cap;
 
-	tl->streams_max = TUNNEL_STREAMS_MAX;
-	tl->per_addr_max = TUNNEL_PER_ADDR_MAX;
-	tl->idle_ms = TUNNEL_IDLE_DEFAULT_MS;
+	tl->streams_max = (unsigned int)tn_conf.limits.tunnels_max;
+	tl->per_addr_max = (unsigned int)tn_conf.limits.tunnels_per_client;
+	tl->idle_ms = tn_conf.timeouts.tunnel_idle;
 	need = (rlim_t)tl->streams_max * 3 + TUNNEL_FD_RESERVE;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		rl.rlim_cur = rl.rlim_max = 1024;
@@ -158,7 +162,8 @@ tunnel_limits_init(struct tunnel_limits *tl)
 	if (cap < tl->streams_max) {
 		tl->streams_max = (unsigned int)cap;
 		PT_LOG(PT_LOG_NOTICE, "RLIMIT_NOFILE %llu allows %u "
-		    "streams (set rlimit_nofile for more)",
+		    "streams, not request_limits.tunnels_max (set "
+		    "rlimit_nofile for more)",
 		    (unsigned long long)rl.rlim_cur, tl->streams_max);
 	}
 	tl->pipes_max = tl->streams_max / 2 + 1;
@@ -321,45 +326,61 @@ tunnel_verdict_wait(int fd)
 	return (v);
 }
 
+/* The header of a hand-off: counts, the client, the log line's facts. */
+static void
+tunnel_msg_init(struct tunnel_msg *h, size_t n1, size_t n2,
+    const char *client_addr, const struct tunnel_log *lg)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = TUNNEL_MAGIC;
+	h->n_up = (uint32_t)n1;
+	h->n_client = (uint32_t)n2;
+	snprintf(h->client, sizeof(h->client), "%s",
+	    client_addr != NULL && client_addr[0] != '\0' ? client_addr : "-");
+	if (lg == NULL)
+		return;
+	h->n_log = (uint32_t)lg->len;
+	h->skip_up = lg->skip_up;
+	h->skip_down = lg->skip_down;
+	h->bytes_in = lg->bytes_in;
+	h->start_us = lg->start_us;
+}
+
 static ssize_t
-tunnel_send(int client_fd, int upstream_fd, int reply_fd,
-    const void *to_upstream, size_t n1, const void *to_client, size_t n2,
-    const char *client_addr)
+tunnel_send(int fds[4], int nfds, const void *to_upstream, size_t n1,
+    const void *to_client, size_t n2, const char *client_addr,
+    const struct tunnel_log *lg)
 {
 	struct tunnel_msg	 h;
-	struct iovec		 iov[3];
+	struct iovec		 iov[4];
 	struct msghdr		 msg;
 	struct cmsghdr		*cmsg;
 	union {
 		struct cmsghdr	 c;
-		char		 buf[CMSG_SPACE(3 * sizeof(int))];
+		char		 buf[CMSG_SPACE(4 * sizeof(int))];
 	}			 cm;
-	int			 fds[3] = { client_fd, upstream_fd, reply_fd };
 	ssize_t			 n;
 
-	memset(&h, 0, sizeof(h));
-	h.magic = TUNNEL_MAGIC;
-	h.n_up = (uint32_t)n1;
-	h.n_client = (uint32_t)n2;
-	snprintf(h.client, sizeof(h.client), "%s",
-	    client_addr != NULL && client_addr[0] != '\0' ? client_addr : "-");
+	tunnel_msg_init(&h, n1, n2, client_addr, lg);
 	iov[0].iov_base = &h;
 	iov[0].iov_len = sizeof(h);
 	iov[1].iov_base = (void *)(uintptr_t)to_upstream;
 	iov[1].iov_len = n1;
 	iov[2].iov_base = (void *)(uintptr_t)to_client;
 	iov[2].iov_len = n2;
+	iov[3].iov_base = (void *)(uintptr_t)(lg != NULL ? lg->line : NULL);
+	iov[3].iov_len = h.n_log;
 	memset(&msg, 0, sizeof(msg));
 	memset(&cm, 0, sizeof(cm));
 	msg.msg_iov = iov;
-	msg.msg_iovlen = 3;
+	msg.msg_iovlen = 4;
 	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
+	msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
 	cmsg = CMSG_FIRSTHDR(&msg);
 	cmsg->cmsg_level = SOL_SOCKET;
 	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(cmsg), fds, sizeof(fds));
+	cmsg->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+	memcpy(CMSG_DATA(cmsg), fds, (size_t)nfds * sizeof(int));
 	while ((n = sendmsg(tn_ctl[0], &msg, MSG_NOSIGNAL)) == -1 &&
 	    errno == EINTR && !pt_stop)
 		;
@@ -368,10 +389,12 @@ tunnel_send(int client_fd, int upstream_fd, int reply_fd,
 
 int
 tunnel_handoff(int client_fd, int upstream_fd, const void *to_upstream,
-    size_t n1, const void *to_client, size_t n2, const char *client_addr)
+    size_t n1, const void *to_client, size_t n2, const char *client_addr,
+    const struct tunnel_log *lg)
 {
-	int	 rp[2], v;
+	int	 rp[2], v, fds[4], nfds = 3;
 
+	tn_refusal = 0;
 	if (tn_ctl[0] == -1) {
 		PT_LOG(PT_LOG_ERR, "no tunnel process (-X runs without one)");
 		return (-1);
@@ -386,8 +409,16 @@ tunnel_handoff(int client_fd, int upstream_fd, const void *to_upstream,
 		PT_LOG_ERRNO(PT_LOG_ERR, "socketpair");
 		return (-1);
 	}
-	if (tunnel_send(client_fd, upstream_fd, rp[1], to_upstream, n1,
-	    to_client, n2, client_addr) == -1) {
+	fds[0] = client_fd;
+	fds[1] = upstream_fd;
+	fds[2] = rp[1];
+	if (lg != NULL && lg->len > 0 && lg->len <= TUNNEL_LOG_MAX &&
+	    lg->fd != -1)
+		fds[nfds++] = lg->fd;
+	else
+		lg = NULL;
+	if (tunnel_send(fds, nfds, to_upstream, n1, to_client, n2,
+	    client_addr, lg) == -1) {
 		PT_LOG_ERRNO(PT_LOG_ERR, "client %s: hand-off to the tunnel "
 		    "process", client_addr);
 		close(rp[0]);
@@ -401,13 +432,16 @@ tunnel_handoff(int client_fd, int upstream_fd, const void *to_upstream,
 	case TUNNEL_ACCEPTED:
 		return (0);
 	case TUNNEL_FULL:
+		tn_refusal = v;
 		PT_LOG(PT_LOG_WARN, "client %s: tunnel process full (%u "
-		    "streams): refused", client_addr, pt_scoreboard != NULL ?
+		    "streams, request_limits.tunnels_max): refused", client_addr, pt_scoreboard != NULL ?
 		    pt_scoreboard->tunnel_streams : 0);
 		break;
 	case TUNNEL_ADDR_FULL:
+		tn_refusal = v;
 		PT_LOG(PT_LOG_WARN, "client %s: as many streams from this "
-		    "address as the tunnel process allows: refused",
+		    "address as the tunnel process allows "
+		    "(request_limits.tunnels_per_client): refused",
 		    client_addr);
 		break;
 	case -1:
@@ -422,6 +456,12 @@ tunnel_handoff(int client_fd, int upstream_fd, const void *to_upstream,
 	return (-1);
 }
 
+int
+tunnel_last_refusal(void)
+{
+	return (tn_refusal);
+}
+
 /* The status in "HTTP/1.1 101 ...", or 0. */
 static int
 tunnel_status_of(const char *p, size_t n)
@@ -433,14 +473,20 @@ tunnel_status_of(const char *p, size_t n)
 	return ((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0'));
 }
 
-/* Adds the bytes read past what was parsed after to_upstream, in a. */
+/*
+ * Adds the bytes read past what was parsed after to_upstream, in a; lg
+ * (may be NULL) learns that the module's to_upstream is not the client's.
+ */
 static int
 tunnel_conn_handoff(struct pt_conn *c, struct pt_arena *a, int upstream_fd,
-    const void *to_upstream, size_t n1, const void *to_client, size_t n2)
+    const void *to_upstream, size_t n1, const void *to_client, size_t n2,
+    struct tunnel_log *lg)
 {
 	size_t	 pend = c->buf != NULL ? c->buf_len - c->buf_off : 0;
 	char	*b;
 
+	if (lg != NULL)
+		lg->skip_up = (uint32_t)n1;	/* before the client's join */
 	if (!c->tp->plain) {
 		PT_LOG(PT_LOG_ERR, "client %s: a %s connection cannot be "
 		    "handed to the tunnel process", c->client, c->tp->name);
@@ -461,7 +507,7 @@ tunnel_conn_handoff(struct pt_conn *c, struct pt_arena *a, int upstream_fd,
 		n1 += pend;
 	}
 	if (tunnel_handoff(c->fd, upstream_fd, to_upstream, n1, to_client, n2,
-	    c->client) == -1)
+	    c->client, lg) == -1)
 		return (PT_ERROR);
 	close(upstream_fd);
 	c->buf_off = c->buf_len;
@@ -474,25 +520,57 @@ pt_conn_tunnel(struct pt_conn *c, int upstream_fd, const void *to_upstream,
     size_t n1, const void *to_client, size_t n2)
 {
 	return (tunnel_conn_handoff(c, c->arena, upstream_fd, to_upstream, n1,
-	    to_client, n2));
+	    to_client, n2, NULL));
+}
+
+/*
+ * The request's access log line, left for the tunnel process to finish
+ * when the stream ends: what the worker knows now (client, user, rule,
+ * target, status), the rest (bytes, duration) the tunnel's.
+ */
+static void
+tunnel_log_prepare(struct pt_request *r, const void *to_client, size_t n2,
+    struct tunnel_log *lg)
+{
+	const char	*end;
+	char		*line;
+
+	memset(lg, 0, sizeof(*lg));
+	lg->fd = -1;
+	if ((line = pt_alloc(r->arena, TUNNEL_LOG_MAX)) == NULL)
+		return;
+	lg->len = access_log_defer(r, line, TUNNEL_LOG_MAX, &lg->fd);
+	lg->line = line;
+	lg->bytes_in = r->bytes_in;
+	lg->start_us = (int64_t)r->start.tv_sec * 1000000 +
+	    r->start.tv_nsec / 1000;
+	/* bytes_sent counts what follows the response head. */
+	if (to_client != NULL && (end = memmem(to_client, n2, "\r\n\r\n",
+	    4)) != NULL)
+		lg->skip_down = (uint32_t)(end + 4 - (const char *)to_client);
 }
 
 PT_API int
 pt_req_tunnel(struct pt_request *r, int upstream_fd, const void *to_upstream,
     size_t n1, const void *to_client, size_t n2)
 {
-	int	 rc;
+	struct tunnel_log	 lg;
+	int			 rc, status = r->status;
 
 	if (r->head_sent) {
 		PT_RLOG(r, PT_LOG_ERR, "a response was already sent: not handed over");
 		return (PT_ERROR);
 	}
-	rc = tunnel_conn_handoff(r->conn, r->arena, upstream_fd, to_upstream,
-	    n1, to_client, n2);
-	if (rc != PT_DONE)
-		return (rc);
-	r->keep_alive = false;
 	r->status = tunnel_status_of(to_client, n2);
+	tunnel_log_prepare(r, to_client, n2, &lg);
+	rc = tunnel_conn_handoff(r->conn, r->arena, upstream_fd, to_upstream,
+	    n1, to_client, n2, &lg);
+	if (rc != PT_DONE) {
+		r->status = status;
+		return (rc);
+	}
+	r->keep_alive = false;
+	r->log_deferred = lg.fd != -1 && lg.len > 0;
 	return (PT_DONE);
 }
 

@@ -66,6 +66,7 @@ struct tn_stream {
 	struct tn_end		 end[2];	/* 0 the client, 1 the upstream */
 	struct tn_dir		 dir[2];	/* 0 client to upstream, 1 back */
 	struct tn_addr		*addr;
+	struct tunnel_line	 line;		/* tpl NULL: none */
 	long long		 last;		/* a byte last moved, ms */
 	bool			 moved;		/* during this turn */
 	enum tn_queue		 queue;
@@ -89,8 +90,9 @@ struct relay {
 	long long		 pipe_err_logged;
 	bool			 stop;
 	struct tn_addr		*addrs[TN_ADDR_BUCKETS];
+	struct tunnel_logs	 logs;
 	char			 msg[sizeof(struct tunnel_msg) +
-				    2 * TUNNEL_PENDING_MAX + 1];
+				    2 * TUNNEL_PENDING_MAX + TUNNEL_LOG_MAX + 1];
 };
 
 /* Results of moving one direction. */
@@ -246,6 +248,9 @@ stream_close(struct relay *rl, struct tn_stream *st, const char *why)
 		    "up, %llu down", st->addr->text, why,
 		    (unsigned long long)st->dir[0].bytes,
 		    (unsigned long long)st->dir[1].bytes);
+	tunnel_line_write(&rl->logs, &st->line, st->dir[0].bytes,
+	    st->dir[1].bytes, rl->now);
+	tunnel_line_free(&rl->logs, &st->line);
 	queue_set(rl, st, TN_Q_NONE);
 	TAILQ_REMOVE(&rl->all, st, all);
 	for (i = 0; i < 2; i++) {
@@ -375,7 +380,8 @@ stream_run(struct relay *rl, struct tn_stream *st)
 		return;
 	}
 	if (st->moved) {
-		st->last = rl->now;
+		/* Now, not the turn's start: the idle time is never cut short. */
+		st->last = now_ms();
 		TAILQ_REMOVE(&rl->all, st, all);
 		TAILQ_INSERT_TAIL(&rl->all, st, all);
 	}
@@ -406,6 +412,7 @@ relay_expire(struct relay *rl)
 	struct tn_stream	*st;
 	long long		 left;
 
+	rl->now = now_ms();
 	while ((st = TAILQ_FIRST(&rl->all)) != NULL) {
 		left = st->last + rl->lim->idle_ms - rl->now;
 		if (left > 0)
@@ -452,10 +459,10 @@ stream_watch(struct relay *rl, struct tn_stream *st)
 
 /*
  * Takes a handed-over stream when the caps allow it. On TUNNEL_ACCEPTED
- * the stream owns fds[0] and fds[1] (set to -1 here).
+ * the stream owns fds[0], fds[1] and fds[3] (set to -1 here).
  */
 static int
-stream_new(struct relay *rl, const struct tunnel_msg *h, int fds[3],
+stream_new(struct relay *rl, const struct tunnel_msg *h, int fds[4],
     struct tn_stream **out)
 {
 	const char		*data = rl->msg + sizeof(*h);
@@ -476,6 +483,12 @@ stream_new(struct relay *rl, const struct tunnel_msg *h, int fds[3],
 	if ((h->n_up > 0 && st->dir[0].pend == NULL) ||
 	    (h->n_client > 0 && st->dir[1].pend == NULL))
 		goto bad;
+	if (fds[3] != -1 && tunnel_line_set(&rl->logs, &st->line, h,
+	    data + h->n_up + h->n_client, fds[3]) == -1) {
+		fds[3] = -1;
+		goto bad;
+	}
+	fds[3] = -1;
 	for (i = 0; i < 2; i++) {
 		st->end[i].fd = fds[i];
 		st->end[i].readable = st->end[i].writable = true;
@@ -498,6 +511,7 @@ stream_new(struct relay *rl, const struct tunnel_msg *h, int fds[3],
 	return (TUNNEL_ACCEPTED);
  bad:
 	if (st != NULL) {
+		tunnel_line_free(&rl->logs, &st->line);
 		free(st->dir[0].pend);
 		free(st->dir[1].pend);
 		free(st);
@@ -509,9 +523,9 @@ stream_new(struct relay *rl, const struct tunnel_msg *h, int fds[3],
 	return (TUNNEL_BAD);
 }
 
-/* The descriptors of a hand-off: exactly three, any others closed. */
+/* The descriptors of a hand-off: three or four, any others closed. */
 static int
-ctl_fds(struct msghdr *msg, int fds[3])
+ctl_fds(struct msghdr *msg, int fds[4])
 {
 	struct cmsghdr	*c;
 	int		*p, n = 0, i, k;
@@ -522,7 +536,7 @@ ctl_fds(struct msghdr *msg, int fds[3])
 		p = (int *)(void *)CMSG_DATA(c);
 		k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 		for (i = 0; i < k; i++) {
-			if (n < 3)
+			if (n < 4)
 				fds[n] = p[i];
 			else
 				close(p[i]);
@@ -534,7 +548,7 @@ ctl_fds(struct msghdr *msg, int fds[3])
 
 /* One hand-off: check it, take it (or not), answer the worker. */
 static void
-ctl_handle(struct relay *rl, size_t len, int flags, int fds[3], int nfd)
+ctl_handle(struct relay *rl, size_t len, int flags, int fds[4], int nfd)
 {
 	struct tunnel_msg	 h;
 	struct tn_stream	*st = NULL;
@@ -545,10 +559,12 @@ ctl_handle(struct relay *rl, size_t len, int flags, int fds[3], int nfd)
 	if (len >= sizeof(h))
 		memcpy(&h, rl->msg, sizeof(h));
 	h.client[sizeof(h.client) - 1] = '\0';
-	if (nfd != 3 || (flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
+	if (nfd != (h.n_log > 0 ? 4 : 3) ||
+	    (flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
 	    len < sizeof(h) || h.magic != TUNNEL_MAGIC ||
 	    h.n_up > TUNNEL_PENDING_MAX || h.n_client > TUNNEL_PENDING_MAX ||
-	    len != sizeof(h) + h.n_up + h.n_client) {
+	    h.n_log > TUNNEL_LOG_MAX ||
+	    len != sizeof(h) + h.n_up + h.n_client + h.n_log) {
 		PT_LOG(PT_LOG_ERR, "malformed hand-off (%zu bytes, %d "
 		    "descriptors): dropped", len, nfd);
 		v = TUNNEL_BAD;
@@ -559,10 +575,12 @@ ctl_handle(struct relay *rl, size_t len, int flags, int fds[3], int nfd)
 	/* The worker gave up waiting (EPIPE): it answers the client. */
 	if (nfd >= 3 && send(fds[2], &v, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1 &&
 	    st != NULL) {
+		/* The worker logs its 503. */
+		tunnel_line_free(&rl->logs, &st->line);
 		stream_close(rl, st, NULL);
 		st = NULL;
 	}
-	for (i = 0; i < nfd && i < 3; i++)
+	for (i = 0; i < nfd && i < 4; i++)
 		if (fds[i] != -1)
 			close(fds[i]);
 	if (st != NULL)
@@ -579,7 +597,7 @@ relay_ctl(struct relay *rl)
 	}			 cm;
 	struct msghdr		 msg;
 	struct iovec		 iov;
-	int			 fds[3], i, nfd;
+	int			 fds[4], i, nfd;
 	ssize_t			 n;
 
 	for (i = 0; i < TN_CTL_BATCH && !rl->stop; i++) {
@@ -602,7 +620,7 @@ relay_ctl(struct relay *rl)
 			rl->stop = true;
 			return;
 		}
-		fds[0] = fds[1] = fds[2] = -1;
+		fds[0] = fds[1] = fds[2] = fds[3] = -1;
 		nfd = ctl_fds(&msg, fds);
 		ctl_handle(rl, (size_t)n, msg.msg_flags, fds, nfd);
 	}

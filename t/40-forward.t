@@ -2,15 +2,20 @@
 # curl -x (origin-form upstream, Host from the target, hop-by-hop and
 # Proxy-* removed, From dropped, Referer trimmed, Via added, no
 # X-Forwarded-For, origin connections reused); CONNECT tunnels to a plain
-# TCP echo origin (ports, hand-off, a client leaving mid-tunnel, many idle
-# tunnels with requests still served); every rule kind allowed and denied
-# with the block page naming the rule; proxy authentication (missing,
-# wrong, right, cached); a 1,000,000-name list; SSRF defaults and loops;
-# parent proxies with failover; a reverse proxy is not an open proxy; a
-# forward-only server answers origin-form with 400. Names resolve through
-# the hosts file: loopback only.
+# TCP echo origin (ports, hand-off, the access log line written when the
+# tunnel closes, many idle tunnels with requests still served); IPv6
+# destinations; every rule kind allowed and denied with the block page
+# naming the rule; proxy authentication (missing, wrong, right, the
+# credentials cache hit, the htpasswd file read again on HUP); a
+# 1,000,000-name list; SSRF defaults and loops; parent proxies with
+# failover; a reverse proxy is not an open proxy; a forward-only server
+# answers origin-form with 400. Names resolve through the hosts file:
+# loopback only. 1,000 tunnels, clients leaving mid-tunnel and the idle
+# timeout are t/41-forward-tunnels.t's.
 use strict; use warnings; use Test::More;
+use IO::Select;
 use IO::Socket::INET;
+use IO::Socket::IP;
 use MIME::Base64 ();
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time sleep);
@@ -47,6 +52,41 @@ if ($epid == 0) {
 close $echo;
 END { kill 'KILL', $epid if $epid; }
 
+# IPv6 origins on ::1 (when the host has an IPv6 loopback): one answers
+# HTTP with the target and Host it saw, one echoes (for CONNECT).
+my ($h6, $e6) = map { IO::Socket::IP->new(LocalHost => '::1', LocalPort => 0,
+    Listen => 16, ReuseAddr => 1) } 1 .. 2;
+my $v6 = $h6 && $e6;
+my ($h6port, $e6port) = $v6 ? ($h6->sockport, $e6->sockport) : (0, 0);
+my $v6pid;
+if ($v6) {
+	$v6pid = fork() // die;
+	if ($v6pid == 0) {
+		$SIG{CHLD} = 'IGNORE';
+		my $sel = IO::Select->new($h6, $e6);
+		while (1) {
+			for my $l ($sel->can_read) {
+				my $c = $l->accept or next;
+				next if fork();
+				if ($l == $e6) {
+					while (sysread($c, my $b, 65536)) { syswrite($c, "echo6:$b"); }
+				} else {
+					my $q = '';
+					sysread($c, $q, 65536, length $q) while $q !~ /\r\n\r\n/;
+					my ($t) = $q =~ /^GET (\S+)/;
+					my ($h) = $q =~ /^Host: (.*?)\r$/mi;
+					my $b = "target=$t\nhost=$h\n";
+					syswrite($c, "HTTP/1.1 200 OK\r\nContent-Length: " . length($b) .
+					    "\r\nConnection: close\r\n\r\n$b");
+				}
+				POSIX::_exit(0);
+			}
+		}
+	}
+	close $_ for $h6, $e6;
+}
+END { kill 'KILL', $v6pid if $v6pid; }
+
 write_file("$dir/hosts", "127.0.0.1 origin.test www.origin.test blocked.test a.suffix.test ads7.test listed.test sub.listed.test echo.test\n"
     . "127.0.0.1 time.test user.test method.test\n");
 my @list = map { "name$_.list.test" } 0 .. 999_999;
@@ -67,10 +107,11 @@ workers = { start = 4; min_spare = 2; max_spare = 8; max = 8; };
 servers = (
   { listen = [ "127.0.0.1:%%PORT%%" ];
     access_log = "%%TESTDIR%%/access.log";
+    log_level = "debug";
     access_log_format = "%{client_addr} %{user} \\"%{request_line}\\" %{status} %{bytes_sent} %{bytes_received} %{request_time} rule=%{acl_rule}";
     forward_proxy = {
       local_clients = [ "127.0.0.1/32" ];
-      connect_ports = [ 443, $eport ];
+      connect_ports = [ 443, $eport@{[ $v6 ? ", $e6port" : '' ]} ];
       block_page = "block.html";
       auth = { realm = "Proxy"; file = "htpasswd"; cache = "1m"; };
       acl = (
@@ -169,8 +210,13 @@ is(status(get("http://user.test:$o->{port}/", h => $bad)), 407, 'wrong password:
 $r = get("http://user.test:$o->{port}/", h => $good);
 is(status($r), 200, 'right password: allowed');
 unlike($r, qr/^proxy-authorization=/m, 'credentials not forwarded');
-my $t1 = time;
 is(status(get("http://user.test:$o->{port}/", h => $good)), 200, 'cached credentials');
+# The cache is hit: one hash check for alice's password, then hits (the
+# debug line says which, per request).
+my $auth_lines = sub { my ($what) = @_;
+	scalar(() = read_file($p->{error_log}) =~ /auth "Proxy": user "alice": \Q$what\E/g) };
+ok(wait_for(sub { $auth_lines->('credentials cache hit') >= 1 }, 5), 'the second request hit the credentials cache');
+is($auth_lines->('password hash checked'), 1, 'the password hash was checked once');
 is(status(get("http://user.test:$o->{port}/", h => $bob)), 403, 'user rule denies bob');
 ok(logged("$dir/access.log", qr/^127\.0\.0\.1 alice "GET http:\/\/user\.test/m), 'user in the access log');
 
@@ -184,7 +230,9 @@ sub tunnel {
 	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $pp,
 	    LocalAddr => $o{local}, Timeout => 5) or die "connect: $!";
 	my $target = $o{target} // "echo.test:$eport";
-	syswrite($s, "CONNECT $target HTTP/1.1\r\nHost: $target\r\n\r\n");
+	my $req = "CONNECT $target HTTP/1.1\r\nHost: $target\r\n" . ($o{h} // '') . "\r\n";
+	${ $o{req} } = $req if $o{req};
+	syswrite($s, $req);
 	my $buf = '';
 	my $until = time + 5;
 	while (index($buf, "\r\n\r\n") < 0 && time < $until) {
@@ -199,6 +247,26 @@ syswrite($s, "ping");
 sysread($s, my $e, 100);
 is($e, 'echo:ping', 'bytes relayed through the tunnel');
 close $s;
+# Logged when it closes, not at the hand-off: the bytes each way (the
+# CONNECT head and what the client sent; what came back after our 200),
+# how long it lasted, and what the worker knew (user, rule, target).
+my $req;
+($s, $head) = tunnel(target => "user.test:$eport", h => $good, req => \$req);
+like($head, qr{^HTTP/1\.1 200 }, 'CONNECT with credentials');
+syswrite($s, "ping");
+sysread($s, $e, 100);
+sleep 1.2;
+is(status(get("http://$origin/flushed")), 200, 'a request meanwhile');
+ok(logged("$dir/access.log", qr{"GET http://\Q$origin\E/flushed}), 'its line is written');
+unlike(read_file("$dir/access.log"), qr{CONNECT user\.test}, 'the open tunnel is not logged yet');
+close $s;
+my $cl = qr{^127\.0\.0\.1 alice "CONNECT user\.test:$eport HTTP/1\.1" 200 (\d+) (\d+) ([\d.]+) rule=(\S+)$}m;
+ok(logged("$dir/access.log", $cl), 'the tunnel is logged when it closes');
+my ($sent, $rcvd, $secs, $rule) = read_file("$dir/access.log") =~ $cl;
+is($sent, length('echo:ping'), 'bytes from the origin to the client');
+is($rcvd, length($req) + length('ping'), 'bytes from the client: the CONNECT and the tunnel');
+cmp_ok($secs // 0, '>=', 1.1, "duration covers the tunnel's life ($secs s)");
+is($rule, 'local', 'the deciding rule (login asked for the user, local allowed)');
 (undef, $head) = tunnel(target => "echo.test:22");
 like($head, qr{^HTTP/1\.1 403}, 'CONNECT to a port not in connect_ports: 403');
 (undef, $head) = tunnel(target => "127.0.0.1:$pp");
@@ -219,6 +287,20 @@ syswrite($held[-1], "last");
 sysread($held[-1], $e, 100);
 is($e, 'echo:last', 'the last tunnel relays');
 close $_ for @held;
+
+# IPv6 destinations: absolute-form with a bracketed address, and CONNECT.
+SKIP: {
+	skip 'no IPv6 loopback', 4 unless $v6;
+	$r = get("http://[::1]:$h6port/v6?x=1");
+	is(status($r), 200, 'absolute-form to http://[::1]:port/');
+	like($r, qr{^target=/v6\?x=1\nhost=\[::1\]:$h6port$}m, 'origin-form upstream, Host keeps the brackets');
+	($s, $head) = tunnel(target => "[::1]:$e6port");
+	like($head, qr{^HTTP/1\.1 200 }, 'CONNECT [::1]:port');
+	syswrite($s, "six");
+	sysread($s, $e, 100);
+	is($e, 'echo6:six', 'the IPv6 tunnel relays');
+	close $s;
+}
 
 # Not an open proxy; forward-only origin-form.
 $r = proxy_req("GET / HTTP/1.1\r\nHost: origin.test\r\nConnection: close\r\n\r\n");
@@ -330,5 +412,19 @@ write_file("$dir/trace2.conf", "servers = ( { listen = [ \"127.0.0.1:8080\" ]; }
 my ($trc, $tro) = portier_cmd('-f', "$dir/trace2.conf", '--trace-proxy', '--trace-request', 'GET http://a.test/');
 is($trc, 2, '--trace-proxy without a forward proxy: usage error');
 like($tro, qr{no server has forward_proxy}, 'and says why');
+# The htpasswd file is read again on reload (HUP): a user added works, a
+# removed one is refused, cached credentials or not.
+my $carol = 'Proxy-Authorization: Basic ' . MIME::Base64::encode_base64('carol:n3w', '') . "\r\n";
+is(status(get("http://user.test:$o->{port}/", h => $carol)), 407, 'carol unknown before the reload');
+write_file("$dir/htpasswd", "bob:$hash\ncarol:" . crypt('n3w', '$6$ijklmnop') . "\n");
+my @old = split /\s+/, `pgrep -P $p->{pid}`;
+kill 'HUP', $p->{pid};
+ok(wait_for(sub { Portier::Test::error_log_matches($p, qr/restart: generation 2/) }, 10), 'reloaded');
+ok(wait_for(sub { !grep { kill(0, $_) } @old }, 10), 'the old workers are gone');
+is(status(get("http://user.test:$o->{port}/", h => $carol)), 200, 'a user added to the file works after the reload');
+ok(logged("$dir/access.log", qr/^127\.0\.0\.1 carol "GET http:\/\/user\.test/m), 'and is logged');
+$r = get("http://user.test:$o->{port}/", h => $good);
+is(status($r), 407, 'a removed user gets 407 (her cached credentials no longer count)');
+like($r, qr/^Proxy-Authenticate: Basic realm="Proxy"/m, 'with the challenge');
 
 done_testing();

@@ -11,7 +11,8 @@
 #   before each run), BENCH_RETRIES (2: repeats of a disturbed run),
 #   BENCH_KEEP=1 (keep the temp dir), BENCH_MODULES (mod_status's and
 #   mod_rewrite's folder for status_ka32 and rewrite_ka32), CC, NGINX,
-#   APACHE (apache2, for rewrite_ka32), WRK.
+#   APACHE (apache2, for rewrite_ka32 and forward_ka32), SQUID (squid,
+#   for forward_ka32), WRK.
 
 set -u
 
@@ -24,6 +25,8 @@ SERVERS=${BENCH_SERVERS:-"portier nginx floor"}
 #   KIND	static: servers serve DOCROOT; the floor is floor_server.
 #		proxy: an nginx origin serving DOCROOT runs on the load CPU,
 #		servers relay to it; the floor is floor_relay.
+#		forward: the same origin, requests in absolute form
+#		(http://127.0.0.1:ORIGIN_PORT/path) to forward proxies.
 #   CONNS	wrk connections (one wrk thread)
 #   URLPATH	the path requested
 #   HEADER	one extra request header for wrk, or empty
@@ -55,6 +58,40 @@ scenario_status_ka32() {
 scenario_proxy_ka32() {
 	DESC="reverse proxy 1 KiB, keep-alive, 32 conns"
 	KIND=proxy CONNS=32 URLPATH=/1k.html HEADER="" TARGET=""
+}
+# The forward proxy (issue 6): absolute-form GETs through portier's
+# forward_proxy, Squid (one process, no cache, pooled origin connections),
+# Apache mod_proxy forward (ProxyRequests On) and floor_relay. Targets:
+# portier's CPU/request above the floor's is no more than the reverse
+# proxy's above its floor (proxy_ka32 must run in the same bench), and
+# at most a third of Squid's. Not in the default list:
+# BENCH_SCENARIOS="proxy_ka32 forward_ka32".
+scenario_forward_ka32() {
+	DESC="forward proxy 1 KiB, keep-alive, 32 conns"
+	KIND=forward CONNS=32 URLPATH=/1k.html HEADER=""
+	TARGET="above floor 1.0 portier proxy_ka32; cpu squid 0.3333"
+	SCEN_SERVERS="portier squid apache floor"
+}
+# CONNECT tunnel throughput (issue 6: >= 1 GB/s): tunnel_bench on the
+# load CPU sends BYTES (BENCH_TUNNEL_BYTES, 1 GiB) up through one tunnel
+# to its own origin, then the origin sends as many down. Reported apart
+# from the wrk table: GB/s each way and the server's CPU per GiB moved.
+scenario_connect_1g() {
+	DESC="CONNECT tunnel, 1 GiB up then 1 GiB down"
+	KIND=forward CONNS=1 URLPATH=/1k.html HEADER="" TARGET=""
+	MEASURE=pump SCEN_SERVERS="portier squid"
+}
+# The forward load of forward_ka32 while HOLD (BENCH_TUNNELS_IDLE, 5,000)
+# idle CONNECT tunnels stay open (issue 6: held by 32 workers with
+# requests still served). tunnel_bench opens them first, from
+# 127.0.0.10, .11, ... (200 per address: portier allows 256 per client
+# address by default) and checks that a sample still echoes at the end.
+# Portier runs exactly 32 workers.
+scenario_idle5k() {
+	DESC="forward 1 KiB, 32 conns, idle tunnels open"
+	KIND=forward CONNS=32 URLPATH=/1k.html HEADER="" TARGET=""
+	HOLD=${BENCH_TUNNELS_IDLE:-5000} SCEN_SERVERS="portier"
+	PORTIER_WORKERS="start = 32; min_spare = 0; max_spare = 32; max = 32;"
 }
 # mod_rewrite: the reverse proxy route with the 50 rules of rewrite_rules
 # (none matches the request): "prewrite" is portier with them, "portier"
@@ -158,11 +195,13 @@ CPU_LOAD=1		# wrk and origins
 CC=${CC:-cc}
 NGINX=${NGINX:-nginx}
 APACHE=${APACHE:-apache2}
+SQUID=${SQUID:-squid}
 WRK=${WRK:-wrk}
 HERE=$(cd "$(dirname "$0")" && pwd)
 HZ=$(getconf CLK_TCK)		# /proc/PID/stat and /proc/stat units
 STARTED=""		# process groups to kill on exit
 WRK_PID=""		# a running wrk
+HOLD_PID=""		# a running tunnel_bench hold
 
 die() {
 	echo "bench: $*" >&2
@@ -171,6 +210,7 @@ die() {
 
 cleanup() {
 	[ -n "$WRK_PID" ] && kill "$WRK_PID" 2>/dev/null
+	[ -n "$HOLD_PID" ] && kill "$HOLD_PID" 2>/dev/null
 	for g in $STARTED; do
 		kill -KILL -"$g" 2>/dev/null
 	done
@@ -281,12 +321,14 @@ idle_dirty() {
 	    END { print m + 0 }'
 }
 
-# Waits until GET $1 answers 200, for up to 10 s, while group $2 lives.
+# Waits until GET $1 (through proxy $3, if given) answers 200, for up to
+# 10 s, while group $2 lives.
 wait_ready() {
 	i=0
 	while [ $i -lt 100 ]; do
 		[ -n "$(procs_of "$2")" ] || return 1
-		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1")
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
+		    ${3:+-x "$3"} "$1")
 		[ "$code" = 200 ] && return 0
 		sleep 0.1
 		i=$((i + 1))
@@ -352,6 +394,9 @@ start_portier() {
 		upstreams="upstreams = ( { name = \"origin\"; servers = ( {
 		    address = \"127.0.0.1:$ORIGIN_PORT\"; } ); } );"
 		route="{ path = \"/\"; upstream = \"origin\"; }"
+	elif [ "$KIND" = forward ]; then
+		upstreams=""
+		route=""
 	else
 		upstreams=""
 		route="{ path = \"/\"; root = \"$T/docroot\"; }"
@@ -367,11 +412,11 @@ start_portier() {
 error_log = "$d/error.log";
 log_level = "warn";
 listen_report = "$d/ports";
-workers = { start = 8; min_spare = 2; max_spare = 16; max = 64; };
+workers = { ${PORTIER_WORKERS:-start = 8; min_spare = 2; max_spare = 16; max = 64;} };
 access_log = "off";
 $status
 $upstreams
-servers = ( { listen = [ "127.0.0.1:0" ]; routes = ( $status_route $route ); } );
+servers = ( { listen = [ "127.0.0.1:0" ]; $(portier_server_body) } );
 EOF
 	# shellcheck disable=SC2086 # status_args: none, or two words
 	launch $CPU_SERVER "${PORTIER_NAME:-portier}" "$PORTIER" -F \
@@ -394,6 +439,19 @@ EOF
 		SKIP="$SKIP: $(cat "$T/${PORTIER_NAME:-portier}.out" \
 		    "$d/error.log" 2>/dev/null | tail -n 3 | tr "\n" " ")"
 		return 1
+	fi
+}
+
+# The inside of start_portier's server: routes, or the forward proxy
+# (open to loopback clients, loopback destinations allowed for them).
+portier_server_body() {
+	if [ "$KIND" = forward ]; then
+		echo "forward_proxy = { local_clients = [ \"127.0.0.0/8\" ];
+		    connect_ports = [ $TUNNEL_PORT ];
+		    acl = ( { name = \"lo\"; client = [ \"127.0.0.0/8\" ];
+		    action = \"allow\"; } ); };"
+	else
+		echo "routes = ( $status_route $route );"
 	fi
 }
 
@@ -465,6 +523,15 @@ LoadModule rewrite_module $m/mod_rewrite.so
 RewriteEngine On
 $(rewrite_rules apache)
 ProxyPass / http://127.0.0.1:$ORIGIN_PORT/"
+	elif [ "$KIND" = forward ]; then
+		site="LoadModule proxy_module $m/mod_proxy.so
+LoadModule proxy_http_module $m/mod_proxy_http.so
+LoadModule authz_host_module $m/mod_authz_host.so
+ProxyRequests On
+ProxyVia On
+<Proxy \"*\">
+	Require ip 127.0.0.0/8
+</Proxy>"
 	else
 		site="LoadModule mime_module $m/mod_mime.so
 TypesConfig /etc/mime.types
@@ -550,12 +617,44 @@ start_nginx() {
 start_floor() {
 	PORT=$(free_port)
 	w=${BENCH_FLOOR_WORKERS:-$CONNS}
-	if [ "$KIND" = proxy ]; then
+	if [ "$KIND" != static ]; then
 		launch $CPU_SERVER floor "$T/floor_relay" "$PORT" "$w" \
 		    "127.0.0.1:$ORIGIN_PORT"
 	else
 		launch $CPU_SERVER floor "$T/floor_server" "$PORT" "$w"
 	fi
+}
+
+# Squid (Debian's squid) for forward scenarios: one process (-N, no
+# SMP workers), on CPU_SERVER like the others, no cache (memory or disk),
+# no access log, persistent connections to clients and to origins (its
+# defaults, the pool Squid keeps per destination). As root it runs as
+# the "proxy" user Debian's package makes, so its folder is open to it.
+start_squid() {
+	command -v "$SQUID" >/dev/null || { SKIP="no $SQUID"; return 1; }
+	d=$T/squid
+	rm -rf "$d"
+	mkdir -p "$d"
+	chmod 777 "$d"
+	PORT=$(free_port)
+	cat >"$d/squid.conf" <<EOF
+http_port 127.0.0.1:$PORT
+pid_filename $d/squid.pid
+cache_log $d/cache.log
+access_log none
+cache_store_log none
+coredump_dir $d
+cache deny all
+cache_mem 0 MB
+workers 1
+acl lo src 127.0.0.0/8
+http_access allow lo
+http_access deny all
+client_persistent_connections on
+server_persistent_connections on
+shutdown_lifetime 1 seconds
+EOF
+	launch $CPU_SERVER squid "$SQUID" -N -f "$d/squid.conf"
 }
 
 # The origin for proxy scenarios: nginx on the load CPU, connections kept
@@ -569,20 +668,25 @@ start_origin() {
 	ORIGIN_PGID=$PGID
 	wait_ready "http://127.0.0.1:$ORIGIN_PORT$URLPATH" "$ORIGIN_PGID" ||
 	    die "the origin did not start: $(cat "$T/origin.out")"
+	cat >"$T/forward.lua" <<EOF
+wrk.path = "http://127.0.0.1:$ORIGIN_PORT$URLPATH"
+wrk.headers["Host"] = "127.0.0.1:$ORIGIN_PORT"
+EOF
 }
 
 # --- one run ---------------------------------------------------------------
 
 # Runs wrk for $1 seconds against $2; output in $3. In the background, so
 # that a signal interrupts the wait and cleanup stops wrk too.
+# Forward scenarios ask for the origin's URL in absolute form
+# (T/forward.lua, written by start_origin).
 load() {
-	if [ -n "$HEADER" ]; then
-		taskset -c $CPU_LOAD "$WRK" -t1 -c"$CONNS" -d"$1"s --latency \
-		    -H "$HEADER" "$2" >"$3" 2>&1 &
-	else
-		taskset -c $CPU_LOAD "$WRK" -t1 -c"$CONNS" -d"$1"s --latency \
-		    "$2" >"$3" 2>&1 &
-	fi
+	secs=$1 url=$2 out=$3
+	set --
+	[ -n "$HEADER" ] && set -- -H "$HEADER"
+	[ "$KIND" = forward ] && set -- "$@" -s "$T/forward.lua"
+	taskset -c $CPU_LOAD "$WRK" -t1 -c"$CONNS" -d"$secs"s --latency \
+	    "$@" "$url" >"$out" 2>&1 &
 	WRK_PID=$!
 	wait "$WRK_PID"
 	WRK_PID=""
@@ -632,6 +736,16 @@ measure() {
 	    }')
 }
 
+# Waits until the server just started at PORT, as group $1, answers.
+ready() {
+	if [ "$KIND" = forward ]; then
+		wait_ready "http://127.0.0.1:$ORIGIN_PORT$URLPATH" "$1" \
+		    "http://127.0.0.1:$PORT"
+	else
+		wait_ready "http://127.0.0.1:$PORT$URLPATH" "$1"
+	fi
+}
+
 # Runs the current scenario against server $1 and appends the result to
 # $T/results (see measure), or "scenario server skipped reason...". A run
 # during which more than 10% of CPU_SERVER went to other programs is
@@ -639,8 +753,7 @@ measure() {
 run_one() {
 	SKIP="" PGID=""
 	quiet_wait
-	if ! "start_$1" || ! wait_ready "http://127.0.0.1:$PORT$URLPATH" \
-	    "$PGID"; then
+	if ! "start_$1" || ! ready "$PGID"; then
 		[ -n "$SKIP" ] || SKIP="$1 did not start: $(tail -n 3 \
 		    "$T/$1.out" | tr '\n' ' ')"
 		[ -n "${PGID:-}" ] && stop "$PGID"
@@ -648,6 +761,13 @@ run_one() {
 		echo "  $1: skipped: $SKIP"
 		return
 	fi
+	if [ "${MEASURE:-}" = pump ]; then
+		measure_pump "$1"
+		stop "$PGID"
+		PGID=""
+		return
+	fi
+	[ -n "${HOLD:-}" ] && hold_open "$1"
 	try=0
 	while :; do
 		measure "http://127.0.0.1:$PORT$URLPATH" "$1"
@@ -664,6 +784,7 @@ run_one() {
 		try=$((try + 1))
 		quiet_wait
 	done
+	[ -n "${HOLD:-}" ] && hold_close "$1"
 	stop "$PGID"
 	PGID=""
 	echo "$LINE" | tee -a "$T/results" | awk '{
@@ -672,6 +793,124 @@ run_one() {
 		    $2, $3, $4, $5, $6, $7, $8, $12 }'
 	echo "$LINE" | awk '$8 > 0 { exit 1 }' ||
 	    echo "  $1: wrk reported errors, see $T/wrk.$SCEN.$1.out"
+}
+
+# --- tunnels ---------------------------------------------------------------
+
+# One CONNECT tunnel through server $1 (at PORT): tunnel_bench pump on
+# CPU_LOAD, the server's CPU sampled around it. Appends "SCEN server pump
+# up_GBps down_GBps cpu_s_per_GiB other%" to $T/tunnels.
+measure_pump() {
+	bytes=${BENCH_TUNNEL_BYTES:-1073741824}
+	before=$(sample "$PGID")
+	taskset -c $CPU_LOAD "$T/tunnel_bench" pump "$PORT" "$TUNNEL_PORT" \
+	    "$bytes" >"$T/pump.$1.out" 2>&1 &
+	WRK_PID=$!
+	wait "$WRK_PID"
+	rc=$?
+	WRK_PID=""
+	after=$(sample "$PGID")
+	if [ $rc != 0 ]; then
+		echo "  $1: tunnel failed: $(tail -n 2 "$T/pump.$1.out" |
+		    tr '\n' ' ')"
+		echo "$SCEN $1 failed" >>"$T/tunnels"
+		return
+	fi
+	echo "$(cat "$T/pump.$1.out") $before $after" | awk -v s="$SCEN" \
+	    -v srv="$1" '{
+		# 1 up bytes, 2 up s, 3 down bytes, 4 down s; before: 5 cpu
+		# us ... 9 cpu busy us, 10 cpu all us; after: 11-16
+		us = $11 - $5
+		other = $16 > $10 ? 100 * ($15 - $9 - us) / ($16 - $10) : 0
+		printf "%s %s pump %.2f %.2f %.3f %d\n", s, srv, \
+		    $1 / $2 / 1e9, $3 / $4 / 1e9, \
+		    us / 1e6 / (($1 + $3) / 1073741824), (other > 0 ? other : 0)
+	    }' | tee -a "$T/tunnels" | awk '{
+		printf "  %-8s up %s GB/s, down %s GB/s, cpu %s s/GiB, " \
+		    "other %s%%\n", $2, $4, $5, $6, $7 }'
+}
+
+# Opens HOLD idle tunnels through server $1 (tunnel_bench hold, on
+# CPU_LOAD, with descriptors to spare), and waits until they are up. The
+# holder keeps them until hold_close closes its stdin (a FIFO on fd 3).
+hold_open() {
+	need=$((HOLD * 2 + 256))
+	rm -f "$T/hold.in"
+	mkfifo "$T/hold.in"
+	(ulimit -n "$need" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+	exec taskset -c $CPU_LOAD "$T/tunnel_bench" hold "$PORT" \
+	    "$TUNNEL_PORT" "$HOLD" 10 $(((HOLD + 199) / 200))) \
+	    <"$T/hold.in" >"$T/hold.$1.out" 2>&1 &
+	HOLD_PID=$!
+	exec 3>"$T/hold.in"
+	i=0
+	while ! grep -q '^held' "$T/hold.$1.out" && [ $i -lt 1200 ] &&
+	    kill -0 "$HOLD_PID" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "  $1: $(grep '^held' "$T/hold.$1.out" || echo "no tunnels:" \
+	    "$(tail -n 2 "$T/hold.$1.out" | tr '\n' ' ')")"
+}
+
+# Lets the holder check a sample of its tunnels and close them; appends
+# "SCEN server hold held wanted echoed sampled" to $T/tunnels.
+hold_close() {
+	exec 3>&-
+	wait "$HOLD_PID"
+	HOLD_PID=""
+	echo "  $1: $(grep '^sample' "$T/hold.$1.out" ||
+	    echo "no sample: $(tail -n 2 "$T/hold.$1.out" | tr '\n' ' ')")"
+	awk -v s="$SCEN" -v srv="$1" '
+	/^held/ { h = $2; w = $4 }
+	/^sample/ { e = $2; m = $4 }
+	END { printf "%s %s hold %d %d %d %d\n", s, srv, h, w, e, m }' \
+	    "$T/hold.$1.out" >>"$T/tunnels"
+}
+
+# The tunnel figures, after report: plain, then Markdown.
+report_tunnels() {
+	[ -s "$T/tunnels" ] || return 0
+	awk '
+	$3 == "pump" { np++; p[np] = $0 }
+	$3 == "hold" { nh++; h[nh] = $0 }
+	$3 == "failed" { nf++; f[nf] = $1 " " $2 }
+	function pv(l, md,	x, v) {
+		split(l, x, " ")
+		v = (x[4] < x[5] ? x[4] : x[5]) >= 1.0 ? "met" : "MISSED"
+		if (x[2] != "portier")
+			v = "-"
+		printf md ? "| %s | %s | %s | %s | %s%% | %s |\n" : \
+		    "  %-8s up %s GB/s, down %s GB/s, %s s CPU/GiB, " \
+		    "other %s%%; >= 1 GB/s: %s\n", x[2], x[4], x[5], x[6], \
+		    x[7], v
+	}
+	function hv(l, md,	x, v) {
+		split(l, x, " ")
+		v = x[4] == x[5] && x[6] == x[7] && x[4] > 0 ? "met" : "MISSED"
+		printf md ? "| %s | %d of %d | %d of %d | %s |\n" : \
+		    "  %-8s held %d of %d idle tunnels, %d of %d sampled " \
+		    "still echo: %s\n", x[2], x[4], x[5], x[6], x[7], v
+	}
+	END {
+		print "\ntunnels:"
+		for (i = 1; i <= np; i++) pv(p[i], 0)
+		for (i = 1; i <= nh; i++) hv(h[i], 0)
+		for (i = 1; i <= nf; i++) print "  " f[i] ": tunnel failed"
+		if (np) {
+			print "\n| CONNECT tunnel, 1 GiB each way | up (GB/s) |" \
+			    " down (GB/s) | CPU (s/GiB) | CPU0 other |" \
+			    " >= 1 GB/s |"
+			print "| --- | ---: | ---: | ---: | ---: | --- |"
+			for (i = 1; i <= np; i++) pv(p[i], 1)
+		}
+		if (nh) {
+			print "\n| idle tunnels | held | sample still echoes |" \
+			    " verdict |"
+			print "| --- | --- | --- | --- |"
+			for (i = 1; i <= nh; i++) hv(h[i], 1)
+		}
+	}' "$T/tunnels"
 }
 
 # --- report ----------------------------------------------------------------
@@ -715,9 +954,13 @@ report() {
 	}
 	# "cpu|p99 BASE RATIO [JUDGED]": the value of JUDGED <= RATIO x the
 	# value of BASE; "dcpu BASE MICROS JUDGED": CPU/request of JUDGED
-	# minus that of BASE <= MICROS. Several targets are separated by ";".
+	# minus that of BASE <= MICROS; "above BASE RATIO JUDGED SCEN": JUDGED
+	# minus BASE here <= RATIO x the same in scenario SCEN. Several
+	# targets are separated by ";".
 	function target_one(s, spec,	t, m, a, b, line, verdict, w, d, v) {
 		split(spec, t, " ")
+		if (t[1] == "above")
+			return target_above(s, t)
 		m = t[1] == "p99" ? "p99" : "CPU/request"
 		w = t[4] != "" ? t[4] : "portier"	# the judged
 		if (t[1] == "dcpu")
@@ -746,6 +989,24 @@ report() {
 			verdict = verdict " (disturbed run)"
 		tl[++ntl] = desc[s] "|" line "|" verdict
 	}
+	function target_above(s, t,	w, o, a, b, line, verdict) {
+		w = t[4]; o = t[5]
+		line = sprintf("%s CPU/request above %s <= %sx that in %s", \
+		    w, t[2], t[3], o)
+		a = cpu[s, w] - cpu[s, t[2]]; b = cpu[o, w] - cpu[o, t[2]]
+		if (!ok[s, w] || !ok[s, t[2]] || !ok[o, w] || !ok[o, t[2]] ||
+		    b <= 0)
+			verdict = "not measured (run " o " in the same bench)"
+		else if (err[s, w] > 0)
+			verdict = sprintf("%d errors: MISSED", err[s, w])
+		else
+			verdict = sprintf("%.2f us vs %.2f us, %.2fx: %s", a, b, \
+			    a / b, a / b <= t[3] + 0 ? "met" : "MISSED")
+		if (other[s, w] > 10 || other[s, t[2]] > 10 ||
+		    other[o, w] > 10 || other[o, t[2]] > 10)
+			verdict = verdict " (disturbed run)"
+		tl[++ntl] = desc[s] "|" line "|" verdict
+	}
 	function targets(	i, j, s, n, ts, md, have, verdict) {
 		for (i = 1; i <= ns; i++) {
 			s = sc[i]
@@ -767,7 +1028,7 @@ report() {
 	}
 	END {
 		ns = split(order, sc, " ")
-		nsv = split("portier pstatus prewrite apache nginx floor", sv,
+		nsv = split("portier pstatus prewrite squid apache nginx floor", sv,
 		    " ")
 		printf "\n%-42s %-7s %8s %7s %7s %8s %6s %6s %5s %7s %6s" \
 		    " %6s\n", "scenario", "server", "req/s", "p50 us", \
@@ -788,6 +1049,10 @@ report() {
 			printf "  %-42s CPU/req %sx nginx, %sx floor;" \
 			    " p99 %sx nginx, %sx floor\n", desc[s], x[1], \
 			    x[2], x[3], x[4]
+			if (ok[s, "squid"] || ok[s, "apache"])
+				printf "  %-42s CPU/req %sx squid, %sx apache\n", \
+				    "", ratio(cpu[s, "portier"], cpu[s, "squid"]), \
+				    ratio(cpu[s, "portier"], cpu[s, "apache"])
 		}
 		print "\ntargets:"
 		targets()
@@ -829,10 +1094,11 @@ for tool in taskset setsid curl perl "$WRK"; do
 done
 [ "$(nproc)" -ge 2 ] ||
     die "needs 2 CPUs (servers on $CPU_SERVER, load on $CPU_LOAD)"
-for f in floor_server floor_relay; do
+for f in floor_server floor_relay tunnel_bench; do
 	$CC -O2 -Wall -Wextra -Werror -o "$T/$f" "$HERE/$f.c" ||
 	    die "cannot build $f"
 done
+TUNNEL_PORT=$(free_port)	# tunnel_bench's origins; CONNECT may reach it
 mkdir -p "$T/docroot"
 head -c 1024 /dev/zero | tr '\0' x >"$T/docroot/1k.html"
 chmod -R a+rX "$T/docroot"
@@ -843,16 +1109,17 @@ echo "bench: $SECONDS_ s per run (+$WARMUP s warm-up), servers on CPU" \
     "$CPU_SERVER, wrk on CPU $CPU_LOAD; $("$NGINX" -v 2>&1)"
 for SCEN in $SCENARIOS; do
 	command -v "scenario_$SCEN" >/dev/null || die "no scenario $SCEN"
-	SCEN_SERVERS=""
+	SCEN_SERVERS="" MEASURE="" HOLD="" PORTIER_WORKERS=""
 	"scenario_$SCEN"
 	echo "$SCEN $DESC|$TARGET" >>"$T/descs"
 	echo "$DESC:"
 	ORIGIN_PORT=""
 	case $SCEN in rewrite*) [ -n "$PORTIER" ] && rewrite_micro ;; esac
-	[ "$KIND" = proxy ] && start_origin
+	[ "$KIND" != static ] && start_origin
 	for srv in ${SCEN_SERVERS:-$SERVERS}; do
 		run_one "$srv"
 	done
-	[ "$KIND" = proxy ] && stop "$ORIGIN_PGID"
+	[ "$KIND" != static ] && stop "$ORIGIN_PGID"
 done
 report
+report_tunnels

@@ -120,9 +120,56 @@ test_formats(void)
 	CU_ASSERT_STRING_EQUAL(out, "GET|tab\\x09here|-|abc|100%|%{unclosed");
 }
 
+/*
+ * A tunnel's line: what only its end knows is left as markers, filled in
+ * by the tunnel process (access_log_late_fill) when it closes.
+ */
+static void
+test_deferred(void)
+{
+	struct pt_conf		 cf;
+	struct alog_late	 late = { 9, 120, 1234567 };
+	const struct pt_conf	*saved = req.conf;
+	char			 tpl[512], out[512];
+	size_t			 n;
+	int			 fd;
+
+	memset(&cf, 0, sizeof(cf));
+	cf.sc.access_log = "stdout";
+	cf.sc.access_log_format = "%{client_addr} \"%{request_line}\" "
+	    "%{status} %{bytes_sent} %{bytes_received} %{request_time} "
+	    "%{request_time_us} \x01x";
+	req.conf = &cf;
+	CU_ASSERT_EQUAL(access_log_open(&cf), 0);
+	n = access_log_defer(&req, tpl, sizeof(tpl), &fd);
+	CU_ASSERT(n > 0 && fd != -1 && tpl[n - 1] == '\n');
+	CU_ASSERT_PTR_NULL(memmem(tpl, n, "1234", 4));	/* bytes_out: late */
+	n = access_log_late_fill(tpl, n, &late, out, sizeof(out) - 1);
+	out[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(out, "10.1.2.3 \"GET /a%20b/c?x=1&y=2 "
+	    "HTTP/1.1\" 404 9 120 1.234 1234567 ?x\n");
+	/* A line cut short still ends with its newline. */
+	n = access_log_defer(&req, tpl, sizeof(tpl), &fd);
+	n = access_log_late_fill(tpl, n, &late, out, 12);
+	CU_ASSERT(n == 11 && out[10] == '\n');
+	cf.sc.access_log_format = "json";
+	n = access_log_defer(&req, tpl, sizeof(tpl), &fd);
+	n = access_log_late_fill(tpl, n, &late, out, sizeof(out) - 1);
+	out[n] = '\0';
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"bytes_sent\":\"9\","
+	    "\"bytes_received\":\"120\",\"request_time\":\"1.234\""));
+	CU_ASSERT_PTR_NULL(strchr(out, '\x01'));
+	/* Not deferred: the worker's own line is as before. */
+	n = access_log_format_line(&req, "%{bytes_sent}", out, sizeof(out));
+	CU_ASSERT(n == 4 && memcmp(out, "1234", 4) == 0);
+	access_log_close();
+	req.conf = saved;
+}
+
 static const struct pt_unit_test tests[] = {
 	{ "variables", test_lookup },
 	{ "log formats", test_formats },
+	{ "deferred tunnel lines", test_deferred },
 	{ NULL, NULL }
 };
 

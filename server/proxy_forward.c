@@ -41,6 +41,7 @@ struct fwd_idle {
 	int		 fd;
 	long long	 since;
 	char		 key[RESOLVER_NAME_MAX + 16];
+	struct sockaddr_storage peer;	/* family 0: not asked yet */
 };
 
 static struct fwd_idle	fwd_pool[FWD_IDLE_SLOTS];
@@ -51,6 +52,7 @@ struct fwd_conn {
 	struct upstream_conn	 uc;
 	const struct conf_forward *fw;
 	char			 key[RESOLVER_NAME_MAX + 16];
+	struct sockaddr_storage	 peer;	/* family 0: not asked yet */
 };
 
 static void
@@ -78,9 +80,9 @@ fwd_pool_sweep(long long now, long long idle_ms)
 	}
 }
 
-/* An idle connection for key still open, or -1. */
+/* An idle connection for key still open, or -1; *peer: its address. */
 static int
-fwd_pool_take(const char *key)
+fwd_pool_take(const char *key, struct sockaddr_storage *peer)
 {
 	char	c;
 	ssize_t	n;
@@ -93,6 +95,7 @@ fwd_pool_take(const char *key)
 			continue;
 		}
 		fd = fwd_pool[i].fd;
+		*peer = fwd_pool[i].peer;
 		fwd_pool[i] = fwd_pool[--fwd_npool];
 		n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -120,6 +123,7 @@ fwd_release(struct proxy_ctx *x, bool reusable)
 		fwd_pool[fwd_npool].since = now_ms();
 		snprintf(fwd_pool[fwd_npool].key, sizeof(fwd_pool[0].key), "%s",
 		    fc->key);
+		fwd_pool[fwd_npool].peer = fc->peer;
 		fwd_npool++;
 	} else
 		close(fc->uc.fd);
@@ -338,16 +342,21 @@ fwd_build_head(struct pt_request *r, bool parent, size_t *len)
 	return (buf);
 }
 
-/* A kept connection is checked like a new one: same client rules. */
+/*
+ * A kept connection is checked like a new one: same client rules. Its
+ * address is asked for once and kept with it in the pool.
+ */
 static bool
-fwd_peer_refused(const struct pt_request *r, int fd)
+fwd_peer_refused(const struct pt_request *r, struct fwd_conn *fc)
 {
-	struct sockaddr_storage	ss;
-	socklen_t		sl = sizeof(ss);
+	socklen_t	sl = sizeof(fc->peer);
 
-	memset(&ss, 0, sizeof(ss));
-	return (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1 ||
-	    fwd_refused(r, &ss) != NULL);
+	if (fc->peer.ss_family == AF_UNSPEC && getpeername(fc->uc.fd,
+	    (struct sockaddr *)&fc->peer, &sl) == -1) {
+		fc->peer.ss_family = AF_UNSPEC;
+		return (true);
+	}
+	return (fwd_refused(r, &fc->peer) != NULL);
 }
 
 /* A connection to the origin or to parent p (NULL: direct); -1: *status. */
@@ -400,12 +409,14 @@ fwd_relay(struct pt_request *r, const struct fwd_target *t,
 	r->upstream_addr = x.peer;
 	fwd_pool_sweep(now_ms(), fw->idle_timeout_ms);
 	for (;;) {
-		fc->uc.reused = (fc->uc.fd = fwd_pool_take(fc->key)) != -1;
-		if (fc->uc.reused && p == NULL && fwd_peer_refused(r,
-		    fc->uc.fd)) {
+		fc->uc.reused = (fc->uc.fd = fwd_pool_take(fc->key,
+		    &fc->peer)) != -1;
+		if (fc->uc.reused && p == NULL && fwd_peer_refused(r, fc)) {
 			close(fc->uc.fd);	/* checked again on connect */
 			fc->uc.reused = false;
 		}
+		if (!fc->uc.reused)
+			memset(&fc->peer, 0, sizeof(fc->peer));
 		if (!fc->uc.reused && (fc->uc.fd = fwd_open(r, t, p,
 		    &status)) == -1)
 			return (p != NULL && status != -100 ? PROXY_RETRY :

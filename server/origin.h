@@ -38,6 +38,7 @@ struct origin_io {
 	int				 fd;
 	const struct pt_upstream_io	*io;	/* NULL: plain */
 	void				*io_ctx;
+	struct sockaddr_storage		 peer;	/* family 0: not asked yet */
 };
 
 /* Closes this worker's idle connections past their idle time. */

@@ -39,7 +39,8 @@ struct adhoc_conn {
 static void
 adhoc_close(struct adhoc_conn *ac)
 {
-	struct origin_io c = { ac->uc.fd, ac->uc.io, ac->uc.io_ctx };
+	struct origin_io c = { .fd = ac->uc.fd, .io = ac->uc.io,
+	    .io_ctx = ac->uc.io_ctx };
 
 	if (ac->uc.fd == -1)
 		return;
@@ -52,7 +53,8 @@ static void
 adhoc_release(struct proxy_ctx *x, bool reusable)
 {
 	struct adhoc_conn	*ac = (struct adhoc_conn *)(void *)x->uc;
-	struct origin_io	 c = { ac->uc.fd, ac->uc.io, ac->uc.io_ctx };
+	struct origin_io	 c = { .fd = ac->uc.fd, .io = ac->uc.io,
+	    .io_ctx = ac->uc.io_ctx };
 
 	if (ac->uc.fd == -1)
 		return;

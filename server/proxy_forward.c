@@ -40,17 +40,17 @@ struct fwd_conn {
 	struct upstream_conn	 uc;
 	const struct conf_forward *fw;
 	char			 key[ORIGIN_KEY_MAX];
+	struct sockaddr_storage	 peer;	/* family 0: not asked yet */
 };
 
 static void
 fwd_release(struct proxy_ctx *x, bool reusable)
 {
 	struct fwd_conn		*fc = (struct fwd_conn *)(void *)x->uc;
-	struct origin_io	 c = { fc->uc.fd, NULL, NULL };
+	struct origin_io	 c = { .fd = fc->uc.fd, .peer = fc->peer };
 
 	if (fc->uc.fd == -1)
 		return;
-
 	if (reusable && !x->failed)
 		origin_idle_put(fc->key, &c, fc->fw->idle_max,
 		    fc->fw->idle_timeout_ms);
@@ -192,16 +192,21 @@ fwd_build_head(struct pt_request *r, bool parent, size_t *len)
 	return (buf);
 }
 
-/* A kept connection is checked like a new one: same client rules. */
+/*
+ * A kept connection is checked like a new one: same client rules. Its
+ * address is asked for once and kept with it in the pool.
+ */
 static bool
-fwd_peer_refused(const struct pt_request *r, int fd)
+fwd_peer_refused(const struct pt_request *r, struct fwd_conn *fc)
 {
-	struct sockaddr_storage	ss;
-	socklen_t		sl = sizeof(ss);
+	socklen_t	sl = sizeof(fc->peer);
 
-	memset(&ss, 0, sizeof(ss));
-	return (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1 ||
-	    fwd_refused(r, &ss) != NULL);
+	if (fc->peer.ss_family == AF_UNSPEC && getpeername(fc->uc.fd,
+	    (struct sockaddr *)&fc->peer, &sl) == -1) {
+		fc->peer.ss_family = AF_UNSPEC;
+		return (true);
+	}
+	return (fwd_refused(r, &fc->peer) != NULL);
 }
 
 /* A connection to the origin or to parent p (NULL: direct); -1: *status. */
@@ -257,11 +262,14 @@ fwd_relay(struct pt_request *r, const struct fwd_target *t,
 	for (;;) {
 		fc->uc.reused = origin_idle_take(fc->key, &oc);
 		fc->uc.fd = fc->uc.reused ? oc.fd : -1;
-		if (fc->uc.reused && p == NULL && fwd_peer_refused(r,
-		    fc->uc.fd)) {
+		if (fc->uc.reused)
+			fc->peer = oc.peer;
+		if (fc->uc.reused && p == NULL && fwd_peer_refused(r, fc)) {
 			close(fc->uc.fd);	/* checked again on connect */
 			fc->uc.reused = false;
 		}
+		if (!fc->uc.reused)
+			memset(&fc->peer, 0, sizeof(fc->peer));
 		if (!fc->uc.reused && (fc->uc.fd = fwd_open(r, t, p,
 		    &status)) == -1)
 			return (p != NULL && status != -100 ? PROXY_RETRY :

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -256,6 +257,23 @@ fwd_decide(struct pt_request *r, const struct fwd_target *t)
 	    PT_OK ? 407 : 500);
 }
 
+/*
+ * Whether a may be the address the client reached us on: an accepted
+ * socket has its listener's port, so any other port cannot be (and saves
+ * a getsockname per request).
+ */
+static bool
+fwd_may_be_local(const struct pt_request *r,
+    const struct sockaddr_storage *a)
+{
+	const char	*colon;
+
+	if (r->conn->lst == NULL ||
+	    (colon = strrchr(r->conn->lst->bound, ':')) == NULL)
+		return (true);
+	return (atoi(colon + 1) == addr_port(a));
+}
+
 /* Whether a is one of this server's own listening addresses (a loop). */
 static bool
 fwd_is_own(const struct pt_request *r, const struct sockaddr_storage *a)
@@ -266,8 +284,8 @@ fwd_is_own(const struct pt_request *r, const struct sockaddr_storage *a)
 	socklen_t			 sl = sizeof(local);
 	size_t				 i, j;
 
-	if (getsockname(r->conn->fd, (struct sockaddr *)&local, &sl) == 0 &&
-	    addr_same(&local, a, true))
+	if (fwd_may_be_local(r, a) && getsockname(r->conn->fd,
+	    (struct sockaddr *)&local, &sl) == 0 && addr_same(&local, a, true))
 		return (true);
 	for (i = 0; i < cf->nservers; i++)
 		for (j = 0; j < cf->servers[i].nlisten; j++) {

@@ -143,6 +143,8 @@ check_global(const struct pt_conf *c)
 	CU_ASSERT_EQUAL(c->limits.fields, 50);
 	CU_ASSERT_EQUAL(c->limits.body, 10 << 20);
 	CU_ASSERT_EQUAL(c->limits.conns_per_client, 0);
+	CU_ASSERT_EQUAL(c->limits.tunnels_max, 10000);
+	CU_ASSERT_EQUAL(c->limits.tunnels_per_client, 256);
 	CU_ASSERT_EQUAL(c->timeouts.head, 90000);
 	CU_ASSERT_EQUAL(c->timeouts.body, 60000);
 	CU_ASSERT_EQUAL(c->timeouts.keepalive, 500);
@@ -307,6 +309,10 @@ static const struct {
 	  "workers.conf:2: workers.max: 5 must be >= workers.start (10)",
 	  "workers.conf:2: workers.max_spare: 3 must be >= workers.min_spare "
 	  "(4)" } },
+	{ "tunnels.conf", 1, {
+	  "tunnels.conf:3: request_limits.tunnels_per_client: 200 must be <= "
+	  "request_limits.tunnels_max (100) (streams of one client "
+	  "address in the tunnel process; more get 503)\n" } },
 	/* max keeps its default 64, below start: reported at the group. */
 	{ "workers_dflt.conf", 1, {
 	  "workers_dflt.conf:2: workers.max: 64 must be >= workers.start "

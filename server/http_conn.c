@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -79,6 +80,22 @@ conn_should_shed(const struct pt_conn *c)
 }
 
 /*
+ * How long a kept-alive connection must be quiet before it is shed. A busy
+ * client's next request is usually a round trip away; closing under it
+ * makes the client see a closed connection instead of an answer.
+ */
+#define SHED_GRACE_MS	10
+
+/* Whether c stays quiet for ms: nothing to read (or an error). */
+static bool
+conn_quiet_for(const struct pt_conn *c, int ms)
+{
+	struct pollfd	pfd = { .fd = c->fd, .events = POLLIN };
+
+	return (poll(&pfd, 1, ms) == 0);
+}
+
+/*
  * Reads once into the free end of the buffer. Returns bytes read, 0 on
  * EOF, -1 on error or when the deadline passes (errno ETIMEDOUT) or the
  * worker must stop. keepalive: also give up at once when no other worker
@@ -90,7 +107,8 @@ conn_read(struct pt_conn *c, long long deadline, bool keepalive)
 	ssize_t n;
 
 	for (;;) {
-		if (keepalive && conn_should_shed(c)) {
+		if (keepalive && conn_should_shed(c) &&
+		    conn_quiet_for(c, SHED_GRACE_MS)) {
 			errno = ETIMEDOUT;
 			return (-1);
 		}

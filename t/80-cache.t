@@ -9,7 +9,7 @@ use Time::HiRes qw(sleep time);
 use File::Temp qw(tempdir);
 use POSIX qw(:sys_wait_h);
 use Portier::Test qw(start_portier start_origin http_request raw_request
-    write_file read_file wait_for);
+    write_file read_file wait_for portier_cmd);
 
 my $mods = $ENV{PORTIER_MODULES} // 'modules/.built';
 plan(skip_all => 'mod_cache not built') unless -e "$mods/mod_cache.so";
@@ -321,4 +321,13 @@ is($r->{status}, 200, 'unwritable cache dir: request still served');
 like($r->{headers}{'cache-status'} // '', qr/write-failed/, '... passing through');
 is(get('/fresh')->{status}, 200, '... every time');
 ok(Portier::Test::error_log_matches($p, qr/cannot write/), 'logged');
+
+# A route naming an unknown zone: refused at -t, with file:line and a hint.
+(my $bad = $conf) =~ s/zone = "main"; lock_timeout/zone = "mian"; lock_timeout/;
+$bad =~ s/%%PORT%%/0/g;
+write_file("$tmp/bad.conf", $bad);
+my ($rc, $out) = portier_cmd('-t', '-f', "$tmp/bad.conf", '-M', $mods);
+isnt($rc, 0, 'unknown cache zone: configuration refused');
+like($out, qr/bad\.conf:\d+: .*cache\.zone: no cache zone named "mian" \(declared: "main"\)/,
+    '... with file:line and the declared zones');
 done_testing();

@@ -37,6 +37,12 @@ my $o = start_origin(sub {
 	my $h = $q->{headers};
 	return (200, [ 'Cache-Control' => 'max-age=2' ], "n=$n") if $p eq '/fresh';
 	return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n") if $p =~ m{^/(long|inv|pfx)};
+	return (200, [ 'Cache-Control' => 'max-age=60', 'Surrogate-Key' => 'red blue' ], "n=$n")
+	    if $p eq '/tag/a';
+	return (200, [ 'Cache-Control' => 'max-age=60', 'Cache-Tag' => 'blue,green' ], "n=$n")
+	    if $p eq '/tag/b';
+	return (200, [ 'Cache-Control' => 'max-age=60', 'Surrogate-Key' => 'green' ], "n=$n")
+	    if $p eq '/tag/c';
 	return (200, [ 'Cache-Control' => 'no-store' ], "n=$n") if $p eq '/nostore';
 	return (200, [ 'Cache-Control' => 'private, max-age=60' ], "n=$n") if $p eq '/private';
 	return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n") if $p eq '/auth';
@@ -274,6 +280,40 @@ $r = http_request($p, PURGE => '/pfx/a');
 is($r->{status}, 200, 'PURGE from an allowed address');
 is(get('/pfx/a')->{body}, 'n=2', 'purged object fetched again');
 is(http_request($p, PURGE => '/pfx/none')->{status}, 404, 'PURGE of an absent object: 404');
+
+# Purge by prefix: every key under it, nothing else.
+get($_) for qw(/pfx/b/1 /pfx/b/2 /pfx/c);
+is(join(',', map { get($_)->{body} } qw(/pfx/b/1 /pfx/b/2 /pfx/c)), 'n=1,n=1,n=1',
+    'three objects cached before a prefix purge');
+is(http_request($p, PURGE => '/pfx/b/*')->{status}, 200, 'PURGE /pfx/b/*: 200');
+is(get('/pfx/b/1')->{body}, 'n=2', 'prefix purge: object under the prefix fetched again');
+ok(wait_for(sub { Portier::Test::error_log_matches($p,
+    qr/purge rules \d+-\d+ applied to the files: [1-9]/) }, 10),
+    'the helper applied the purge to the files');
+is(get('/pfx/b/2')->{body}, 'n=2', '... and the other one');
+is(get('/pfx/c')->{body}, 'n=1', 'object outside the prefix still cached');
+ok(Portier::Test::error_log_matches($p, qr{purge prefix http://[^ ]+/pfx/b/ in zone main by 127\.0\.0\.1}),
+    'prefix purge logged');
+
+# Purge by tag (Surrogate-Key or Cache-Tag from the origin, not forwarded).
+$r = get('/tag/a');
+ok(!exists $r->{headers}{'surrogate-key'}, 'Surrogate-Key removed on a miss');
+get('/tag/b'); get('/tag/c');
+$r = get('/tag/a');
+is($r->{body}, 'n=1', 'tagged object cached');
+ok(!exists $r->{headers}{'surrogate-key'}, 'Surrogate-Key removed on a hit');
+ok(!exists get('/tag/b')->{headers}{'cache-tag'}, 'Cache-Tag removed on a hit');
+is(http_request($p, PURGE => '/', 'Surrogate-Key' => 'blue')->{status}, 200, 'PURGE by tag: 200');
+is(join(',', map { get($_)->{body} } qw(/tag/a /tag/b /tag/c)), 'n=2,n=2,n=1',
+    'tag purge removed the objects tagged blue (either field), not the other');
+is(http_request($p, PURGE => '/', 'Cache-Tag' => 'green, nothing')->{status}, 200,
+    'PURGE by Cache-Tag with two tags');
+is(join(',', map { get($_)->{body} } qw(/tag/a /tag/b /tag/c)), 'n=2,n=3,n=2',
+    'tag purge removed the objects tagged green');
+ok(Portier::Test::error_log_matches($p, qr/purge tag blue in zone main by 127\.0\.0\.1/),
+    'tag purge logged');
+is(http_request($p, PURGE => '/', 'Surrogate-Key' => 'blue', 'X-Forwarded-For' => '10.9.9.9')->{status},
+    200, 'purge allowed by the peer address, not X-Forwarded-For');
 
 # stale-if-error.
 is(get('/err')->{body}, 'n=1', 'stale-if-error object stored');

@@ -101,7 +101,7 @@ join_field(struct pt_arena *a, const char *const *names,
 
 struct pt_arena	*cache_arena;	/* the request being handled */
 
-static const char *
+const char *
 get_meta(const void *mv, const char *name)
 {
 	const struct cs_meta	*m = mv;
@@ -260,9 +260,21 @@ cache_client_304(struct pt_request *r, struct cache_ctx *x,
 	return (false);
 }
 
+/* Stored, read by this cache, never sent on (Age is computed). */
+bool
+cache_field_private(const struct cache_conf *cf, const char *n)
+{
+	return (strcasecmp(n, "Age") == 0 ||
+	    strcasecmp(n, "Surrogate-Key") == 0 ||
+	    strcasecmp(n, "Cache-Tag") == 0 ||
+	    strcasecmp(n, "CDN-Cache-Control") == 0 ||
+	    (cf->target_field[0] != '\0' && strcasecmp(n, cf->target_field) == 0));
+}
+
 /* The stored fields become the response's; Age from the entry. */
 void
-cache_fields_out(struct pt_request *r, const struct cs_meta *m, int64_t age)
+cache_fields_out(struct pt_request *r, const struct cache_conf *cf,
+    const struct cs_meta *m, int64_t age)
 {
 	const char	*n, *v;
 	char		 buf[32];
@@ -273,7 +285,7 @@ cache_fields_out(struct pt_request *r, const struct cs_meta *m, int64_t age)
 	for (i = 0; i < m->nfields; i++)
 		if (strcasecmp(m->names[i], "Date") == 0)
 			pt_resp_header_set(r, "Date", m->values[i]);
-		else if (strcasecmp(m->names[i], "Age") != 0)
+		else if (!cache_field_private(cf, m->names[i]))
 			pt_resp_header_add(r, m->names[i], m->values[i]);
 	snprintf(buf, sizeof(buf), "%lld", (long long)age);
 	pt_resp_header_set(r, "Age", buf);
@@ -340,7 +352,7 @@ cache_serve(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m,
 	const void	*body;
 
 	x->mode = CM_SERVED;
-	cache_fields_out(r, m, age);
+	cache_fields_out(r, x->cf, m, age);
 	cache_set_status(r, x, st);
 	if (cache_client_304(r, x, m)) {
 		pt_resp_header_remove(r, "Content-Type");
@@ -463,6 +475,12 @@ cache_lookup(struct pt_request *r, struct cache_ctx *x)
 		ci_set(x->z->ix, x->z->dir, x->h, CI_FREE, 0, NULL, 0);
 		return (PT_DECLINED);
 	}
+	if (cache_purged(x->z, x->req_ms, m.key, cache_tags(pt_req_arena(r),
+	    get_meta, &m), m.req_ms)) {
+		close(m.fd);
+		ci_remove(x->z->ix, x->z->dir, x->h);
+		return (PT_DECLINED);
+	}
 	if ((keep = pt_alloc(pt_req_arena(r), sizeof(m))) == NULL) {
 		close(m.fd);
 		return (PT_DECLINED);
@@ -470,40 +488,6 @@ cache_lookup(struct pt_request *r, struct cache_ctx *x)
 	*keep = m;
 	pt_arena_defer(pt_req_arena(r), cache_unmap, keep);
 	return (cache_try_entry(r, x, &m));
-}
-
-static bool
-cache_purge_allowed(struct pt_request *r, const struct cache_conf *cf)
-{
-	const char	*a = pt_req_client_addr(r);
-	size_t		 i;
-
-	for (i = 0; a != NULL && i < cf->purge_allow.n; i++)
-		if (strcmp(cf->purge_allow.v[i], a) == 0)
-			return (true);
-	return (false);
-}
-
-static int
-cache_purge(struct pt_request *r, struct cache_ctx *x)
-{
-	struct ci_info	ci;
-	bool		found = false;
-	static const char ok[] = "purged\n", none[] = "not in cache\n";
-
-	if (!cache_purge_allowed(r, x->cf))
-		return (403);
-	if (ci_get(x->z->ix, x->primary, &ci, false) == 0 && ci.root &&
-	    ci.state == CI_VALID)
-		found = ci_remove(x->z->ix, x->z->dir,
-		    cache_vary_hash(r, x->key, ci.vary));
-	found = ci_remove(x->z->ix, x->z->dir, x->primary) || found;
-	PT_RLOG(r, PT_LOG_NOTICE, "purge %s by %s: %s", x->key,
-	    pt_req_client_addr(r), found ? "removed" : "not cached");
-	x->mode = CM_SERVED;
-	return (pt_resp_send(r, found ? 200 : 404, "text/plain", found ? ok :
-	    none, found ? sizeof(ok) - 1 : sizeof(none) - 1) == PT_OK ? PT_OK :
-	    PT_DONE);
 }
 
 static void
@@ -568,7 +552,8 @@ cache_quick(struct pt_request *r)
 	cache_arena = pt_req_arena(r);
 	x->cf = cf;
 	x->z = z;
-	x->req_time = now_s();
+	x->req_ms = now_ms();
+	x->req_time = x->req_ms / 1000;
 	x->stale.fd = -1;
 	pt_req_set_module_ctx(r, &portier_module, x);
 	if ((x->key = pt_req_expand(r, cf->key)) == NULL)
@@ -633,9 +618,11 @@ cache_periodic(const struct pt_conf *cf, long long now)
 	(void)cf;
 	(void)now;
 	for (i = 0; i < nzones; i++)
-		if (zones[i].ix != NULL)
+		if (zones[i].ix != NULL) {
+			cache_purge_sweep(&zones[i]);
 			ci_expire(zones[i].ix, zones[i].dir,
 			    zones[i].zc->inactive);
+		}
 	return (1000);
 }
 

@@ -123,6 +123,8 @@ cache_snapshot(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m)
 		}
 	m->nfields = k;
 	m->status = pt_resp_status(r);
+	m->key = x->key;
+	m->req_ms = x->req_ms;
 	m->req_time = x->req_time;
 	m->resp_time = now_s();
 	return (0);
@@ -150,12 +152,15 @@ cache_vary_names(const char *v, char *out, size_t len)
 	return (true);
 }
 
+/* Fields for this cache alone: read (and stored), then removed. */
 static void
 cache_forward_clean(struct pt_request *r, struct cache_ctx *x)
 {
 	if (x->cf->target_field[0] != '\0')
 		pt_resp_header_remove(r, x->cf->target_field);
 	pt_resp_header_remove(r, "CDN-Cache-Control");
+	pt_resp_header_remove(r, "Surrogate-Key");
+	pt_resp_header_remove(r, "Cache-Tag");
 }
 
 static int
@@ -186,6 +191,7 @@ cache_store_head(struct pt_filter *f, struct pt_request *r,
 	memset(&m, 0, sizeof(m));
 	if (why == NULL && cache_snapshot(r, x, &m) == -1)
 		why = "memory";
+	x->tags = cache_tags(pt_req_arena(r), get_resp, r);
 	cache_forward_clean(r, x);
 	if (why != NULL) {
 		cache_release(x, CI_PASS, CACHE_PASS_MS);
@@ -222,6 +228,13 @@ cache_commit(struct cache_ctx *x)
 {
 	uint64_t	size;
 
+	/* A purge while this was fetched: the object is already gone. */
+	if (cache_purged(x->z, x->req_ms, x->key, x->tags, x->req_ms)) {
+		cs_abort(x->w);
+		x->w = NULL;
+		cache_release(x, CI_FREE, 0);
+		return;
+	}
 	if (cs_commit(x->w, &size) == -1) {
 		x->w = NULL;
 		cache_release(x, CI_FREE, 0);
@@ -326,7 +339,7 @@ static void
 cache_replace(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m,
     const void *body, int64_t age, const char *st)
 {
-	cache_fields_out(r, m, age);
+	cache_fields_out(r, x->cf, m, age);
 	cache_set_status(r, x, st);
 	if (cache_client_304(r, x, m)) {
 		pt_resp_set_status(r, 304);
@@ -352,6 +365,7 @@ cache_validated(struct pt_request *r, struct cache_ctx *x)
 	if (st == 304) {
 		cache_merge_304(r, x, &m);
 		m.req_time = x->req_time;
+		m.req_ms = x->req_ms;
 		m.resp_time = now_s();
 		cache_meta_resp(x->cf, &m, &rs);
 		if (rs.cc.no_store || x->no_store)
@@ -391,9 +405,11 @@ cache_head(struct pt_filter *f, struct pt_request *r)
 	case CM_SERVED:
 		return (PT_DECLINED);
 	case CM_NONE:
+		cache_forward_clean(r, x);
 		cache_set_status(r, x, "fwd=bypass");
 		return (PT_DECLINED);
 	case CM_UNSAFE:
+		cache_forward_clean(r, x);
 		return (cache_unsafe(r, x));
 	case CM_VALIDATE:
 		if (cache_validated(r, x)) {

@@ -22,7 +22,7 @@
 #include <portier/log.h>
 #include "cache.h"
 
-#define CI_MAGIC	0x50544349u	/* "PTCI" */
+#define CI_MAGIC	0x50544932u	/* "PTI2" */
 
 struct ci_ent {
 	struct cache_hash h;
@@ -42,6 +42,7 @@ struct ci_zone {
 	pthread_cond_t	 cond;
 	uint32_t	 lru_head, lru_tail, free_head, count;
 	uint64_t	 bytes, max_bytes;
+	uint64_t	 purge_seen, purge_swept;	/* atomics */
 	/* buckets, then entries */
 };
 
@@ -436,4 +437,28 @@ ci_stats(struct ci_zone *z, uint64_t *count, uint64_t *bytes)
 	*count = z->count;
 	*bytes = z->bytes;
 	pt_mutex_unlock(&z->lock);
+}
+
+void
+ci_purge_gens(struct ci_zone *z, uint64_t *seen, uint64_t *swept)
+{
+	*seen = __atomic_load_n(&z->purge_seen, __ATOMIC_ACQUIRE);
+	*swept = __atomic_load_n(&z->purge_swept, __ATOMIC_ACQUIRE);
+}
+
+static void
+ci_raise(uint64_t *p, uint64_t v)
+{
+	uint64_t	old = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	while (old < v && !__atomic_compare_exchange_n(p, &old, v, false,
+	    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		;
+}
+
+void
+ci_purge_raise(struct ci_zone *z, uint64_t seen, uint64_t swept)
+{
+	ci_raise(&z->purge_seen, seen);
+	ci_raise(&z->purge_swept, swept);
 }

@@ -471,3 +471,36 @@ cache_range(const char *v, size_t len, uint64_t size, uint64_t *first,
 	*last = !has_b || b >= size ? size - 1 : b;
 	return (1);
 }
+
+static bool
+tag_sep(char c)
+{
+	return (c == ' ' || c == ',' || c == '\t');
+}
+
+bool
+cache_purge_match(char kind, const char *pat, const char *key,
+    const char *tags)
+{
+	size_t		 n = strlen(pat);
+	const char	*p;
+
+	switch (kind) {
+	case 'k':
+		return (key != NULL && strcmp(key, pat) == 0);
+	case 'p':
+		return (key != NULL && strncmp(key, pat, n) == 0);
+	case 't':
+		for (p = tags; p != NULL && n > 0 && *p != '\0'; ) {
+			while (tag_sep(*p))
+				p++;
+			if (strncmp(p, pat, n) == 0 && (p[n] == '\0' ||
+			    tag_sep(p[n])))
+				return (true);
+			while (*p != '\0' && !tag_sep(*p))
+				p++;
+		}
+		return (false);
+	}
+	return (false);
+}

@@ -99,4 +99,12 @@ int	cache_range(const char *v, size_t len, uint64_t size, uint64_t *first,
 /* If-None-Match against an entity tag (weak comparison); true: matches. */
 bool	cache_etag_match(const char *inm, size_t len, const char *etag);
 
+/*
+ * A purge rule against a stored object's primary key and tags: kind 'k'
+ * the exact key, 'p' a key prefix, 't' one tag among tags (separated by
+ * spaces or commas, as Surrogate-Key and Cache-Tag write them).
+ */
+bool	cache_purge_match(char kind, const char *pat, const char *key,
+	    const char *tags);
+
 #endif /* CACHE_RFC_H */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <portier/arena.h>
@@ -21,13 +22,14 @@
 #include <portier/log.h>
 #include "cache.h"
 
-#define CS_MAGIC	"PTCACHE1"
+#define CS_MAGIC	"PTCACHE2"
 
 struct cs_hdr {
 	char		 magic[8];
-	uint32_t	 status, nfields, fields_len, pad;
+	uint32_t	 status, nfields, fields_len, key_len;
 	struct cache_hash h, primary;
 	int64_t		 req_time, resp_time;
+	int64_t		 req_ms;		/* for purges: stored before */
 	char		 vary[96];
 	uint64_t	 body_len;
 	uint64_t	 sum;		/* of everything above */
@@ -75,7 +77,8 @@ cs_read_hdr(int fd, struct cs_hdr *hd, off_t *size)
 	    (ssize_t)sizeof(*hd) || memcmp(hd->magic, CS_MAGIC, 8) != 0 ||
 	    hd->sum != fnv(hd, offsetof(struct cs_hdr, sum),
 	    14695981039346656037ULL) || hd->fields_len > (1u << 20) ||
-	    (uint64_t)st.st_size != sizeof(*hd) + hd->fields_len + hd->body_len)
+	    hd->key_len > 65536 || (uint64_t)st.st_size != sizeof(*hd) +
+	    hd->fields_len + hd->key_len + hd->body_len)
 		return (-1);
 	*size = st.st_size;
 	return (0);
@@ -88,14 +91,18 @@ cs_fields(struct pt_arena *a, int fd, const struct cs_hdr *hd,
 	char	*buf, *p, *end;
 	size_t	 i;
 
-	if ((buf = pt_alloc(a, hd->fields_len + 1)) == NULL ||
+	size_t	 n = (size_t)hd->fields_len + hd->key_len;
+
+	if ((buf = pt_alloc(a, n + 2)) == NULL ||
 	    (m->names = pt_calloc(a, hd->nfields + 1, sizeof(char *))) == NULL ||
 	    (m->values = pt_calloc(a, hd->nfields + 1, sizeof(char *))) == NULL)
 		return (-1);
-	if (pread(fd, buf, hd->fields_len, sizeof(*hd)) !=
-	    (ssize_t)hd->fields_len)
+	if (pread(fd, buf, n, sizeof(*hd)) != (ssize_t)n)
 		return (-1);
+	memmove(buf + hd->fields_len + 1, buf + hd->fields_len, hd->key_len);
 	buf[hd->fields_len] = '\0';
+	buf[n + 1] = '\0';
+	m->key = buf + hd->fields_len + 1;
 	p = buf;
 	end = buf + hd->fields_len;
 	for (i = 0; i < hd->nfields; i++) {
@@ -134,11 +141,12 @@ cs_open(struct pt_arena *a, const char *dir, struct cache_hash h,
 	m->status = (int)hd.status;
 	m->req_time = hd.req_time;
 	m->resp_time = hd.resp_time;
+	m->req_ms = hd.req_ms;
 	m->primary = hd.primary;
 	memcpy(m->vary, hd.vary, sizeof(m->vary));
 	m->vary[sizeof(m->vary) - 1] = '\0';
 	m->body_len = hd.body_len;
-	m->body_off = (off_t)(sizeof(hd) + hd.fields_len);
+	m->body_off = (off_t)(sizeof(hd) + hd.fields_len + hd.key_len);
 	m->fd = fd;
 	return (0);
 }
@@ -166,14 +174,15 @@ cs_begin(struct pt_arena *a, const char *dir, struct cache_hash h,
 {
 	static unsigned int	 seq;
 	struct cs_writer	*w;
-	size_t			 i, flen = 0, l;
+	size_t			 i, flen = 0, l, klen;
 	char			*fb;
 
 	if ((w = pt_calloc(a, 1, sizeof(*w))) == NULL)
 		return (NULL);
+	klen = m->key != NULL ? strlen(m->key) : 0;
 	for (i = 0; i < m->nfields; i++)
 		flen += strlen(m->names[i]) + strlen(m->values[i]) + 2;
-	if ((fb = pt_alloc(a, flen + 1)) == NULL)
+	if ((fb = pt_alloc(a, flen + klen + 1)) == NULL)
 		return (NULL);
 	for (i = 0, flen = 0; i < m->nfields; i++) {
 		l = strlen(m->names[i]) + 1;
@@ -183,10 +192,14 @@ cs_begin(struct pt_arena *a, const char *dir, struct cache_hash h,
 		memcpy(fb + flen, m->values[i], l);
 		flen += l;
 	}
+	if (klen > 0)
+		memcpy(fb + flen, m->key, klen);
 	memcpy(w->hdr.magic, CS_MAGIC, 8);
 	w->hdr.status = (uint32_t)m->status;
 	w->hdr.nfields = (uint32_t)m->nfields;
 	w->hdr.fields_len = (uint32_t)flen;
+	w->hdr.key_len = (uint32_t)klen;
+	w->hdr.req_ms = m->req_ms;
 	w->hdr.h = h;
 	w->hdr.primary = m->primary;
 	w->hdr.req_time = m->req_time;
@@ -199,7 +212,7 @@ cs_begin(struct pt_arena *a, const char *dir, struct cache_hash h,
 	    0600)) == -1)
 		return (NULL);
 	if (cs_write_all(w->fd, &w->hdr, sizeof(w->hdr)) == -1 ||
-	    cs_write_all(w->fd, fb, flen) == -1) {
+	    cs_write_all(w->fd, fb, flen + klen) == -1) {
 		cs_abort(w);
 		return (NULL);
 	}
@@ -237,7 +250,8 @@ cs_commit(struct cs_writer *w, uint64_t *size)
 	}
 	close(w->fd);
 	w->fd = -1;
-	*size = sizeof(w->hdr) + w->hdr.fields_len + w->hdr.body_len;
+	*size = sizeof(w->hdr) + w->hdr.fields_len + w->hdr.key_len +
+	    w->hdr.body_len;
 	return (0);
 }
 
@@ -250,6 +264,69 @@ cs_is_name(const char *n)
 		if (!strchr("0123456789abcdef", n[i]))
 			return (false);
 	return (i == 32);
+}
+
+/* One file's key and tags (Surrogate-Key, Cache-Tag), for cs_scan. */
+static bool
+cs_scan_one(int fd, const struct cs_hdr *hd, cs_scan_fn fn, void *arg)
+{
+	size_t	 n = (size_t)hd->fields_len + hd->key_len, i, at = 0, l;
+	char	*buf, *tags, *p, *v, *end;
+	bool	 rm = false;
+
+	if ((buf = malloc(n + 1)) == NULL || (tags = malloc(n + 1)) == NULL) {
+		free(buf);
+		return (false);
+	}
+	if (pread(fd, buf, n, sizeof(*hd)) == (ssize_t)n) {
+		buf[n] = '\0';		/* ends the key, after the fields */
+		end = buf + hd->fields_len;
+		for (p = buf, i = 0; i < hd->nfields && p < end; i++) {
+			v = p + strnlen(p, (size_t)(end - p)) + 1;
+			if (v >= end)
+				break;
+			l = strnlen(v, (size_t)(end - v));
+			if (strcasecmp(p, "Surrogate-Key") == 0 ||
+			    strcasecmp(p, "Cache-Tag") == 0) {
+				memcpy(tags + at, v, l);
+				at += l;
+				tags[at++] = ' ';
+			}
+			p = v + l + 1;
+		}
+		tags[at] = '\0';
+		rm = fn(arg, hd->h, end, tags, hd->req_ms);
+	}
+	free(tags);
+	free(buf);
+	return (rm);
+}
+
+int
+cs_scan(const char *dir, cs_scan_fn fn, void *arg)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct cs_hdr	 hd;
+	char		 path[512];
+	off_t		 size;
+	int		 fd, n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return (0);
+	while ((de = readdir(d)) != NULL) {
+		if (!cs_is_name(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		if (cs_read_hdr(fd, &hd, &size) == 0 &&
+		    cs_scan_one(fd, &hd, fn, arg))
+			n++;
+		close(fd);
+	}
+	closedir(d);
+	return (n);
 }
 
 void

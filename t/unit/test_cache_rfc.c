@@ -394,6 +394,26 @@ test_must_understand(void)
 	CU_ASSERT(cache_rfc_storable(&rs, false, NULL));
 }
 
+static void
+test_purge_match(void)
+{
+	const char	*k = "http://a.example/img/x.png";
+
+	CU_ASSERT(cache_purge_match('k', k, k, NULL));
+	CU_ASSERT(!cache_purge_match('k', "http://a.example/img/", k, NULL));
+	CU_ASSERT(cache_purge_match('p', "http://a.example/img/", k, NULL));
+	CU_ASSERT(cache_purge_match('p', "", k, NULL));
+	CU_ASSERT(!cache_purge_match('p', "http://b.example/", k, NULL));
+	CU_ASSERT(cache_purge_match('t', "blue", k, "red blue"));
+	CU_ASSERT(cache_purge_match('t', "blue", k, "blue,green"));
+	CU_ASSERT(cache_purge_match('t', "green", k, "blue, green "));
+	CU_ASSERT(!cache_purge_match('t', "blu", k, "blue green"));
+	CU_ASSERT(!cache_purge_match('t', "blue", k, "blueish"));
+	CU_ASSERT(!cache_purge_match('t', "blue", k, NULL));
+	CU_ASSERT(!cache_purge_match('t', "", k, "a b"));
+	CU_ASSERT(!cache_purge_match('x', k, k, NULL));
+}
+
 int
 main(void)
 {
@@ -408,6 +428,7 @@ main(void)
 		{ "Range (RFC 9110 14.2)", test_range },
 		{ "Age field values", test_age_value },
 		{ "must-understand", test_must_understand },
+		{ "purge rules: key, prefix, tag", test_purge_match },
 		{ NULL, NULL }
 	};
 

@@ -63,6 +63,8 @@ my $o = start_origin(sub {
 	return (200, [ 'Cache-Control' => 'max-age=60', 'Vary' => 'Accept-Language' ],
 	    "lang=" . ($h->{'accept-language'} // '-') . " n=$n") if $p eq '/vary';
 	return (200, [ 'Cache-Control' => 'max-age=60', 'Vary' => '*' ], "n=$n") if $p eq '/varystar';
+	return (200, [ 'Cache-Control' => 'max-age=60', 'Vary' => 'Accept-Encoding' ],
+	    "ae=" . ($h->{'accept-encoding'} // '-') . " n=$n") if $p eq '/ae';
 	if ($p eq '/slow') { sleep 1; return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n"); }
 	return (200, [ 'Cache-Control' => 'max-age=60' ], 'y' x 1500000) if $p eq '/big';
 	if ($p eq '/err') {
@@ -231,6 +233,19 @@ is(get('/vary', 'Accept-Language' => 'de')->{body}, 'lang=de n=2', 'vary de is a
 is(get('/vary', 'Accept-Language' => 'fr')->{body}, 'lang=fr n=1', 'vary fr hit');
 is(get('/vary', 'Accept-Language' => 'de')->{body}, 'lang=de n=2', 'vary de hit');
 is(get('/vary')->{body}, 'lang=- n=3', 'no Accept-Language: a third variant');
+
+# Vary: Accept-Encoding keys on the codings accepted, not the spelling.
+is(get('/ae', 'Accept-Encoding' => 'gzip, deflate, br')->{body}, 'ae=gzip, deflate, br n=1',
+    'Accept-Encoding variant stored');
+is(get('/ae', 'Accept-Encoding' => 'br, gzip, deflate')->{body}, 'ae=gzip, deflate, br n=1',
+    'same codings in another order: hit');
+is(get('/ae', 'Accept-Encoding' => 'gzip;q=1.0, br;q=0.5, deflate, compress')->{body},
+    'ae=gzip, deflate, br n=1', 'q-values and codings the cache ignores: hit');
+is(get('/ae', 'Accept-Encoding' => 'gzip')->{body}, 'ae=gzip n=2', 'gzip alone: another variant');
+is(get('/ae', 'Accept-Encoding' => 'GZIP, x-gzip')->{body}, 'ae=gzip n=2', 'gzip spelt otherwise: hit');
+is(get('/ae', 'Accept-Encoding' => 'br;q=0, gzip')->{body}, 'ae=gzip n=2', 'br refused with q=0: gzip variant');
+is(get('/ae')->{body}, 'ae=- n=3', 'no Accept-Encoding: identity variant');
+is(get('/ae', 'Accept-Encoding' => 'identity')->{body}, 'ae=- n=3', 'identity: the same variant');
 
 # Invalidation by an unsafe method.
 get('/inv');

@@ -156,7 +156,7 @@ cache_vary_hash(struct pt_request *r, const char *key, const char *vary)
 	struct cache_hash	 h;
 	struct pt_str		 v;
 	const char		*p = vary, *e;
-	char			*s, name[64];
+	char			*s, name[64], ae[32];
 	size_t			 n;
 
 	s = pt_strdup(pt_req_arena(r), key);
@@ -166,6 +166,11 @@ cache_vary_hash(struct pt_request *r, const char *key, const char *vary)
 		snprintf(name, sizeof(name), "%.*s", (int)n, p);
 		if (!pt_req_header(r, name, &v))
 			v.len = 0;
+		if (strcmp(name, "accept-encoding") == 0) {
+			cache_ae_bucket(v.len > 0 ? v.p : NULL, v.len, ae);
+			v.p = ae;
+			v.len = strlen(ae);
+		}
 		s = pt_printf(pt_req_arena(r), "%s\n%s:%.*s", s, name,
 		    (int)v.len, v.p);
 		p = e != NULL ? e + 1 : p + n;

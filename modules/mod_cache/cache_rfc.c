@@ -504,3 +504,67 @@ cache_purge_match(char kind, const char *pat, const char *key,
 	}
 	return (false);
 }
+
+/* One coding's q (RFC 9110 12.4.2) in thousandths; "q=" absent: 1000. */
+static int
+ae_q(const char *p, const char *end)
+{
+	int	q = 1000, scale = 100;
+
+	while (p < end && *p != ';')
+		p++;
+	for (; p < end; p++) {
+		if (*p != ';')
+			continue;
+		while (++p < end && (*p == ' ' || *p == '\t'))
+			;
+		if (end - p < 2 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=')
+			continue;
+		p += 2;
+		if (p >= end || (*p != '0' && *p != '1'))
+			return (0);
+		q = (*p - '0') * 1000;
+		if (++p < end && *p == '.')
+			while (++p < end && *p >= '0' && *p <= '9' && scale > 0) {
+				q += (*p - '0') * scale;
+				scale /= 10;
+			}
+		return (q > 1000 ? 1000 : q);
+	}
+	return (q);
+}
+
+void
+cache_ae_bucket(const char *v, size_t len, char *out)
+{
+	static const char *const names[] = { "br", "deflate", "gzip", "zstd" };
+	int		 q[4] = { -1, -1, -1, -1 }, star = -1, i;
+	const char	*p = v, *end = v + len, *e, *t;
+	size_t		 n, at = 0;
+
+	while (v != NULL && p < end) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		for (e = p; e < end && *e != ','; e++)
+			;
+		for (t = p; t < e && *t != ';' && *t != ' ' && *t != '\t'; t++)
+			;
+		n = (size_t)(t - p);
+		if (n == 1 && *p == '*')
+			star = ae_q(t, e);
+		else if (n == 6 && strncasecmp(p, "x-gzip", 6) == 0)
+			q[2] = ae_q(t, e);
+		for (i = 0; i < 4; i++)
+			if (n == strlen(names[i]) && strncasecmp(p, names[i],
+			    n) == 0)
+				q[i] = ae_q(t, e);
+		p = e;
+	}
+	out[0] = '\0';
+	for (i = 0; i < 4; i++)
+		if (q[i] > 0 || (q[i] == -1 && star > 0))
+			at += (size_t)snprintf(out + at, 32 - at, "%s%s",
+			    at > 0 ? "," : "", names[i]);
+	if (at == 0)
+		snprintf(out, 32, "identity");
+}

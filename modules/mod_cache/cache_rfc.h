@@ -107,4 +107,13 @@ bool	cache_etag_match(const char *inm, size_t len, const char *etag);
 bool	cache_purge_match(char kind, const char *pat, const char *key,
 	    const char *tags);
 
+/*
+ * Accept-Encoding normalised for a Vary secondary key: the codings among
+ * br, deflate, gzip and zstd the field accepts (q > 0, "*" counted, x-gzip
+ * as gzip), in that order and comma separated, or "identity" for none.
+ * Requests in one bucket accept the same of those codings, so any answer
+ * the origin gave one of them suits them all. out holds 32 bytes.
+ */
+void	cache_ae_bucket(const char *v, size_t len, char *out);
+
 #endif /* CACHE_RFC_H */

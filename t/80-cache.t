@@ -6,6 +6,7 @@
 # Cache-Control, restart survival and corrupt files.
 use strict; use warnings; use Test::More;
 use Time::HiRes qw(sleep time);
+use IO::Socket::INET;
 use File::Temp qw(tempdir);
 use POSIX qw(:sys_wait_h);
 use Portier::Test qw(start_portier start_origin http_request raw_request
@@ -36,7 +37,7 @@ my $o = start_origin(sub {
 	my $n = bump($t);
 	my $h = $q->{headers};
 	return (200, [ 'Cache-Control' => 'max-age=2' ], "n=$n") if $p eq '/fresh';
-	return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n") if $p =~ m{^/(long|inv|pfx)};
+	return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n") if $p =~ m{^/(long|inv|pfx|fwd)};
 	return (200, [ 'Cache-Control' => 'max-age=60', 'Surrogate-Key' => 'red blue' ], "n=$n")
 	    if $p eq '/tag/a';
 	return (200, [ 'Cache-Control' => 'max-age=60', 'Cache-Tag' => 'blue,green' ], "n=$n")
@@ -376,6 +377,50 @@ is($r->{status}, 200, 'unwritable cache dir: request still served');
 like($r->{headers}{'cache-status'} // '', qr/write-failed/, '... passing through');
 is(get('/fresh')->{status}, 200, '... every time');
 ok(Portier::Test::error_log_matches($p, qr/cannot write/), 'logged');
+
+# Forward proxy: absolute-form GETs cached in the zone its server names;
+# the proxy's rules come before any hit.
+Portier::Test::stop($p);
+write_file("$tmp/hosts", "127.0.0.1 origin.test\n");
+my $fconf = <<"EOF3";
+modules = { load = [ "mod_cache" ]; };
+resolver = { hosts = "$tmp/hosts"; };
+cache = { zones = ( { name = "fwd"; size = "16m"; dir = "$tmp/fwdcache"; } ); };
+servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
+  forward_proxy = {
+    local_clients = [ "127.0.0.0/8" ];
+    acl = ( { name = "other"; client = [ "127.0.0.2" ]; action = "deny"; },
+            { name = "local"; client = [ "127.0.0.0/8" ]; action = "allow"; } ); };
+  cache = { zone = "fwd"; }; } );
+EOF3
+$p = start_portier(args => [ '-M', $mods ], conf => $fconf);
+my $ou = "http://origin.test:$o->{port}";
+sub fwd {
+	my ($m, $path, %o) = @_;
+	my $raw = raw_request($p, "$m $ou$path HTTP/1.1\r\nHost: origin.test:$o->{port}\r\n" .
+	    "Connection: close\r\n\r\n", %o);
+	return (Portier::Test::parse_response($raw))[0];
+}
+$r = fwd(GET => '/fwd/a');
+is($r->{body}, 'n=1', 'forward proxy: absolute-form miss relayed');
+like($r->{headers}{'cache-status'} // '', qr/fwd=uri-miss; stored/, '... and stored');
+$r = fwd(GET => '/fwd/a');
+is($r->{body}, 'n=1', 'forward proxy: hit');
+like($r->{headers}{'cache-status'} // '', qr/^portier; hit/, '... Cache-Status hit');
+is(hits('/fwd/a'), 1, '... the origin saw one request');
+SKIP: {
+	my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.2', PeerAddr => '127.0.0.1',
+	    PeerPort => $p->{port}, Proto => 'tcp');
+	skip 'no 127.0.0.2', 2 unless $s;
+	close $s;
+	$r = fwd(GET => '/fwd/a', local => '127.0.0.2');
+	is($r->{status}, 403, 'a client the proxy denies gets 403, not the cached object');
+	unlike($r->{body} // '', qr/n=1/, '... and no cached body');
+}
+is(fwd(PURGE => '/fwd/a')->{status}, 200, 'PURGE through the forward proxy');
+is(fwd(GET => '/fwd/a')->{body}, 'n=2', 'purged: fetched again');
+is(fwd(HEAD => '/fwd/a')->{status}, 200, 'HEAD answered from the stored GET');
+is(hits('/fwd/a'), 2, '... without the origin');
 
 # A route naming an unknown zone: refused at -t, with file:line and a hint.
 (my $bad = $conf) =~ s/zone = "main"; lock_timeout/zone = "mian"; lock_timeout/;

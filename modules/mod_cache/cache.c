@@ -395,29 +395,38 @@ cache_validators(struct pt_request *r, struct cache_ctx *x)
 		pt_req_header_set(r, "If-Modified-Since", lm);
 }
 
+static struct cache_hash
+cache_swr_lock(struct cache_hash h)
+{
+	h.b ^= 0x9e3779b97f4a7c15ULL;	/* the key's revalidation claim */
+	return (h);
+}
+
 /*
- * stale-while-revalidate (RFC 5861): within the window, one request
- * revalidates (it holds the key's revalidation claim) and the others are
- * served the stale object meanwhile. True: serve stale.
+ * stale-while-revalidate (RFC 5861): within the window, the first request
+ * takes the key's revalidation claim and queues the revalidation for the
+ * helper process (cache_swr.c); it and all the others are served the stale
+ * object meanwhile. When nothing can be queued, that first request
+ * revalidates in the foreground instead. True: serve stale.
  */
 static bool
-cache_swr(struct cache_ctx *x, const struct cache_resp *rs, int64_t life,
-    int64_t age)
+cache_swr(struct pt_request *r, struct cache_ctx *x, const struct cs_meta *m,
+    const struct cache_resp *rs, int64_t life, int64_t age)
 {
-	struct cache_hash	lock = x->h;
+	struct cache_hash	lock = cache_swr_lock(x->h);
 
 	if (rs->cc.swr == CACHE_NONE || age - life > rs->cc.swr ||
 	    rs->cc.no_cache || x->req_cc.no_cache || x->req_cc.max_age !=
 	    CACHE_NONE || x->req_cc.min_fresh != CACHE_NONE ||
 	    (x->pragma && !x->req_cc.any))
 		return (false);
-	lock.b ^= 0x9e3779b97f4a7c15ULL;	/* the revalidation claim */
-	if (ci_claim(x->z->ix, lock, 0, 30000) == CI_CLAIMED) {
-		x->claimed = true;
-		x->claim_h = lock;
-		return (false);	/* this one revalidates */
-	}
-	return (true);
+	if (ci_claim(x->z->ix, lock, 0, 30000) != CI_CLAIMED)
+		return (true);	/* being revalidated */
+	if (cache_swr_queue(r, x, m->vary, lock) == 0)
+		return (true);
+	x->swr_locked = true;	/* this one revalidates */
+	x->swr_lock = lock;
+	return (false);
 }
 
 /*
@@ -437,17 +446,22 @@ cache_try_entry(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m)
 	    1000);
 	age = cache_age(m, &rs);
 	use = cache_rfc_use(&x->req_cc, x->pragma, &rs.cc, life, age);
+	if (x->revalidate) {	/* the helper's request */
+		use = CACHE_USE_VALIDATE;
+		x->swr_locked = true;
+		x->swr_lock = cache_swr_lock(x->h);
+	}
 	if (use != CACHE_USE_VALIDATE) {
 		snprintf(st, sizeof(st), "hit; ttl=%lld",
 		    (long long)(life - age));
 		return (cache_serve(r, x, m, age, st));
 	}
-	if (x->req_cc.only_if_cached) {
+	if (x->req_cc.only_if_cached && !x->revalidate) {
 		x->mode = CM_SERVED;
 		cache_set_status(r, x, "fwd=stale; detail=only-if-cached");
 		return (504);
 	}
-	if (cache_swr(x, &rs, life, age)) {
+	if (!x->revalidate && cache_swr(r, x, m, &rs, life, age)) {
 		snprintf(st, sizeof(st), "hit; fwd=stale; "
 		    "detail=stale-while-revalidate");
 		return (cache_serve(r, x, m, age, st));
@@ -565,6 +579,7 @@ cache_quick(struct pt_request *r)
 		return (PT_DECLINED);
 	cache_hash_of(x->key, strlen(x->key), &x->primary);
 	x->h = x->primary;
+	x->revalidate = cache_swr_is_job(r);
 	if (meth_is(r, "PURGE"))
 		return (cache_purge(r, x));
 	if (!meth_is(r, "GET") && !meth_is(r, "HEAD")) {
@@ -611,24 +626,35 @@ cache_log(struct pt_request *r)
 		x->w = NULL;
 	}
 	cache_release(x, CI_FREE, 0);
+	if (x->swr_locked)
+		ci_set(x->z->ix, NULL, x->swr_lock, CI_FREE, 0, NULL, 0);
 	return (PT_OK);
 }
 
-/* Helper process: inactive objects and the size bound, every second. */
+/*
+ * Helper process: background revalidations every tick; purges, inactive
+ * objects and the size bound every second.
+ */
 static long long
 cache_periodic(const struct pt_conf *cf, long long now)
 {
-	size_t	i;
+	static long long	last;
+	size_t			i;
+	bool			house = now - last >= 1000;
 
 	(void)cf;
-	(void)now;
-	for (i = 0; i < nzones; i++)
-		if (zones[i].ix != NULL) {
-			cache_purge_sweep(&zones[i]);
-			ci_expire(zones[i].ix, zones[i].dir,
-			    zones[i].zc->inactive);
-		}
-	return (1000);
+	if (house)
+		last = now;
+	for (i = 0; i < nzones; i++) {
+		if (zones[i].ix == NULL)
+			continue;
+		cache_swr_dispatch(&zones[i], now);
+		if (!house)
+			continue;
+		cache_purge_sweep(&zones[i]);
+		ci_expire(zones[i].ix, zones[i].dir, zones[i].zc->inactive);
+	}
+	return (cache_swr_poll(now) ? 20 : 100);
 }
 
 static int
@@ -640,6 +666,7 @@ cache_post_config(struct pt_conf *cf)
 	size_t			 i;
 
 	nzones = 0;
+	cache_swr_init();
 	for (i = 0; i < g->nzones && i < CACHE_MAX_ZONES; i++) {
 		z = &zones[nzones];
 		memset(z, 0, sizeof(*z));

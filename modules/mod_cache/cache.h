@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <portier/conf.h>
 #include <portier/types.h>
 #include "cache_rfc.h"
@@ -73,6 +74,23 @@ void		 ci_stats(struct ci_zone *, uint64_t *count, uint64_t *bytes);
  */
 void		 ci_purge_gens(struct ci_zone *, uint64_t *seen, uint64_t *swept);
 void		 ci_purge_raise(struct ci_zone *, uint64_t seen, uint64_t swept);
+
+/*
+ * Background revalidations (stale-while-revalidate) queued by workers for
+ * the helper process (cache_swr.c): a request head to send to the local
+ * listener at addr; lock is the key's revalidation claim.
+ */
+#define CI_JOBS		32
+#define CI_JOB_MAX	4096
+struct ci_job {
+	struct cache_hash	 lock;
+	struct sockaddr_storage	 addr;
+	uint32_t		 used, len;
+	char			 req[CI_JOB_MAX];
+};
+/* 0 queued, -1 when the queue is full. */
+int		 ci_job_push(struct ci_zone *, const struct ci_job *);
+bool		 ci_job_take(struct ci_zone *, struct ci_job *);
 
 /* Files (cache_store.c). */
 struct cs_meta {
@@ -156,6 +174,9 @@ struct cache_ctx {
 	struct cache_hash	 claim_h, store_h;
 	char			 vary[96];	/* of the response being stored */
 	bool			 claimed;	/* we hold the fill claim */
+	bool			 revalidate;	/* the helper's request (swr) */
+	bool			 swr_locked;	/* we hold the revalidation claim */
+	struct cache_hash	 swr_lock;
 	bool			 no_store;	/* request said no-store */
 	bool			 head;
 	struct cache_cc		 req_cc;
@@ -208,6 +229,14 @@ bool		 cache_purged(struct cache_zone *z, int64_t req_ms,
 		    const char *key, const char *tags, int64_t obj_ms);
 /* Helper process: publishes new rules and applies them to the files. */
 void		 cache_purge_sweep(struct cache_zone *z);
+
+/* cache_swr.c */
+void		 cache_swr_init(void);
+bool		 cache_swr_is_job(struct pt_request *r);
+int		 cache_swr_queue(struct pt_request *r, struct cache_ctx *x,
+		    const char *vary, struct cache_hash lock);
+void		 cache_swr_dispatch(struct cache_zone *z, long long now);
+bool		 cache_swr_poll(long long now);
 
 /* cache_filter.c */
 void		 cache_release(struct cache_ctx *x, int state, long long ms);

@@ -286,6 +286,16 @@ pt_resp_send(struct pt_request *r, int status, const char *content_type,
 	    PT_ERROR);
 }
 
+PT_API int
+pt_resp_send_file(struct pt_request *r, int status, const char *content_type,
+    int fd, off_t off, off_t len)
+{
+	if (fd < 0 || off < 0 || len < 0)
+		return (PT_ERROR);
+	return (resp_send_file(r, status, content_type, fd, off, len) == 0 ?
+	    PT_OK : PT_ERROR);
+}
+
 PT_API char *
 pt_req_expand(struct pt_request *r, const char *tmpl)
 {

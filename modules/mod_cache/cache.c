@@ -325,7 +325,6 @@ cache_serve_range(struct pt_request *r, struct cache_ctx *x,
     struct cs_meta *m)
 {
 	uint64_t	 first = 0, last = 0;
-	const char	*body;
 	int		 rc = 0;
 
 	if (cache_if_range_ok(r, m))
@@ -337,16 +336,15 @@ cache_serve_range(struct pt_request *r, struct cache_ctx *x,
 		return (pt_resp_send(r, 416, NULL, NULL, 0) == PT_OK ? PT_OK :
 		    PT_DONE);
 	}
-	if ((body = cache_body(r, m)) == NULL)
-		return (PT_DECLINED);
 	if (rc == 0)
-		return (pt_resp_send(r, 200, NULL, body, m->body_len) == PT_OK ?
-		    PT_OK : PT_DONE);
+		return (pt_resp_send_file(r, 200, NULL, m->fd, m->body_off,
+		    (off_t)m->body_len) == PT_OK ? PT_OK : PT_DONE);
 	pt_resp_header_set(r, "Content-Range", pt_printf(pt_req_arena(r),
 	    "bytes %llu-%llu/%llu", (unsigned long long)first,
 	    (unsigned long long)last, (unsigned long long)m->body_len));
-	return (pt_resp_send(r, 206, NULL, body + first, last - first + 1) ==
-	    PT_OK ? PT_OK : PT_DONE);
+	return (pt_resp_send_file(r, 206, NULL, m->fd, m->body_off +
+	    (off_t)first, (off_t)(last - first + 1)) == PT_OK ? PT_OK :
+	    PT_DONE);
 }
 
 /* Sends a stored response from the quick_handler: head and body at once. */
@@ -354,8 +352,6 @@ static int
 cache_serve(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m,
     int64_t age, const char *st)
 {
-	const void	*body;
-
 	x->mode = CM_SERVED;
 	cache_fields_out(r, x->cf, m, age);
 	cache_set_status(r, x, st);
@@ -366,15 +362,14 @@ cache_serve(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m,
 	}
 	if (x->range.p != NULL && m->status == 200)
 		return (cache_serve_range(r, x, m));
-	if ((body = x->head ? "" : cache_body(r, m)) == NULL)
-		return (PT_DECLINED);
 	if (x->head) {
 		/* HEAD from a stored GET: the length it would have. */
 		return (pt_resp_send(r, m->status, NULL, NULL, m->body_len)
 		    == PT_OK ? PT_OK : PT_DONE);
 	}
-	return (pt_resp_send(r, m->status, NULL, body, m->body_len) == PT_OK ?
-	    PT_OK : PT_DONE);
+	/* From the file: one writev when small, sendfile(2) when large. */
+	return (pt_resp_send_file(r, m->status, NULL, m->fd, m->body_off,
+	    (off_t)m->body_len) == PT_OK ? PT_OK : PT_DONE);
 }
 
 /* The client's conditionals are kept aside while ours go to the origin. */

@@ -91,6 +91,16 @@ PT_API int		 pt_resp_replace_body(struct pt_request *,
 /* Sends a whole response (handlers); PT_OK or PT_ERROR. */
 PT_API int		 pt_resp_send(struct pt_request *, int status,
 			    const char *content_type, const void *body, size_t len);
+/*
+ * Sends a whole response whose body is the len bytes of the open file fd
+ * at off (mod_cache's hits), as static files go: a small body is read and
+ * goes out with the head in one writev, a larger one by sendfile(2) on a
+ * plain connection, through the transport (TLS) or the filters that want
+ * the body otherwise. fd stays the caller's. PT_OK or PT_ERROR.
+ */
+PT_API int		 pt_resp_send_file(struct pt_request *, int status,
+			    const char *content_type, int fd, off_t off,
+			    off_t len);
 
 /*
  * The request body, decoded from its framing (Content-Length or chunked).

@@ -68,6 +68,21 @@ scenario_rewrite_ka32() {
 	TARGET="dcpu portier 0.7 prewrite; cpu apache 0.5 prewrite"
 	SCEN_SERVERS="portier prewrite apache"
 }
+# mod_cache: hits of a 1 KiB and a 1 MiB object the origin marks fresh for
+# an hour ("pcache": portier with a zone on the route) against nginx's
+# proxy_cache ("ncache") and portier relaying uncached. Targets: a hit's
+# CPU <= 0.8x nginx's (1 KiB), <= 1.0x (1 MiB). Not in the default list:
+# BENCH_SCENARIOS="cache_ka32 cache1m_ka32".
+scenario_cache_ka32() {
+	DESC="cache hit 1 KiB, keep-alive, 32 conns"
+	KIND=proxy CONNS=32 URLPATH=/1k.html HEADER="" ORIGIN_EXTRA="expires 1h;"
+	TARGET="cpu ncache 0.8 pcache" SCEN_SERVERS="pcache ncache portier"
+}
+scenario_cache1m_ka32() {
+	DESC="cache hit 1 MiB, keep-alive, 32 conns"
+	KIND=proxy CONNS=32 URLPATH=/1m.bin HEADER="" ORIGIN_EXTRA="expires 1h;"
+	TARGET="cpu ncache 1.0 pcache" SCEN_SERVERS="pcache ncache"
+}
 
 # 50 realistic rules of a site: moved pages, legacy URLs, blocked probes,
 # asset paths. One per line: pattern, substitution, flags (portier's
@@ -356,6 +371,14 @@ start_portier() {
 		upstreams=""
 		route="{ path = \"/\"; root = \"$T/docroot\"; }"
 	fi
+	if [ "${PORTIER_NAME:-}" = pcache ]; then
+		status="modules = { load = [ \"mod_cache\" ]; };
+cache = { zones = ( { name = \"main\"; size = \"256m\";
+    max_object = \"4m\"; dir = \"$d/cache\"; } ); };"
+		status_args="-M $MODULES"
+		route="{ path = \"/\"; upstream = \"origin\";
+		    cache = { zone = \"main\"; }; }"
+	fi
 	if [ "${PORTIER_NAME:-}" = prewrite ]; then
 		status='modules = { load = [ "mod_rewrite" ]; };'
 		status_args="-M $MODULES"
@@ -409,6 +432,24 @@ start_pstatus() {
 	rc=$?
 	PORTIER_NAME=""
 	return $rc
+}
+
+# Portier with mod_cache from MODULES and a zone on its route.
+start_pcache() {
+	if [ ! -e "$MODULES/mod_cache.so" ]; then
+		SKIP="no mod_cache.so in $MODULES"
+		return 1
+	fi
+	PORTIER_NAME=pcache
+	start_portier
+	rc=$?
+	PORTIER_NAME=""
+	return $rc
+}
+
+# nginx with proxy_cache in front of the origin.
+start_ncache() {
+	NGINX_CACHE=1 start_nginx
 }
 
 # The rule engine alone (rewrite_micro.c, built against the source tree
@@ -507,7 +548,11 @@ nginx_conf() {
 		upstream="upstream origin { server 127.0.0.1:$3;
 		    keepalive 64; }"
 		location="location / { proxy_pass http://origin;
-		    proxy_http_version 1.1; proxy_set_header Connection \"\"; }"
+		    proxy_http_version 1.1; proxy_set_header Connection \"\";
+		    ${NGINX_CACHE:+proxy_cache c;} }"
+		[ -n "${NGINX_CACHE:-}" ] && upstream="$upstream
+		    proxy_cache_path $1/cache levels=1:2 keys_zone=c:10m
+		    max_size=256m inactive=10m use_temp_path=off;"
 	else
 		upstream=""
 		location=""
@@ -531,6 +576,7 @@ http {
 	server {
 		listen 127.0.0.1:$2;
 		root $T/docroot;
+		${NGINX_EXTRA:-}
 		$location
 	}
 }
@@ -562,8 +608,8 @@ start_floor() {
 # as long as the relays want.
 start_origin() {
 	ORIGIN_PORT=$(free_port)
-	NGINX_KEEPALIVE_REQUESTS=100000000 nginx_conf "$T/origin" \
-	    "$ORIGIN_PORT"
+	NGINX_KEEPALIVE_REQUESTS=100000000 NGINX_EXTRA="${ORIGIN_EXTRA:-}" \
+	    nginx_conf "$T/origin" "$ORIGIN_PORT"
 	launch $CPU_LOAD origin "$NGINX" -p "$T/origin/" \
 	    -e "$T/origin/error.log" -c "$T/origin/nginx.conf" -g 'daemon off;'
 	ORIGIN_PGID=$PGID
@@ -835,6 +881,7 @@ for f in floor_server floor_relay; do
 done
 mkdir -p "$T/docroot"
 head -c 1024 /dev/zero | tr '\0' x >"$T/docroot/1k.html"
+head -c 1048576 /dev/zero | tr '\0' y >"$T/docroot/1m.bin"
 chmod -R a+rX "$T/docroot"
 : >"$T/results"
 : >"$T/descs"
@@ -843,7 +890,7 @@ echo "bench: $SECONDS_ s per run (+$WARMUP s warm-up), servers on CPU" \
     "$CPU_SERVER, wrk on CPU $CPU_LOAD; $("$NGINX" -v 2>&1)"
 for SCEN in $SCENARIOS; do
 	command -v "scenario_$SCEN" >/dev/null || die "no scenario $SCEN"
-	SCEN_SERVERS=""
+	SCEN_SERVERS="" ORIGIN_EXTRA=""
 	"scenario_$SCEN"
 	echo "$SCEN $DESC|$TARGET" >>"$T/descs"
 	echo "$DESC:"

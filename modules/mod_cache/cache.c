@@ -227,6 +227,8 @@ cache_body(struct pt_request *r, struct cs_meta *m)
 
 	if (m->body_len == 0)
 		return ("");
+	if (m->body_mem != NULL)
+		return (m->body_mem);
 	if (m->body_len > 65536 &&
 	    (mp = pt_alloc(pt_req_arena(r), sizeof(*mp))) != NULL) {
 		mp->len = (size_t)m->body_off + m->body_len;
@@ -303,6 +305,25 @@ cache_age(const struct cs_meta *m, const struct cache_resp *rs)
 	    now_s()));
 }
 
+/*
+ * The stored body, or len bytes of it from off: small bodies were read
+ * with the head and go out in one writev; larger ones from the file by
+ * sendfile(2) on plain connections.
+ */
+static int
+cache_send(struct pt_request *r, const struct cs_meta *m, int status,
+    uint64_t off, uint64_t len)
+{
+	int	rc;
+
+	if (m->body_mem != NULL)
+		rc = pt_resp_send(r, status, NULL, m->body_mem + off, len);
+	else
+		rc = pt_resp_send_file(r, status, NULL, m->fd, m->body_off +
+		    (off_t)off, (off_t)len);
+	return (rc == PT_OK ? PT_OK : PT_DONE);
+}
+
 /* If-Range (RFC 9110 13.1.5): a strong ETag or the exact Last-Modified. */
 static bool
 cache_if_range_ok(struct pt_request *r, const struct cs_meta *m)
@@ -337,14 +358,11 @@ cache_serve_range(struct pt_request *r, struct cache_ctx *x,
 		    PT_DONE);
 	}
 	if (rc == 0)
-		return (pt_resp_send_file(r, 200, NULL, m->fd, m->body_off,
-		    (off_t)m->body_len) == PT_OK ? PT_OK : PT_DONE);
+		return (cache_send(r, m, 200, 0, m->body_len));
 	pt_resp_header_set(r, "Content-Range", pt_printf(pt_req_arena(r),
 	    "bytes %llu-%llu/%llu", (unsigned long long)first,
 	    (unsigned long long)last, (unsigned long long)m->body_len));
-	return (pt_resp_send_file(r, 206, NULL, m->fd, m->body_off +
-	    (off_t)first, (off_t)(last - first + 1)) == PT_OK ? PT_OK :
-	    PT_DONE);
+	return (cache_send(r, m, 206, first, last - first + 1));
 }
 
 /* Sends a stored response from the quick_handler: head and body at once. */
@@ -367,9 +385,7 @@ cache_serve(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m,
 		return (pt_resp_send(r, m->status, NULL, NULL, m->body_len)
 		    == PT_OK ? PT_OK : PT_DONE);
 	}
-	/* From the file: one writev when small, sendfile(2) when large. */
-	return (pt_resp_send_file(r, m->status, NULL, m->fd, m->body_off,
-	    (off_t)m->body_len) == PT_OK ? PT_OK : PT_DONE);
+	return (cache_send(r, m, m->status, 0, m->body_len));
 }
 
 /* The client's conditionals are kept aside while ours go to the origin. */
@@ -485,7 +501,7 @@ cache_lookup(struct pt_request *r, struct cache_ctx *x)
 	if (ci.state != CI_VALID || ci.root)
 		return (PT_DECLINED);
 	memset(&m, 0, sizeof(m));
-	if (cs_open(pt_req_arena(r), x->z->dir, x->h, &m) == -1) {
+	if (cs_open(pt_req_arena(r), x->z->dir, x->h, ci.size, &m) == -1) {
 		ci_set(x->z->ix, x->z->dir, x->h, CI_FREE, 0, NULL, 0);
 		return (PT_DECLINED);
 	}

@@ -104,15 +104,19 @@ struct cs_meta {
 	const char	**names, **values;
 	uint64_t	 body_len;
 	off_t		 body_off;
+	const char	*body_mem;		/* small: the body, read */
 	int		 fd;
 };
 struct cs_writer;
 
 void	cache_hash_of(const char *s, size_t len, struct cache_hash *);
 void	cs_path(const char *dir, struct cache_hash, char *out, size_t len);
-/* Opens and checks a stored object; -1 missing or corrupt (dropped). */
+/*
+ * Opens and checks a stored object; -1 missing or corrupt (dropped). With
+ * the file's size from the index, a small one is read whole in one go.
+ */
 int	cs_open(struct pt_arena *, const char *dir, struct cache_hash,
-	    struct cs_meta *);
+	    uint64_t size_hint, struct cs_meta *);
 struct cs_writer *cs_begin(struct pt_arena *, const char *dir,
 	    struct cache_hash, const struct cs_meta *);
 int	cs_write(struct cs_writer *, const void *, size_t);

@@ -23,6 +23,7 @@
 #include "cache.h"
 
 #define CS_MAGIC	"PTCACHE2"
+#define CS_SMALL	(32 * 1024)	/* read whole, sent from memory */
 
 struct cs_hdr {
 	char		 magic[8];
@@ -68,71 +69,100 @@ cs_path(const char *dir, struct cache_hash h, char *out, size_t len)
 	    (unsigned long long)h.b);
 }
 
+/* The header's own checks, against the file's size. */
+static bool
+cs_hdr_ok(const struct cs_hdr *hd, uint64_t size)
+{
+	return (memcmp(hd->magic, CS_MAGIC, 8) == 0 && hd->sum == fnv(hd,
+	    offsetof(struct cs_hdr, sum), 14695981039346656037ULL) &&
+	    hd->fields_len <= (1u << 20) && hd->key_len <= 65536 &&
+	    size == sizeof(*hd) + hd->fields_len + hd->key_len + hd->body_len);
+}
+
 static int
 cs_read_hdr(int fd, struct cs_hdr *hd, off_t *size)
 {
 	struct stat	st;
 
 	if (fstat(fd, &st) == -1 || pread(fd, hd, sizeof(*hd), 0) !=
-	    (ssize_t)sizeof(*hd) || memcmp(hd->magic, CS_MAGIC, 8) != 0 ||
-	    hd->sum != fnv(hd, offsetof(struct cs_hdr, sum),
-	    14695981039346656037ULL) || hd->fields_len > (1u << 20) ||
-	    hd->key_len > 65536 || (uint64_t)st.st_size != sizeof(*hd) +
-	    hd->fields_len + hd->key_len + hd->body_len)
+	    (ssize_t)sizeof(*hd) || !cs_hdr_ok(hd, (uint64_t)st.st_size))
 		return (-1);
 	*size = st.st_size;
 	return (0);
 }
 
+/* The fields (NUL-terminated names and values) and the key at buf. */
 static int
-cs_fields(struct pt_arena *a, int fd, const struct cs_hdr *hd,
+cs_parse(struct pt_arena *a, char *buf, const struct cs_hdr *hd,
     struct cs_meta *m)
 {
-	char	*buf, *p, *end;
+	char	*p = buf, *end = buf + hd->fields_len;
 	size_t	 i;
 
-	size_t	 n = (size_t)hd->fields_len + hd->key_len;
-
-	if ((buf = pt_alloc(a, n + 2)) == NULL ||
-	    (m->names = pt_calloc(a, hd->nfields + 1, sizeof(char *))) == NULL ||
+	if ((m->names = pt_calloc(a, hd->nfields + 1, sizeof(char *))) == NULL ||
 	    (m->values = pt_calloc(a, hd->nfields + 1, sizeof(char *))) == NULL)
 		return (-1);
-	if (pread(fd, buf, n, sizeof(*hd)) != (ssize_t)n)
-		return (-1);
-	memmove(buf + hd->fields_len + 1, buf + hd->fields_len, hd->key_len);
-	buf[hd->fields_len] = '\0';
-	buf[n + 1] = '\0';
-	m->key = buf + hd->fields_len + 1;
-	p = buf;
-	end = buf + hd->fields_len;
 	for (i = 0; i < hd->nfields; i++) {
 		m->names[i] = p;
-		if ((p = memchr(p, '\0', (size_t)(end - p))) == NULL)
+		if (p >= end || (p = memchr(p, '\0', (size_t)(end - p))) == NULL)
 			return (-1);
 		m->values[i] = ++p;
-		if (p >= end + 1 || (p = memchr(p, '\0', (size_t)(end - p)))
-		    == NULL)
+		if (p >= end || (p = memchr(p, '\0', (size_t)(end - p))) == NULL)
 			return (-1);
 		p++;
 	}
 	m->nfields = hd->nfields;
+	if ((m->key = pt_strndup(a, end, hd->key_len)) == NULL)
+		return (-1);
+	return (0);
+}
+
+/*
+ * Reads the head of the file: the whole file in one pread when the index
+ * says it is small (the body then comes from memory), else the header
+ * and the fields; *buf points at the fields. -1 when unreadable.
+ */
+static int
+cs_read(struct pt_arena *a, int fd, uint64_t size_hint, struct cs_hdr *hd,
+    char **buf, const char **mem)
+{
+	off_t	size;
+	size_t	n;
+
+	*mem = NULL;
+	if (size_hint >= sizeof(*hd) && size_hint <= CS_SMALL &&
+	    (*buf = pt_alloc(a, size_hint + 1)) != NULL &&
+	    pread(fd, *buf, size_hint + 1, 0) == (ssize_t)size_hint) {
+		memcpy(hd, *buf, sizeof(*hd));
+		if (!cs_hdr_ok(hd, size_hint))
+			return (-1);
+		*mem = *buf;
+		*buf += sizeof(*hd);
+		return (0);
+	}
+	if (cs_read_hdr(fd, hd, &size) == -1)
+		return (-1);
+	n = (size_t)hd->fields_len + hd->key_len;
+	if ((*buf = pt_alloc(a, n + 1)) == NULL ||
+	    pread(fd, *buf, n, sizeof(*hd)) != (ssize_t)n)
+		return (-1);
 	return (0);
 }
 
 int
 cs_open(struct pt_arena *a, const char *dir, struct cache_hash h,
-    struct cs_meta *m)
+    uint64_t size_hint, struct cs_meta *m)
 {
-	struct cs_hdr	hd;
-	char		path[512];
-	off_t		size;
-	int		fd;
+	struct cs_hdr	 hd;
+	char		 path[512], *buf;
+	const char	*mem;
+	int		 fd;
 
 	cs_path(dir, h, path, sizeof(path));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return (-1);
-	if (cs_read_hdr(fd, &hd, &size) == -1 || hd.h.a != h.a ||
-	    hd.h.b != h.b || cs_fields(a, fd, &hd, m) == -1) {
+	if (cs_read(a, fd, size_hint, &hd, &buf, &mem) == -1 ||
+	    hd.h.a != h.a || hd.h.b != h.b || cs_parse(a, buf, &hd, m) == -1) {
 		PT_LOG(PT_LOG_WARN, "%s: corrupt cache file dropped", path);
 		unlink(path);
 		close(fd);
@@ -147,6 +177,7 @@ cs_open(struct pt_arena *a, const char *dir, struct cache_hash h,
 	m->vary[sizeof(m->vary) - 1] = '\0';
 	m->body_len = hd.body_len;
 	m->body_off = (off_t)(sizeof(hd) + hd.fields_len + hd.key_len);
+	m->body_mem = mem != NULL ? mem + m->body_off : NULL;
 	m->fd = fd;
 	return (0);
 }

@@ -65,6 +65,10 @@ struct conn_var {
 	struct conn_var		*next;
 };
 
+struct req_note {
+	const char		*name, *value;
+};
+
 struct pt_request {
 	struct pt_conn		*conn;
 	struct pt_arena		*arena;		/* reset after each request */
@@ -114,6 +118,8 @@ struct pt_request {
 	bool			 repl_sent;	/* it went: the handler's body is dropped */
 	uint64_t		 bytes_out;	/* body bytes sent */
 	uint64_t		 bytes_in;	/* head + body bytes read */
+	struct req_note		*notes;		/* pt_req_set_note(), arena */
+	size_t			 nnotes;
 };
 
 /* Worker-wide state, one per process. */

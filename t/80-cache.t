@@ -7,6 +7,7 @@
 use strict; use warnings; use Test::More;
 use Time::HiRes qw(sleep time);
 use IO::Socket::INET;
+use IO::Uncompress::Gunzip qw(gunzip);
 use File::Temp qw(tempdir);
 use POSIX qw(:sys_wait_h);
 use Portier::Test qw(start_portier start_origin http_request raw_request
@@ -39,6 +40,8 @@ my $o = start_origin(sub {
 	write_file("$tmp/token-leak", 1) if exists $h->{'portier-cache-revalidate'};
 	return (200, [ 'Cache-Control' => 'max-age=2' ], "n=$n") if $p eq '/fresh';
 	return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n") if $p =~ m{^/(long|inv|pfx|fwd)};
+	return (200, [ 'Cache-Control' => 'max-age=60', 'Content-Type' => 'text/html' ],
+	    "<p>compress me $n</p>\n" x 200) if $p =~ m{^/dfl/};
 	return (200, [ 'Cache-Control' => 'max-age=60', 'Surrogate-Key' => 'red blue' ], "n=$n")
 	    if $p eq '/tag/a';
 	return (200, [ 'Cache-Control' => 'max-age=60', 'Cache-Tag' => 'blue,green' ], "n=$n")
@@ -425,6 +428,43 @@ is(fwd(PURGE => '/fwd/a')->{status}, 200, 'PURGE through the forward proxy');
 is(fwd(GET => '/fwd/a')->{body}, 'n=2', 'purged: fetched again');
 is(fwd(HEAD => '/fwd/a')->{status}, 200, 'HEAD answered from the stored GET');
 is(hits('/fwd/a'), 2, '... without the origin');
+
+# mod_deflate keeps the compressed form of a cached object beside it: the
+# first compressed hit makes it, the next ones send it as it is.
+Portier::Test::stop($p);
+my $dconf = <<"EOF4";
+modules = { load = [ "mod_cache", "mod_deflate" ]; };
+cache = { zones = ( { name = "dz"; size = "16m"; dir = "$tmp/dflcache"; } ); };
+deflate = { enable = true; encodings = [ "gzip" ]; };
+upstreams = ( { name = "app"; servers = ( { address = "127.0.0.1:$o->{port}"; } ); } );
+servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
+  routes = ( { path = "/"; upstream = "app"; cache = { zone = "dz"; }; } ); } );
+EOF4
+$p = start_portier(args => [ '-M', $mods ], conf => $dconf);
+my $plain = "<p>compress me 1</p>\n" x 200;
+sub gz_get {
+	my $x = req($p, GET => '/dfl/a', 'Accept-Encoding' => 'gzip');
+	my $out;
+	gunzip(\$x->{body} => \$out) if ($x->{headers}{'content-encoding'} // '') eq 'gzip';
+	$x->{plain} = $out;
+	return $x;
+}
+$r = gz_get();
+is($r->{plain}, $plain, 'miss: compressed for the client');
+is(scalar(() = glob("$tmp/dflcache/*.gzip")), 0, '... nothing kept on a miss');
+$r = gz_get();
+like($r->{headers}{'cache-status'} // '', qr/hit/, 'hit compressed');
+is($r->{plain}, $plain, '... to the stored body');
+ok(wait_for(sub { scalar(() = glob("$tmp/dflcache/*.gzip")) == 1 }, 5),
+    'the compressed form is kept beside the object');
+$r = gz_get();
+is($r->{plain}, $plain, 'next hit: the kept form, whole');
+ok(defined $r->{headers}{'content-length'} && !exists $r->{headers}{'transfer-encoding'},
+    '... sent as it is (Content-Length, not compressed on the fly)');
+is(req($p, GET => '/dfl/a')->{body}, $plain, 'a client without gzip gets the stored body');
+is(hits('/dfl/a'), 1, 'the origin was asked once');
+is(http_request($p, PURGE => '/dfl/a')->{status}, 200, 'purge');
+is(scalar(() = glob("$tmp/dflcache/*.gzip")), 0, '... removes the kept form too');
 
 # A route naming an unknown zone: refused at -t, with file:line and a hint.
 (my $bad = $conf) =~ s/zone = "main"; lock_timeout/zone = "mian"; lock_timeout/;

@@ -365,6 +365,24 @@ cache_serve_range(struct pt_request *r, struct cache_ctx *x,
 	return (cache_send(r, m, 206, first, last - first + 1));
 }
 
+/*
+ * For mod_deflate (a response filter nearer the client): which stored
+ * object and version this hit is, so it can keep the compressed form
+ * beside it (FILE.CODING; removed with the object).
+ */
+static void
+cache_note_object(struct pt_request *r, struct cache_ctx *x,
+    const struct cs_meta *m)
+{
+	char	path[512], ver[48];
+
+	cs_path(x->z->dir, x->h, path, sizeof(path));
+	snprintf(ver, sizeof(ver), "%lld-%llu", (long long)m->req_ms,
+	    (unsigned long long)m->body_len);
+	pt_req_set_note(r, "cache.object", path);
+	pt_req_set_note(r, "cache.version", ver);
+}
+
 /* Sends a stored response from the quick_handler: head and body at once. */
 static int
 cache_serve(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m,
@@ -380,6 +398,7 @@ cache_serve(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m,
 	}
 	if (x->range.p != NULL && m->status == 200)
 		return (cache_serve_range(r, x, m));
+	cache_note_object(r, x, m);
 	if (x->head) {
 		/* HEAD from a stored GET: the length it would have. */
 		return (pt_resp_send(r, m->status, NULL, NULL, m->body_len)

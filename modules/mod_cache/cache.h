@@ -112,6 +112,11 @@ struct cs_writer;
 void	cache_hash_of(const char *s, size_t len, struct cache_hash *);
 void	cs_path(const char *dir, struct cache_hash, char *out, size_t len);
 /*
+ * Removes an object's file and the compressed forms mod_deflate kept
+ * beside it (FILE.gzip, .br, .zstd); true when the file was there.
+ */
+bool	cs_unlink(const char *dir, struct cache_hash);
+/*
  * Opens and checks a stored object; -1 missing or corrupt (dropped). With
  * the file's size from the index, a small one is read whole in one go.
  */

@@ -217,12 +217,8 @@ ci_find(struct ci_zone *z, struct cache_hash h, uint32_t **link)
 static void
 ci_drop(struct ci_zone *z, const char *dir, struct ci_ent *e, uint32_t *link)
 {
-	char	path[512];
-
-	if (dir != NULL && e->state == CI_VALID && !e->root) {
-		cs_path(dir, e->h, path, sizeof(path));
-		unlink(path);
-	}
+	if (dir != NULL && e->state == CI_VALID && !e->root)
+		cs_unlink(dir, e->h);
 	*link = e->next;
 	ci_lru_unlink(z, e);
 	z->bytes -= e->size < z->bytes ? e->size : z->bytes;
@@ -409,17 +405,15 @@ ci_remove(struct ci_zone *z, const char *dir, struct cache_hash h)
 {
 	struct ci_ent	*e;
 	uint32_t	*link;
-	char		 path[512];
 	bool		 had;
 
 	if (ci_lock(z) != 0)
 		return (false);
 	if ((had = (e = ci_find(z, h, &link)) != NULL &&
 	    e->state != CI_FILLING))
-		ci_drop(z, dir, e, link);
+		ci_drop(z, NULL, e, link);
 	pt_mutex_unlock(&z->lock);
-	cs_path(dir, h, path, sizeof(path));
-	return (unlink(path) == 0 || had);
+	return (cs_unlink(dir, h) || had);
 }
 
 void

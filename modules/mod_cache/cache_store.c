@@ -182,6 +182,23 @@ cs_open(struct pt_arena *a, const char *dir, struct cache_hash h,
 	return (0);
 }
 
+bool
+cs_unlink(const char *dir, struct cache_hash h)
+{
+	static const char *const kept[] = { "gzip", "br", "zstd" };
+	char	path[512], sib[540];
+	bool	had;
+	size_t	i;
+
+	cs_path(dir, h, path, sizeof(path));
+	had = unlink(path) == 0;
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		snprintf(sib, sizeof(sib), "%s.%s", path, kept[i]);
+		unlink(sib);
+	}
+	return (had);
+}
+
 static int
 cs_write_all(int fd, const void *p, size_t n)
 {
@@ -377,7 +394,8 @@ cs_rescan(struct ci_zone *z, const char *dir)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (!cs_is_name(de->d_name)) {
-			if (strncmp(de->d_name, ".tmp.", 5) == 0 &&
+			/* ours, or a compressed form being written */
+			if (strstr(de->d_name, ".tmp.") != NULL &&
 			    unlink(path) == 0)
 				dropped++;
 			continue;

@@ -72,6 +72,11 @@ my $o = start_origin(sub {
 	    "ae=" . ($h->{'accept-encoding'} // '-') . " n=$n") if $p eq '/ae';
 	if ($p eq '/slow') { sleep 1; return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n"); }
 	return (200, [ 'Cache-Control' => 'max-age=60' ], 'y' x 1500000) if $p eq '/big';
+	if ($p =~ m{^/unr}) {
+		return (\'', 1) if -e "$tmp/unr-down";	# closes without answering
+		return (200, [ 'Cache-Control' => $p eq '/unr-mr' ? 'max-age=1, must-revalidate' : 'max-age=1' ],
+		    "n=$n");
+	}
 	if ($p eq '/err') {
 		return (500, [], 'down') if -e "$tmp/down";
 		return (200, [ 'Cache-Control' => 'max-age=1, stale-if-error=60' ], "n=$n");
@@ -100,7 +105,8 @@ workers = { start = 6; min_spare = 2; max_spare = 10; max = 16; };
 servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
   routes = (
     { path = "/nocache-route/"; upstream = "app"; },
-    { path = "/"; upstream = "app"; cache = { zone = "main"; lock_timeout = "5s"; }; } ); } );
+    { path = "/"; upstream = "app";
+      cache = { zone = "main"; lock_timeout = "5s"; stale_if_unreachable = "1h"; }; } ); } );
 EOF2
 my $p = start_portier(args => [ '-M', $mods ], conf => $conf);
 ok($p->{port}, 'portier with mod_cache started') or BAIL_OUT('no server');
@@ -346,6 +352,21 @@ $r = get('/err');
 is($r->{status}, 200, 'origin error: stale served (stale-if-error)');
 is($r->{body}, 'n=1', '... the stored body');
 unlink("$tmp/down");
+
+# The origin unreachable (closes without answering): stale served within
+# stale_if_unreachable, unless must-revalidate forbids it.
+is(get('/unr')->{body}, 'n=1', 'object stored');
+is(get('/unr-mr')->{body}, 'n=1', 'must-revalidate object stored');
+write_file("$tmp/unr-down", '1');
+sleep 2.1;
+$r = get('/unr');
+is($r->{status}, 200, 'origin unreachable: stale served');
+is($r->{body}, 'n=1', '... the stored body');
+like($r->{headers}{'cache-status'} // '', qr/fwd-status=502; detail=origin-unreachable/,
+    '... and Cache-Status says why');
+is(get('/unr-mr')->{status}, 502, 'must-revalidate: the error, never the stale object');
+unlink("$tmp/unr-down");
+is(get('/unr')->{body}, 'n=3', 'origin back: revalidated');
 
 # Targeted field (RFC 9213) wins over Cache-Control and is not forwarded.
 $r = get('/targeted');

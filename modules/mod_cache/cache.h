@@ -30,6 +30,7 @@ struct cache_conf {
 	bool			 x_cache;
 	long long		 lock_timeout;	/* ms, request collapsing */
 	long long		 heuristic_max;	/* ms */
+	long long		 stale_unreachable;	/* ms, 0: never */
 	struct pt_strlist	 purge_allow;
 	const char		*target_field;	/* e.g. Portier-Cache-Control */
 };

@@ -149,6 +149,11 @@ const struct pt_directive cache_directives[] = {
 	  .offset = offsetof(struct cache_conf, heuristic_max), .def = "\"1d\"",
 	  .min = 0, .max = 31536000000LL,
 	  .hint = "upper bound of heuristic freshness, \"1d\"" },
+	{ .name = "stale_if_unreachable", .type = PT_T_DURATION,
+	  .scopes = C_ALL, .offset = offsetof(struct cache_conf,
+	  stale_unreachable), .def = "\"0s\"", .min = 0, .max = 31536000000LL,
+	  .hint = "how long past its freshness a stale object may be served "
+	  "when the origin cannot be reached, \"1h\" (0s: never)" },
 	{ .name = "purge_allow", .type = PT_T_STRLIST, .scopes = C_ALL,
 	  .offset = offsetof(struct cache_conf, purge_allow),
 	  .def = "[ \"127.0.0.1\", \"::1\" ]",

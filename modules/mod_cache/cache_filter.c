@@ -350,6 +350,33 @@ cache_replace(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m,
 	pt_resp_replace_body(r, body, m->body_len);
 }
 
+/* stale-if-error (RFC 5861) from the response or the request. */
+static bool
+cache_sie_ok(const struct cache_ctx *x, const struct cache_resp *rs,
+    int64_t life, int64_t age)
+{
+	if ((rs->cc.sie == CACHE_NONE || age - life > rs->cc.sie) &&
+	    (x->req_cc.sie == CACHE_NONE || age - life > x->req_cc.sie))
+		return (false);
+	return (cache_rfc_may_serve_stale(&rs->cc) || rs->cc.no_cache);
+}
+
+/*
+ * The origin could not be reached (502, 504: the proxy's own answers when
+ * it cannot connect or the origin closes or times out, or a gateway's):
+ * a disconnected cache may serve stale (RFC 9111 4.2.4) within
+ * stale_if_unreachable, unless a directive forbids it (5.2.2).
+ */
+static bool
+cache_unreachable_ok(const struct cache_ctx *x, const struct cache_resp *rs,
+    int st, int64_t life, int64_t age)
+{
+	return ((st == 502 || st == 504) && x->cf->stale_unreachable > 0 &&
+	    age - life <= x->cf->stale_unreachable / 1000 &&
+	    cache_rfc_may_serve_stale(&rs->cc) && !rs->cc.no_cache &&
+	    !x->req_cc.no_cache && !(x->pragma && !x->req_cc.any));
+}
+
 /* A stale entry was sent for validation; true when the answer is done. */
 static bool
 cache_validated(struct pt_request *r, struct cache_ctx *x)
@@ -357,6 +384,7 @@ cache_validated(struct pt_request *r, struct cache_ctx *x)
 	struct cs_meta		 m = x->stale;
 	struct cache_resp	 rs;
 	const void		*body;
+	const char		*why;
 	int			 st = pt_resp_status(r);
 	int64_t			 life, age;
 
@@ -378,18 +406,18 @@ cache_validated(struct pt_request *r, struct cache_ctx *x)
 	}
 	if (st < 500)
 		return (false);
-	/* stale-if-error (RFC 5861) */
 	cache_meta_resp(x->cf, &x->stale, &rs);
 	life = cache_rfc_lifetime(&rs, x->stale.resp_time,
 	    x->cf->heuristic_max / 1000);
 	age = cache_age(&x->stale, &rs);
-	if ((rs.cc.sie == CACHE_NONE || age - life > rs.cc.sie) &&
-	    (x->req_cc.sie == CACHE_NONE || age - life > x->req_cc.sie))
-		return (false);
-	if (!cache_rfc_may_serve_stale(&rs.cc) && !rs.cc.no_cache)
+	if (cache_sie_ok(x, &rs, life, age))
+		why = "stale-if-error";
+	else if (cache_unreachable_ok(x, &rs, st, life, age))
+		why = "origin-unreachable";
+	else
 		return (false);
 	cache_replace(r, x, &x->stale, body, age, pt_printf(pt_req_arena(r),
-	    "hit; fwd=stale; fwd-status=%d; detail=stale-if-error", st));
+	    "hit; fwd=stale; fwd-status=%d; detail=%s", st, why));
 	return (true);
 }
 

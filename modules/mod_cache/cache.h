@@ -212,6 +212,7 @@ void		 cache_resp_cc(const struct cache_conf *cf,
 		    const void *src, struct cache_cc *cc);
 const char	*get_resp(const void *rv, const char *name);
 const char	*get_meta(const void *mv, const char *name);
+const char	*meta_field(const struct cs_meta *m, const char *name);
 int64_t		 date_of(const char *v);
 void		 cache_meta_resp(const struct cache_conf *cf,
 		    const struct cs_meta *m, struct cache_resp *rs);
@@ -227,6 +228,10 @@ void		 cache_fields_out(struct pt_request *r,
 		    const struct cache_conf *cf, const struct cs_meta *m,
 		    int64_t age);
 int64_t		 cache_age(const struct cs_meta *m, const struct cache_resp *rs);
+
+/* cache_serve.c: a stored response goes out (quick_handler). */
+int		 cache_serve(struct pt_request *r, struct cache_ctx *x,
+		    struct cs_meta *m, int64_t age, const char *st);
 
 /* cache_purge.c */
 int64_t		 now_ms(void);

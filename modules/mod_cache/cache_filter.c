@@ -236,6 +236,10 @@ cache_commit(struct cache_ctx *x)
 		return;
 	}
 	if (cs_commit(x->w, &size) == -1) {
+		if (errno == ENOSPC && !x->z->write_failed)
+			PT_LOG(PT_LOG_ERR, "cache %s: disk full: passing "
+			    "through", x->z->name);
+		x->z->write_failed = errno == ENOSPC;
 		x->w = NULL;
 		cache_release(x, CI_FREE, 0);
 		return;

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,11 +37,19 @@ struct cs_hdr {
 	uint64_t	 sum;		/* of everything above */
 };
 
+/*
+ * A file being written. Up to CS_SMALL bytes of fields, key and body are
+ * kept in buf and go out with the header in one writev at commit; past
+ * that, the buffer is flushed after a provisional header and the rest
+ * streams, the header being rewritten at commit.
+ */
 struct cs_writer {
 	int		 fd;
 	char		 tmp[512], path[512];
 	struct cs_hdr	 hdr;
-	off_t		 body_off;
+	char		*buf;
+	size_t		 blen;
+	bool		 streaming;
 };
 
 static uint64_t
@@ -199,6 +208,8 @@ cs_unlink(const char *dir, struct cache_hash h)
 	return (had);
 }
 
+static int	cs_stream(struct cs_writer *);
+
 static int
 cs_write_all(int fd, const void *p, size_t n)
 {
@@ -230,7 +241,8 @@ cs_begin(struct pt_arena *a, const char *dir, struct cache_hash h,
 	klen = m->key != NULL ? strlen(m->key) : 0;
 	for (i = 0; i < m->nfields; i++)
 		flen += strlen(m->names[i]) + strlen(m->values[i]) + 2;
-	if ((fb = pt_alloc(a, flen + klen + 1)) == NULL)
+	if ((fb = pt_alloc(a, flen + klen > CS_SMALL ? flen + klen + 1 :
+	    CS_SMALL)) == NULL)
 		return (NULL);
 	for (i = 0, flen = 0; i < m->nfields; i++) {
 		l = strlen(m->names[i]) + 1;
@@ -259,8 +271,9 @@ cs_begin(struct pt_arena *a, const char *dir, struct cache_hash h,
 	if ((w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    0600)) == -1)
 		return (NULL);
-	if (cs_write_all(w->fd, &w->hdr, sizeof(w->hdr)) == -1 ||
-	    cs_write_all(w->fd, fb, flen + klen) == -1) {
+	w->buf = fb;
+	w->blen = flen + klen;
+	if (w->blen > CS_SMALL && cs_stream(w) == -1) {
 		cs_abort(w);
 		return (NULL);
 	}
@@ -270,7 +283,13 @@ cs_begin(struct pt_arena *a, const char *dir, struct cache_hash h,
 int
 cs_write(struct cs_writer *w, const void *p, size_t n)
 {
-	if (w->fd == -1 || cs_write_all(w->fd, p, n) == -1)
+	if (w->fd == -1)
+		return (-1);
+	if (!w->streaming && w->blen + n <= CS_SMALL) {
+		memcpy(w->buf + w->blen, p, n);
+		w->blen += n;
+	} else if ((!w->streaming && cs_stream(w) == -1) ||
+	    cs_write_all(w->fd, p, n) == -1)
 		return (-1);
 	w->hdr.body_len += n;
 	return (0);
@@ -286,13 +305,46 @@ cs_abort(struct cs_writer *w)
 	w->fd = -1;
 }
 
+/* The header (its checksum not yet right) and what was kept, written. */
+static int
+cs_stream(struct cs_writer *w)
+{
+	w->streaming = true;
+	if (cs_write_all(w->fd, &w->hdr, sizeof(w->hdr)) == -1 ||
+	    cs_write_all(w->fd, w->buf, w->blen) == -1)
+		return (-1);
+	w->blen = 0;
+	return (0);
+}
+
+/* A small object: header and buffer in one writev (short: a full disk). */
+static int
+cs_write_small(struct cs_writer *w)
+{
+	struct iovec	iov[2];
+	ssize_t		n;
+
+	iov[0].iov_base = &w->hdr;
+	iov[0].iov_len = sizeof(w->hdr);
+	iov[1].iov_base = w->buf;
+	iov[1].iov_len = w->blen;
+	while ((n = writev(w->fd, iov, 2)) == -1 && errno == EINTR)
+		;
+	if (n >= 0 && n != (ssize_t)(sizeof(w->hdr) + w->blen))
+		errno = ENOSPC;
+	return (n == (ssize_t)(sizeof(w->hdr) + w->blen) ? 0 : -1);
+}
+
 int
 cs_commit(struct cs_writer *w, uint64_t *size)
 {
+	int	rc;
+
 	w->hdr.sum = fnv(&w->hdr, offsetof(struct cs_hdr, sum),
 	    14695981039346656037ULL);
-	if (pwrite(w->fd, &w->hdr, sizeof(w->hdr), 0) != (ssize_t)sizeof(w->hdr)
-	    || rename(w->tmp, w->path) == -1) {
+	rc = w->streaming ? (pwrite(w->fd, &w->hdr, sizeof(w->hdr), 0) ==
+	    (ssize_t)sizeof(w->hdr) ? 0 : -1) : cs_write_small(w);
+	if (rc == -1 || rename(w->tmp, w->path) == -1) {
 		cs_abort(w);
 		return (-1);
 	}

@@ -27,6 +27,8 @@ SERVERS=${BENCH_SERVERS:-"portier nginx floor"}
 #   CONNS	wrk connections (one wrk thread)
 #   URLPATH	the path requested
 #   HEADER	one extra request header for wrk, or empty
+#   UNIQUE	"yes": every request asks for another URL (?u=N), so a
+#		cache misses every time (unset: the same URL)
 #   TARGET	"cpu nginx 1.0": portier's CPU/request <= 1.0x nginx's;
 #		"p99 floor 1.5": portier's p99 <= 1.5x the floor's; or empty
 scenario_static_ka32() {
@@ -77,6 +79,14 @@ scenario_cache_ka32() {
 	DESC="cache hit 1 KiB, keep-alive, 32 conns"
 	KIND=proxy CONNS=32 URLPATH=/1k.html HEADER="" ORIGIN_EXTRA="expires 1h;"
 	TARGET="cpu ncache 0.8 pcache" SCEN_SERVERS="pcache ncache portier"
+}
+# Misses: every request another URL of the same object (?u=N), so the
+# cache fetches and stores each one; against the same requests uncached.
+# Target: a miss's CPU <= 1.1x an uncached proxied request's.
+scenario_cache_miss_ka32() {
+	DESC="cache miss 1 KiB, keep-alive, 32 conns"
+	KIND=proxy CONNS=32 URLPATH=/1k.html HEADER="" ORIGIN_EXTRA="expires 1h;"
+	UNIQUE=yes TARGET="cpu portier 1.1 pcache" SCEN_SERVERS="pcache portier"
 }
 scenario_cache1m_ka32() {
 	DESC="cache hit 1 MiB, keep-alive, 32 conns"
@@ -622,7 +632,15 @@ start_origin() {
 # Runs wrk for $1 seconds against $2; output in $3. In the background, so
 # that a signal interrupts the wait and cleanup stops wrk too.
 load() {
-	if [ -n "$HEADER" ]; then
+	if [ "${UNIQUE:-}" = yes ]; then
+		# Another query string per request, and per run (warm-up apart).
+		printf '%s\n' 'local t, n = os.time(), 0' 'request = function()' \
+		    '  n = n + 1' \
+		    '  return wrk.format(nil, wrk.path .. "?u=" .. t .. "-" .. n)' \
+		    'end' >"$T/unique.lua"
+		taskset -c $CPU_LOAD "$WRK" -t1 -c"$CONNS" -d"$1"s --latency \
+		    -s "$T/unique.lua" "$2" >"$3" 2>&1 &
+	elif [ -n "$HEADER" ]; then
 		taskset -c $CPU_LOAD "$WRK" -t1 -c"$CONNS" -d"$1"s --latency \
 		    -H "$HEADER" "$2" >"$3" 2>&1 &
 	else
@@ -890,7 +908,7 @@ echo "bench: $SECONDS_ s per run (+$WARMUP s warm-up), servers on CPU" \
     "$CPU_SERVER, wrk on CPU $CPU_LOAD; $("$NGINX" -v 2>&1)"
 for SCEN in $SCENARIOS; do
 	command -v "scenario_$SCEN" >/dev/null || die "no scenario $SCEN"
-	SCEN_SERVERS="" ORIGIN_EXTRA=""
+	SCEN_SERVERS="" ORIGIN_EXTRA="" UNIQUE=""
 	"scenario_$SCEN"
 	echo "$SCEN $DESC|$TARGET" >>"$T/descs"
 	echo "$DESC:"

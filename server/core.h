@@ -65,6 +65,10 @@ struct conn_var {
 	struct conn_var		*next;
 };
 
+struct req_note {
+	const char		*name, *value;
+};
+
 struct pt_request {
 	struct pt_conn		*conn;
 	struct pt_arena		*arena;		/* reset after each request */
@@ -122,6 +126,8 @@ struct pt_request {
 	uint64_t		 bytes_out;	/* body bytes sent */
 	uint64_t		 bytes_in;	/* head + body bytes read */
 	bool			 log_deferred;	/* the tunnel process logs it */
+	struct req_note		*notes;		/* pt_req_set_note(), arena */
+	size_t			 nnotes;
 };
 
 /* An ad-hoc upstream (pt_req_set_upstream_addr), in the request's arena. */

@@ -372,7 +372,13 @@ request_run_hooks(struct pt_request *r)
 	if ((rc = access_check(r)) != PT_OK ||
 	    (rc = hooks_run_all(h, H_ACCESS, r)) != PT_OK)
 		return (rc);
-	if ((rc = hooks_run_first(h, H_QUICK_HANDLER, r)) != PT_DECLINED)
+	/*
+	 * A forward proxy request runs the quick handlers in forward_handler,
+	 * once the proxy's own rules let it through: a cached answer is never
+	 * served past them.
+	 */
+	if (!forward_is_request(r) &&
+	    (rc = hooks_run_first(h, H_QUICK_HANDLER, r)) != PT_DECLINED)
 		return (rc == PT_OK ? 0 : rc);
 	if ((rc = hooks_run_first(h, H_HANDLER, r)) != PT_DECLINED)
 		return (rc == PT_OK ? 0 : rc);

@@ -26,6 +26,7 @@
 #include "auth.h"
 #include "forward.h"
 #include "origin.h"
+#include "hooks_priv.h"
 #include "proxy.h"
 #include "resolver.h"
 #include "tunnel.h"
@@ -435,6 +436,10 @@ forward_handler(struct pt_request *r)
 		return (rc);
 	if ((rc = fwd_decide(r, &t)) != PT_OK)
 		return (rc == -100 ? 0 : rc);
+	/* Allowed: now a module may answer (a cache hit), as in http_conn.c. */
+	if (!t.connect && (rc = hooks_run_first(r->conf->hooks,
+	    H_QUICK_HANDLER, r)) != PT_DECLINED)
+		return (rc == PT_OK ? 0 : rc);
 	if (t.connect)
 		return (fwd_connect(r, &t));
 	if (fwd_via_parents(fw, &t)) {

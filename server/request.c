@@ -286,6 +286,16 @@ pt_resp_send(struct pt_request *r, int status, const char *content_type,
 	    PT_ERROR);
 }
 
+PT_API int
+pt_resp_send_file(struct pt_request *r, int status, const char *content_type,
+    int fd, off_t off, off_t len)
+{
+	if (fd < 0 || off < 0 || len < 0)
+		return (PT_ERROR);
+	return (resp_send_file(r, status, content_type, fd, off, len) == 0 ?
+	    PT_OK : PT_ERROR);
+}
+
 PT_API char *
 pt_req_expand(struct pt_request *r, const char *tmpl)
 {
@@ -360,6 +370,49 @@ pt_req_set_module_ctx(struct pt_request *r, const struct pt_module *m,
 		return (PT_ERROR);
 	r->mod_ctx[k] = ctx;
 	return (PT_OK);
+}
+
+#define REQ_NOTES_MAX	16
+
+PT_API int
+pt_req_set_note(struct pt_request *r, const char *name, const char *value)
+{
+	size_t	i;
+
+	if (name == NULL)
+		return (PT_ERROR);
+	for (i = 0; i < r->nnotes; i++)
+		if (strcmp(r->notes[i].name, name) == 0)
+			break;
+	if (value == NULL) {
+		if (i < r->nnotes)
+			r->notes[i] = r->notes[--r->nnotes];
+		return (PT_OK);
+	}
+	if (i == r->nnotes) {
+		if (r->nnotes == REQ_NOTES_MAX || (r->notes == NULL &&
+		    (r->notes = pt_calloc(r->arena, REQ_NOTES_MAX,
+		    sizeof(*r->notes))) == NULL) ||
+		    (r->notes[i].name = pt_strdup(r->arena, name)) == NULL)
+			return (PT_ERROR);
+		r->nnotes++;
+	}
+	if ((r->notes[i].value = pt_strdup(r->arena, value)) == NULL) {
+		r->notes[i] = r->notes[--r->nnotes];
+		return (PT_ERROR);
+	}
+	return (PT_OK);
+}
+
+PT_API const char *
+pt_req_note(const struct pt_request *r, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; name != NULL && i < r->nnotes; i++)
+		if (strcmp(r->notes[i].name, name) == 0)
+			return (r->notes[i].value);
+	return (NULL);
 }
 
 PT_API int

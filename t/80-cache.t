@@ -6,10 +6,12 @@
 # Cache-Control, restart survival and corrupt files.
 use strict; use warnings; use Test::More;
 use Time::HiRes qw(sleep time);
+use IO::Socket::INET;
+use IO::Uncompress::Gunzip qw(gunzip);
 use File::Temp qw(tempdir);
 use POSIX qw(:sys_wait_h);
 use Portier::Test qw(start_portier start_origin http_request raw_request
-    write_file read_file wait_for);
+    write_file read_file wait_for portier_cmd);
 
 my $mods = $ENV{PORTIER_MODULES} // 'modules/.built';
 plan(skip_all => 'mod_cache not built') unless -e "$mods/mod_cache.so";
@@ -35,8 +37,17 @@ my $o = start_origin(sub {
 	my $t = $q->{target};
 	my $n = bump($t);
 	my $h = $q->{headers};
+	write_file("$tmp/token-leak", 1) if exists $h->{'portier-cache-revalidate'};
 	return (200, [ 'Cache-Control' => 'max-age=2' ], "n=$n") if $p eq '/fresh';
-	return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n") if $p =~ m{^/(long|inv|pfx)};
+	return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n") if $p =~ m{^/(long|inv|pfx|fwd)};
+	return (200, [ 'Cache-Control' => 'max-age=60', 'Content-Type' => 'text/html' ],
+	    "<p>compress me $n</p>\n" x 200) if $p =~ m{^/dfl/};
+	return (200, [ 'Cache-Control' => 'max-age=60', 'Surrogate-Key' => 'red blue' ], "n=$n")
+	    if $p eq '/tag/a';
+	return (200, [ 'Cache-Control' => 'max-age=60', 'Cache-Tag' => 'blue,green' ], "n=$n")
+	    if $p eq '/tag/b';
+	return (200, [ 'Cache-Control' => 'max-age=60', 'Surrogate-Key' => 'green' ], "n=$n")
+	    if $p eq '/tag/c';
 	return (200, [ 'Cache-Control' => 'no-store' ], "n=$n") if $p eq '/nostore';
 	return (200, [ 'Cache-Control' => 'private, max-age=60' ], "n=$n") if $p eq '/private';
 	return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n") if $p eq '/auth';
@@ -57,8 +68,15 @@ my $o = start_origin(sub {
 	return (200, [ 'Cache-Control' => 'max-age=60', 'Vary' => 'Accept-Language' ],
 	    "lang=" . ($h->{'accept-language'} // '-') . " n=$n") if $p eq '/vary';
 	return (200, [ 'Cache-Control' => 'max-age=60', 'Vary' => '*' ], "n=$n") if $p eq '/varystar';
+	return (200, [ 'Cache-Control' => 'max-age=60', 'Vary' => 'Accept-Encoding' ],
+	    "ae=" . ($h->{'accept-encoding'} // '-') . " n=$n") if $p eq '/ae';
 	if ($p eq '/slow') { sleep 1; return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n"); }
 	return (200, [ 'Cache-Control' => 'max-age=60' ], 'y' x 1500000) if $p eq '/big';
+	if ($p =~ m{^/unr}) {
+		return (\'', 1) if -e "$tmp/unr-down";	# closes without answering
+		return (200, [ 'Cache-Control' => $p eq '/unr-mr' ? 'max-age=1, must-revalidate' : 'max-age=1' ],
+		    "n=$n");
+	}
 	if ($p eq '/err') {
 		return (500, [], 'down') if -e "$tmp/down";
 		return (200, [ 'Cache-Control' => 'max-age=1, stale-if-error=60' ], "n=$n");
@@ -87,7 +105,8 @@ workers = { start = 6; min_spare = 2; max_spare = 10; max = 16; };
 servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
   routes = (
     { path = "/nocache-route/"; upstream = "app"; },
-    { path = "/"; upstream = "app"; cache = { zone = "main"; lock_timeout = "5s"; }; } ); } );
+    { path = "/"; upstream = "app";
+      cache = { zone = "main"; lock_timeout = "5s"; stale_if_unreachable = "1h"; }; } ); } );
 EOF2
 my $p = start_portier(args => [ '-M', $mods ], conf => $conf);
 ok($p->{port}, 'portier with mod_cache started') or BAIL_OUT('no server');
@@ -152,20 +171,23 @@ is(get('/range', Range => 'bytes=0-1', 'If-Range' => '"other"')->{status}, 200,
 is(get('/range', Range => 'bytes=0-1', 'If-Range' => '"r1"')->{status}, 206, 'If-Range match: 206');
 is(hits('/range'), 1, 'origin asked once for all the ranges');
 
-# stale-while-revalidate: one request revalidates, the others get stale.
+# stale-while-revalidate: every request in the window gets the stale
+# object at once; the helper process revalidates once in the background.
 is(get('/swr')->{body}, 'n=1', 'swr object stored');
 sleep 3.5;
-my $kid = fork() // die;
-if ($kid == 0) { write_file("$tmp/swr", get('/swr')->{body}); POSIX::_exit(0); }
-sleep 0.3;
 my $t0 = time;
 $r = get('/swr');
-is($r->{body}, 'n=1', 'stale served while another request revalidates');
+is($r->{body}, 'n=1', 'stale served inside the stale-while-revalidate window');
 ok(time - $t0 < 0.8, '... without waiting for the origin');
 like($r->{headers}{'cache-status'}, qr/stale-while-revalidate/, '... and Cache-Status says so');
-waitpid($kid, 0);
-is(read_file("$tmp/swr"), 'n=2', 'the revalidating request got the new response');
-is(get('/swr')->{body}, 'n=2', 'the new response was stored');
+$t0 = time;
+is(join(',', map { get('/swr')->{body} } 1 .. 3), 'n=1,n=1,n=1', 'the next requests get it too');
+ok(time - $t0 < 0.8, '... at once');
+ok(wait_for(sub { hits('/swr') >= 2 }, 10), 'the helper revalidated in the background');
+ok(wait_for(sub { get('/swr')->{body} eq 'n=2' }, 10), 'the new response was stored');
+is(get('/swr')->{body}, 'n=2', '... and is served');
+is(hits('/swr'), 2, 'the origin saw one revalidation');
+ok(!-e "$tmp/token-leak", 'the revalidation mark never reaches the origin');
 
 # Request directives.
 get('/long');
@@ -226,6 +248,19 @@ is(get('/vary', 'Accept-Language' => 'fr')->{body}, 'lang=fr n=1', 'vary fr hit'
 is(get('/vary', 'Accept-Language' => 'de')->{body}, 'lang=de n=2', 'vary de hit');
 is(get('/vary')->{body}, 'lang=- n=3', 'no Accept-Language: a third variant');
 
+# Vary: Accept-Encoding keys on the codings accepted, not the spelling.
+is(get('/ae', 'Accept-Encoding' => 'gzip, deflate, br')->{body}, 'ae=gzip, deflate, br n=1',
+    'Accept-Encoding variant stored');
+is(get('/ae', 'Accept-Encoding' => 'br, gzip, deflate')->{body}, 'ae=gzip, deflate, br n=1',
+    'same codings in another order: hit');
+is(get('/ae', 'Accept-Encoding' => 'gzip;q=1.0, br;q=0.5, deflate, compress')->{body},
+    'ae=gzip, deflate, br n=1', 'q-values and codings the cache ignores: hit');
+is(get('/ae', 'Accept-Encoding' => 'gzip')->{body}, 'ae=gzip n=2', 'gzip alone: another variant');
+is(get('/ae', 'Accept-Encoding' => 'GZIP, x-gzip')->{body}, 'ae=gzip n=2', 'gzip spelt otherwise: hit');
+is(get('/ae', 'Accept-Encoding' => 'br;q=0, gzip')->{body}, 'ae=gzip n=2', 'br refused with q=0: gzip variant');
+is(get('/ae')->{body}, 'ae=- n=3', 'no Accept-Encoding: identity variant');
+is(get('/ae', 'Accept-Encoding' => 'identity')->{body}, 'ae=- n=3', 'identity: the same variant');
+
 # Invalidation by an unsafe method.
 get('/inv');
 is(get('/inv')->{body}, 'n=1', 'cached before POST');
@@ -275,6 +310,40 @@ is($r->{status}, 200, 'PURGE from an allowed address');
 is(get('/pfx/a')->{body}, 'n=2', 'purged object fetched again');
 is(http_request($p, PURGE => '/pfx/none')->{status}, 404, 'PURGE of an absent object: 404');
 
+# Purge by prefix: every key under it, nothing else.
+get($_) for qw(/pfx/b/1 /pfx/b/2 /pfx/c);
+is(join(',', map { get($_)->{body} } qw(/pfx/b/1 /pfx/b/2 /pfx/c)), 'n=1,n=1,n=1',
+    'three objects cached before a prefix purge');
+is(http_request($p, PURGE => '/pfx/b/*')->{status}, 200, 'PURGE /pfx/b/*: 200');
+is(get('/pfx/b/1')->{body}, 'n=2', 'prefix purge: object under the prefix fetched again');
+ok(wait_for(sub { Portier::Test::error_log_matches($p,
+    qr/purge rules \d+-\d+ applied to the files: [1-9]/) }, 10),
+    'the helper applied the purge to the files');
+is(get('/pfx/b/2')->{body}, 'n=2', '... and the other one');
+is(get('/pfx/c')->{body}, 'n=1', 'object outside the prefix still cached');
+ok(Portier::Test::error_log_matches($p, qr{purge prefix http://[^ ]+/pfx/b/ in zone main by 127\.0\.0\.1}),
+    'prefix purge logged');
+
+# Purge by tag (Surrogate-Key or Cache-Tag from the origin, not forwarded).
+$r = get('/tag/a');
+ok(!exists $r->{headers}{'surrogate-key'}, 'Surrogate-Key removed on a miss');
+get('/tag/b'); get('/tag/c');
+$r = get('/tag/a');
+is($r->{body}, 'n=1', 'tagged object cached');
+ok(!exists $r->{headers}{'surrogate-key'}, 'Surrogate-Key removed on a hit');
+ok(!exists get('/tag/b')->{headers}{'cache-tag'}, 'Cache-Tag removed on a hit');
+is(http_request($p, PURGE => '/', 'Surrogate-Key' => 'blue')->{status}, 200, 'PURGE by tag: 200');
+is(join(',', map { get($_)->{body} } qw(/tag/a /tag/b /tag/c)), 'n=2,n=2,n=1',
+    'tag purge removed the objects tagged blue (either field), not the other');
+is(http_request($p, PURGE => '/', 'Cache-Tag' => 'green, nothing')->{status}, 200,
+    'PURGE by Cache-Tag with two tags');
+is(join(',', map { get($_)->{body} } qw(/tag/a /tag/b /tag/c)), 'n=2,n=3,n=2',
+    'tag purge removed the objects tagged green');
+ok(Portier::Test::error_log_matches($p, qr/purge tag blue in zone main by 127\.0\.0\.1/),
+    'tag purge logged');
+is(http_request($p, PURGE => '/', 'Surrogate-Key' => 'blue', 'X-Forwarded-For' => '10.9.9.9')->{status},
+    200, 'purge allowed by the peer address, not X-Forwarded-For');
+
 # stale-if-error.
 is(get('/err')->{body}, 'n=1', 'stale-if-error object stored');
 write_file("$tmp/down", '1');
@@ -283,6 +352,21 @@ $r = get('/err');
 is($r->{status}, 200, 'origin error: stale served (stale-if-error)');
 is($r->{body}, 'n=1', '... the stored body');
 unlink("$tmp/down");
+
+# The origin unreachable (closes without answering): stale served within
+# stale_if_unreachable, unless must-revalidate forbids it.
+is(get('/unr')->{body}, 'n=1', 'object stored');
+is(get('/unr-mr')->{body}, 'n=1', 'must-revalidate object stored');
+write_file("$tmp/unr-down", '1');
+sleep 2.1;
+$r = get('/unr');
+is($r->{status}, 200, 'origin unreachable: stale served');
+is($r->{body}, 'n=1', '... the stored body');
+like($r->{headers}{'cache-status'} // '', qr/fwd-status=502; detail=origin-unreachable/,
+    '... and Cache-Status says why');
+is(get('/unr-mr')->{status}, 502, 'must-revalidate: the error, never the stale object');
+unlink("$tmp/unr-down");
+is(get('/unr')->{body}, 'n=3', 'origin back: revalidated');
 
 # Targeted field (RFC 9213) wins over Cache-Control and is not forwarded.
 $r = get('/targeted');
@@ -321,4 +405,94 @@ is($r->{status}, 200, 'unwritable cache dir: request still served');
 like($r->{headers}{'cache-status'} // '', qr/write-failed/, '... passing through');
 is(get('/fresh')->{status}, 200, '... every time');
 ok(Portier::Test::error_log_matches($p, qr/cannot write/), 'logged');
+
+# Forward proxy: absolute-form GETs cached in the zone its server names;
+# the proxy's rules come before any hit.
+Portier::Test::stop($p);
+write_file("$tmp/hosts", "127.0.0.1 origin.test\n");
+my $fconf = <<"EOF3";
+modules = { load = [ "mod_cache" ]; };
+resolver = { hosts = "$tmp/hosts"; };
+cache = { zones = ( { name = "fwd"; size = "16m"; dir = "$tmp/fwdcache"; } ); };
+servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
+  forward_proxy = {
+    local_clients = [ "127.0.0.0/8" ];
+    acl = ( { name = "other"; client = [ "127.0.0.2" ]; action = "deny"; },
+            { name = "local"; client = [ "127.0.0.0/8" ]; action = "allow"; } ); };
+  cache = { zone = "fwd"; }; } );
+EOF3
+$p = start_portier(args => [ '-M', $mods ], conf => $fconf);
+my $ou = "http://origin.test:$o->{port}";
+sub fwd {
+	my ($m, $path, %o) = @_;
+	my $raw = raw_request($p, "$m $ou$path HTTP/1.1\r\nHost: origin.test:$o->{port}\r\n" .
+	    "Connection: close\r\n\r\n", %o);
+	return (Portier::Test::parse_response($raw))[0];
+}
+$r = fwd(GET => '/fwd/a');
+is($r->{body}, 'n=1', 'forward proxy: absolute-form miss relayed');
+like($r->{headers}{'cache-status'} // '', qr/fwd=uri-miss; stored/, '... and stored');
+$r = fwd(GET => '/fwd/a');
+is($r->{body}, 'n=1', 'forward proxy: hit');
+like($r->{headers}{'cache-status'} // '', qr/^portier; hit/, '... Cache-Status hit');
+is(hits('/fwd/a'), 1, '... the origin saw one request');
+SKIP: {
+	my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.2', PeerAddr => '127.0.0.1',
+	    PeerPort => $p->{port}, Proto => 'tcp');
+	skip 'no 127.0.0.2', 2 unless $s;
+	close $s;
+	$r = fwd(GET => '/fwd/a', local => '127.0.0.2');
+	is($r->{status}, 403, 'a client the proxy denies gets 403, not the cached object');
+	unlike($r->{body} // '', qr/n=1/, '... and no cached body');
+}
+is(fwd(PURGE => '/fwd/a')->{status}, 200, 'PURGE through the forward proxy');
+is(fwd(GET => '/fwd/a')->{body}, 'n=2', 'purged: fetched again');
+is(fwd(HEAD => '/fwd/a')->{status}, 200, 'HEAD answered from the stored GET');
+is(hits('/fwd/a'), 2, '... without the origin');
+
+# mod_deflate keeps the compressed form of a cached object beside it: the
+# first compressed hit makes it, the next ones send it as it is.
+Portier::Test::stop($p);
+my $dconf = <<"EOF4";
+modules = { load = [ "mod_cache", "mod_deflate" ]; };
+cache = { zones = ( { name = "dz"; size = "16m"; dir = "$tmp/dflcache"; } ); };
+deflate = { enable = true; encodings = [ "gzip" ]; };
+upstreams = ( { name = "app"; servers = ( { address = "127.0.0.1:$o->{port}"; } ); } );
+servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
+  routes = ( { path = "/"; upstream = "app"; cache = { zone = "dz"; }; } ); } );
+EOF4
+$p = start_portier(args => [ '-M', $mods ], conf => $dconf);
+my $plain = "<p>compress me 1</p>\n" x 200;
+sub gz_get {
+	my $x = req($p, GET => '/dfl/a', 'Accept-Encoding' => 'gzip');
+	my $out;
+	gunzip(\$x->{body} => \$out) if ($x->{headers}{'content-encoding'} // '') eq 'gzip';
+	$x->{plain} = $out;
+	return $x;
+}
+$r = gz_get();
+is($r->{plain}, $plain, 'miss: compressed for the client');
+is(scalar(() = glob("$tmp/dflcache/*.gzip")), 0, '... nothing kept on a miss');
+$r = gz_get();
+like($r->{headers}{'cache-status'} // '', qr/hit/, 'hit compressed');
+is($r->{plain}, $plain, '... to the stored body');
+ok(wait_for(sub { scalar(() = glob("$tmp/dflcache/*.gzip")) == 1 }, 5),
+    'the compressed form is kept beside the object');
+$r = gz_get();
+is($r->{plain}, $plain, 'next hit: the kept form, whole');
+ok(defined $r->{headers}{'content-length'} && !exists $r->{headers}{'transfer-encoding'},
+    '... sent as it is (Content-Length, not compressed on the fly)');
+is(req($p, GET => '/dfl/a')->{body}, $plain, 'a client without gzip gets the stored body');
+is(hits('/dfl/a'), 1, 'the origin was asked once');
+is(http_request($p, PURGE => '/dfl/a')->{status}, 200, 'purge');
+is(scalar(() = glob("$tmp/dflcache/*.gzip")), 0, '... removes the kept form too');
+
+# A route naming an unknown zone: refused at -t, with file:line and a hint.
+(my $bad = $conf) =~ s/zone = "main"; lock_timeout/zone = "mian"; lock_timeout/;
+$bad =~ s/%%PORT%%/0/g;
+write_file("$tmp/bad.conf", $bad);
+my ($rc, $out) = portier_cmd('-t', '-f', "$tmp/bad.conf", '-M', $mods);
+isnt($rc, 0, 'unknown cache zone: configuration refused');
+like($out, qr/bad\.conf:\d+: .*cache\.zone: no cache zone named "mian" \(declared: "main"\)/,
+    '... with file:line and the declared zones');
 done_testing();

@@ -1,13 +1,13 @@
 /*
- * mod_cache glue: the quick_handler serves fresh hits (and 304s to
- * conditional clients), sends stale ones on to the origin with validators,
- * answers PURGE and collapses concurrent misses; zones, hooks and the
- * module. The store filter is cache_filter.c's. RFC decisions live in
- * cache_rfc.c, the index in cache_index.c, files in cache_store.c.
+ * mod_cache glue: the quick_handler finds fresh hits (sent by
+ * cache_serve.c), sends stale ones on to the origin with validators or to
+ * the helper (cache_swr.c), answers PURGE (cache_purge.c) and collapses
+ * concurrent misses; zones, hooks and the module. The store filter is
+ * cache_filter.c's. RFC decisions live in cache_rfc.c, the index in
+ * cache_index.c, files in cache_store.c.
  */
 #include "config.h"
 
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <stdio.h>
@@ -58,7 +58,7 @@ meth_is(const struct pt_request *r, const char *m)
 	return (s.len == strlen(m) && memcmp(s.p, m, s.len) == 0);
 }
 
-static const char *
+const char *
 meta_field(const struct cs_meta *m, const char *name)
 {
 	size_t	i;
@@ -101,7 +101,7 @@ join_field(struct pt_arena *a, const char *const *names,
 
 struct pt_arena	*cache_arena;	/* the request being handled */
 
-static const char *
+const char *
 get_meta(const void *mv, const char *name)
 {
 	const struct cs_meta	*m = mv;
@@ -156,7 +156,7 @@ cache_vary_hash(struct pt_request *r, const char *key, const char *vary)
 	struct cache_hash	 h;
 	struct pt_str		 v;
 	const char		*p = vary, *e;
-	char			*s, name[64];
+	char			*s, name[64], ae[32];
 	size_t			 n;
 
 	s = pt_strdup(pt_req_arena(r), key);
@@ -166,6 +166,11 @@ cache_vary_hash(struct pt_request *r, const char *key, const char *vary)
 		snprintf(name, sizeof(name), "%.*s", (int)n, p);
 		if (!pt_req_header(r, name, &v))
 			v.len = 0;
+		if (strcmp(name, "accept-encoding") == 0) {
+			cache_ae_bucket(v.len > 0 ? v.p : NULL, v.len, ae);
+			v.p = ae;
+			v.len = strlen(ae);
+		}
 		s = pt_printf(pt_req_arena(r), "%s\n%s:%.*s", s, name,
 		    (int)v.len, v.p);
 		p = e != NULL ? e + 1 : p + n;
@@ -196,170 +201,6 @@ cache_unmap(void *arg)
 	m->fd = -1;
 }
 
-struct cache_map {
-	void	*p;
-	size_t	 len;
-};
-
-static void
-cache_munmap(void *arg)
-{
-	struct cache_map	*mp = arg;
-
-	munmap(mp->p, mp->len);
-}
-
-/*
- * The stored body: small ones read into the request's arena, larger ones
- * mapped (the open file, or the mapping, is the entry's pin: eviction
- * unlinks the file but what is being sent stays readable).
- */
-const void *
-cache_body(struct pt_request *r, struct cs_meta *m)
-{
-	struct cache_map	*mp;
-	char			*p;
-
-	if (m->body_len == 0)
-		return ("");
-	if (m->body_len > 65536 &&
-	    (mp = pt_alloc(pt_req_arena(r), sizeof(*mp))) != NULL) {
-		mp->len = (size_t)m->body_off + m->body_len;
-		if ((mp->p = mmap(NULL, mp->len, PROT_READ, MAP_SHARED, m->fd,
-		    0)) == MAP_FAILED)
-			return (NULL);
-		if (pt_arena_defer(pt_req_arena(r), cache_munmap, mp) == -1) {
-			munmap(mp->p, mp->len);
-			return (NULL);
-		}
-		return ((char *)mp->p + m->body_off);
-	}
-	if ((p = pt_alloc(pt_req_arena(r), m->body_len)) == NULL ||
-	    pread(m->fd, p, m->body_len, m->body_off) != (ssize_t)m->body_len)
-		return (NULL);
-	return (p);
-}
-
-bool
-cache_client_304(struct pt_request *r, struct cache_ctx *x,
-    const struct cs_meta *m)
-{
-	const char	*etag = meta_field(m, "ETag");
-	int64_t		 ims, lm;
-
-	if (x->c_inm.p != NULL)
-		return (cache_etag_match(x->c_inm.p, x->c_inm.len, etag));
-	if (x->c_ims.p != NULL && (ims = cache_http_date(x->c_ims.p,
-	    x->c_ims.len)) >= 0) {
-		lm = date_of(meta_field(m, "Last-Modified"));
-		if (lm < 0)
-			lm = date_of(meta_field(m, "Date"));
-		return (lm >= 0 && lm <= ims);
-	}
-	(void)r;
-	return (false);
-}
-
-/* The stored fields become the response's; Age from the entry. */
-void
-cache_fields_out(struct pt_request *r, const struct cs_meta *m, int64_t age)
-{
-	const char	*n, *v;
-	char		 buf[32];
-	size_t		 i;
-
-	while (pt_resp_header_at(r, 0, &n, &v))
-		pt_resp_header_remove(r, n);
-	for (i = 0; i < m->nfields; i++)
-		if (strcasecmp(m->names[i], "Date") == 0)
-			pt_resp_header_set(r, "Date", m->values[i]);
-		else if (strcasecmp(m->names[i], "Age") != 0)
-			pt_resp_header_add(r, m->names[i], m->values[i]);
-	snprintf(buf, sizeof(buf), "%lld", (long long)age);
-	pt_resp_header_set(r, "Age", buf);
-}
-
-int64_t
-cache_age(const struct cs_meta *m, const struct cache_resp *rs)
-{
-	return (cache_rfc_age(rs->age, rs->date, m->req_time, m->resp_time,
-	    now_s()));
-}
-
-/* If-Range (RFC 9110 13.1.5): a strong ETag or the exact Last-Modified. */
-static bool
-cache_if_range_ok(struct pt_request *r, const struct cs_meta *m)
-{
-	struct pt_str	 v;
-	const char	*etag = meta_field(m, "ETag"), *lm;
-
-	if (!pt_req_header(r, "If-Range", &v))
-		return (true);
-	if (v.len > 0 && v.p[0] == '"')
-		return (etag != NULL && strlen(etag) == v.len &&
-		    memcmp(etag, v.p, v.len) == 0);
-	lm = meta_field(m, "Last-Modified");
-	return (lm != NULL && strlen(lm) == v.len && memcmp(lm, v.p, v.len) == 0);
-}
-
-/* A range of a complete stored 200: 206, 416, or the whole. */
-static int
-cache_serve_range(struct pt_request *r, struct cache_ctx *x,
-    struct cs_meta *m)
-{
-	uint64_t	 first = 0, last = 0;
-	const char	*body;
-	int		 rc = 0;
-
-	if (cache_if_range_ok(r, m))
-		rc = cache_range(x->range.p, x->range.len, m->body_len, &first,
-		    &last);
-	if (rc == -1) {
-		pt_resp_header_set(r, "Content-Range", pt_printf(pt_req_arena(r),
-		    "bytes */%llu", (unsigned long long)m->body_len));
-		return (pt_resp_send(r, 416, NULL, NULL, 0) == PT_OK ? PT_OK :
-		    PT_DONE);
-	}
-	if ((body = cache_body(r, m)) == NULL)
-		return (PT_DECLINED);
-	if (rc == 0)
-		return (pt_resp_send(r, 200, NULL, body, m->body_len) == PT_OK ?
-		    PT_OK : PT_DONE);
-	pt_resp_header_set(r, "Content-Range", pt_printf(pt_req_arena(r),
-	    "bytes %llu-%llu/%llu", (unsigned long long)first,
-	    (unsigned long long)last, (unsigned long long)m->body_len));
-	return (pt_resp_send(r, 206, NULL, body + first, last - first + 1) ==
-	    PT_OK ? PT_OK : PT_DONE);
-}
-
-/* Sends a stored response from the quick_handler: head and body at once. */
-static int
-cache_serve(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m,
-    int64_t age, const char *st)
-{
-	const void	*body;
-
-	x->mode = CM_SERVED;
-	cache_fields_out(r, m, age);
-	cache_set_status(r, x, st);
-	if (cache_client_304(r, x, m)) {
-		pt_resp_header_remove(r, "Content-Type");
-		return (pt_resp_send(r, 304, NULL, NULL, 0) == PT_OK ? PT_OK :
-		    PT_DONE);
-	}
-	if (x->range.p != NULL && m->status == 200)
-		return (cache_serve_range(r, x, m));
-	if ((body = x->head ? "" : cache_body(r, m)) == NULL)
-		return (PT_DECLINED);
-	if (x->head) {
-		/* HEAD from a stored GET: the length it would have. */
-		return (pt_resp_send(r, m->status, NULL, NULL, m->body_len)
-		    == PT_OK ? PT_OK : PT_DONE);
-	}
-	return (pt_resp_send(r, m->status, NULL, body, m->body_len) == PT_OK ?
-	    PT_OK : PT_DONE);
-}
-
 /* The client's conditionals are kept aside while ours go to the origin. */
 static void
 cache_validators(struct pt_request *r, struct cache_ctx *x)
@@ -378,29 +219,38 @@ cache_validators(struct pt_request *r, struct cache_ctx *x)
 		pt_req_header_set(r, "If-Modified-Since", lm);
 }
 
+static struct cache_hash
+cache_swr_lock(struct cache_hash h)
+{
+	h.b ^= 0x9e3779b97f4a7c15ULL;	/* the key's revalidation claim */
+	return (h);
+}
+
 /*
- * stale-while-revalidate (RFC 5861): within the window, one request
- * revalidates (it holds the key's revalidation claim) and the others are
- * served the stale object meanwhile. True: serve stale.
+ * stale-while-revalidate (RFC 5861): within the window, the first request
+ * takes the key's revalidation claim and queues the revalidation for the
+ * helper process (cache_swr.c); it and all the others are served the stale
+ * object meanwhile. When nothing can be queued, that first request
+ * revalidates in the foreground instead. True: serve stale.
  */
 static bool
-cache_swr(struct cache_ctx *x, const struct cache_resp *rs, int64_t life,
-    int64_t age)
+cache_swr(struct pt_request *r, struct cache_ctx *x, const struct cs_meta *m,
+    const struct cache_resp *rs, int64_t life, int64_t age)
 {
-	struct cache_hash	lock = x->h;
+	struct cache_hash	lock = cache_swr_lock(x->h);
 
 	if (rs->cc.swr == CACHE_NONE || age - life > rs->cc.swr ||
 	    rs->cc.no_cache || x->req_cc.no_cache || x->req_cc.max_age !=
 	    CACHE_NONE || x->req_cc.min_fresh != CACHE_NONE ||
 	    (x->pragma && !x->req_cc.any))
 		return (false);
-	lock.b ^= 0x9e3779b97f4a7c15ULL;	/* the revalidation claim */
-	if (ci_claim(x->z->ix, lock, 0, 30000) == CI_CLAIMED) {
-		x->claimed = true;
-		x->claim_h = lock;
-		return (false);	/* this one revalidates */
-	}
-	return (true);
+	if (ci_claim(x->z->ix, lock, 0, 30000) != CI_CLAIMED)
+		return (true);	/* being revalidated */
+	if (cache_swr_queue(r, x, m->vary, lock) == 0)
+		return (true);
+	x->swr_locked = true;	/* this one revalidates */
+	x->swr_lock = lock;
+	return (false);
 }
 
 /*
@@ -420,17 +270,22 @@ cache_try_entry(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m)
 	    1000);
 	age = cache_age(m, &rs);
 	use = cache_rfc_use(&x->req_cc, x->pragma, &rs.cc, life, age);
+	if (x->revalidate) {	/* the helper's request */
+		use = CACHE_USE_VALIDATE;
+		x->swr_locked = true;
+		x->swr_lock = cache_swr_lock(x->h);
+	}
 	if (use != CACHE_USE_VALIDATE) {
 		snprintf(st, sizeof(st), "hit; ttl=%lld",
 		    (long long)(life - age));
 		return (cache_serve(r, x, m, age, st));
 	}
-	if (x->req_cc.only_if_cached) {
+	if (x->req_cc.only_if_cached && !x->revalidate) {
 		x->mode = CM_SERVED;
 		cache_set_status(r, x, "fwd=stale; detail=only-if-cached");
 		return (504);
 	}
-	if (cache_swr(x, &rs, life, age)) {
+	if (!x->revalidate && cache_swr(r, x, m, &rs, life, age)) {
 		snprintf(st, sizeof(st), "hit; fwd=stale; "
 		    "detail=stale-while-revalidate");
 		return (cache_serve(r, x, m, age, st));
@@ -459,8 +314,14 @@ cache_lookup(struct pt_request *r, struct cache_ctx *x)
 	if (ci.state != CI_VALID || ci.root)
 		return (PT_DECLINED);
 	memset(&m, 0, sizeof(m));
-	if (cs_open(pt_req_arena(r), x->z->dir, x->h, &m) == -1) {
+	if (cs_open(pt_req_arena(r), x->z->dir, x->h, ci.size, &m) == -1) {
 		ci_set(x->z->ix, x->z->dir, x->h, CI_FREE, 0, NULL, 0);
+		return (PT_DECLINED);
+	}
+	if (cache_purged(x->z, x->req_ms, m.key, cache_tags(pt_req_arena(r),
+	    get_meta, &m), m.req_ms)) {
+		close(m.fd);
+		ci_remove(x->z->ix, x->z->dir, x->h);
 		return (PT_DECLINED);
 	}
 	if ((keep = pt_alloc(pt_req_arena(r), sizeof(m))) == NULL) {
@@ -470,40 +331,6 @@ cache_lookup(struct pt_request *r, struct cache_ctx *x)
 	*keep = m;
 	pt_arena_defer(pt_req_arena(r), cache_unmap, keep);
 	return (cache_try_entry(r, x, &m));
-}
-
-static bool
-cache_purge_allowed(struct pt_request *r, const struct cache_conf *cf)
-{
-	const char	*a = pt_req_client_addr(r);
-	size_t		 i;
-
-	for (i = 0; a != NULL && i < cf->purge_allow.n; i++)
-		if (strcmp(cf->purge_allow.v[i], a) == 0)
-			return (true);
-	return (false);
-}
-
-static int
-cache_purge(struct pt_request *r, struct cache_ctx *x)
-{
-	struct ci_info	ci;
-	bool		found = false;
-	static const char ok[] = "purged\n", none[] = "not in cache\n";
-
-	if (!cache_purge_allowed(r, x->cf))
-		return (403);
-	if (ci_get(x->z->ix, x->primary, &ci, false) == 0 && ci.root &&
-	    ci.state == CI_VALID)
-		found = ci_remove(x->z->ix, x->z->dir,
-		    cache_vary_hash(r, x->key, ci.vary));
-	found = ci_remove(x->z->ix, x->z->dir, x->primary) || found;
-	PT_RLOG(r, PT_LOG_NOTICE, "purge %s by %s: %s", x->key,
-	    pt_req_client_addr(r), found ? "removed" : "not cached");
-	x->mode = CM_SERVED;
-	return (pt_resp_send(r, found ? 200 : 404, "text/plain", found ? ok :
-	    none, found ? sizeof(ok) - 1 : sizeof(none) - 1) == PT_OK ? PT_OK :
-	    PT_DONE);
 }
 
 static void
@@ -568,13 +395,15 @@ cache_quick(struct pt_request *r)
 	cache_arena = pt_req_arena(r);
 	x->cf = cf;
 	x->z = z;
-	x->req_time = now_s();
+	x->req_ms = now_ms();
+	x->req_time = x->req_ms / 1000;
 	x->stale.fd = -1;
 	pt_req_set_module_ctx(r, &portier_module, x);
 	if ((x->key = pt_req_expand(r, cf->key)) == NULL)
 		return (PT_DECLINED);
 	cache_hash_of(x->key, strlen(x->key), &x->primary);
 	x->h = x->primary;
+	x->revalidate = cache_swr_is_job(r);
 	if (meth_is(r, "PURGE"))
 		return (cache_purge(r, x));
 	if (!meth_is(r, "GET") && !meth_is(r, "HEAD")) {
@@ -621,22 +450,35 @@ cache_log(struct pt_request *r)
 		x->w = NULL;
 	}
 	cache_release(x, CI_FREE, 0);
+	if (x->swr_locked)
+		ci_set(x->z->ix, NULL, x->swr_lock, CI_FREE, 0, NULL, 0);
 	return (PT_OK);
 }
 
-/* Helper process: inactive objects and the size bound, every second. */
+/*
+ * Helper process: background revalidations every tick; purges, inactive
+ * objects and the size bound every second.
+ */
 static long long
 cache_periodic(const struct pt_conf *cf, long long now)
 {
-	size_t	i;
+	static long long	last;
+	size_t			i;
+	bool			house = now - last >= 1000;
 
 	(void)cf;
-	(void)now;
-	for (i = 0; i < nzones; i++)
-		if (zones[i].ix != NULL)
-			ci_expire(zones[i].ix, zones[i].dir,
-			    zones[i].zc->inactive);
-	return (1000);
+	if (house)
+		last = now;
+	for (i = 0; i < nzones; i++) {
+		if (zones[i].ix == NULL)
+			continue;
+		cache_swr_dispatch(&zones[i], now);
+		if (!house)
+			continue;
+		cache_purge_sweep(&zones[i]);
+		ci_expire(zones[i].ix, zones[i].dir, zones[i].zc->inactive);
+	}
+	return (cache_swr_poll(now) ? 20 : 100);
 }
 
 static int
@@ -648,6 +490,7 @@ cache_post_config(struct pt_conf *cf)
 	size_t			 i;
 
 	nzones = 0;
+	cache_swr_init();
 	for (i = 0; i < g->nzones && i < CACHE_MAX_ZONES; i++) {
 		z = &zones[nzones];
 		memset(z, 0, sizeof(*z));

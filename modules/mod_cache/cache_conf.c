@@ -92,6 +92,34 @@ cache_parse_zones(struct pt_conf_ctx *cx, const config_setting_t *s,
 	return (NULL);
 }
 
+/* zone = "name": one of the global zones (inherited down to here). */
+static const char *
+cache_check_zone(struct pt_conf_ctx *cx, const config_setting_t *s,
+    void *field)
+{
+	const struct cache_conf	*cc = (const struct cache_conf *)(void *)
+	    ((char *)field - offsetof(struct cache_conf, zone));
+	const char		*name = *(const char **)field, *list = "";
+	size_t			 i;
+
+	(void)s;
+	if (name == NULL || name[0] == '\0')
+		return (NULL);
+	for (i = 0; i < cc->nzones; i++)
+		if (strcmp(cc->zones[i].name, name) == 0)
+			return (NULL);
+	if (cc->nzones == 0)
+		return (pt_printf(pt_conf_arena(cx), "no cache zone named "
+		    "\"%s\" (none is declared: cache = { zones = ( { name = "
+		    "\"%s\"; dir = \"cache\"; } ); }; at the top level)", name,
+		    name));
+	for (i = 0; i < cc->nzones && list != NULL; i++)
+		list = pt_printf(pt_conf_arena(cx), "%s%s\"%s\"", list,
+		    i > 0 ? ", " : "", cc->zones[i].name);
+	return (pt_printf(pt_conf_arena(cx), "no cache zone named \"%s\" "
+	    "(declared: %s)", name, list != NULL ? list : ""));
+}
+
 const struct pt_directive cache_directives[] = {
 	{ .name = "zones", .type = PT_T_CUSTOM, .scopes = PT_SCOPE_GLOBAL,
 	  .offset = offsetof(struct cache_conf, zones),
@@ -101,6 +129,7 @@ const struct pt_directive cache_directives[] = {
 	  "dir = \"cache\"; inactive = \"10m\"; } )" },
 	{ .name = "zone", .type = PT_T_STRING, .scopes = C_ALL,
 	  .offset = offsetof(struct cache_conf, zone), .def = "\"\"",
+	  .check = cache_check_zone,
 	  .hint = "the name of a zone in the global cache.zones" },
 	{ .name = "key", .type = PT_T_STRING, .scopes = C_ALL,
 	  .offset = offsetof(struct cache_conf, key),
@@ -120,6 +149,11 @@ const struct pt_directive cache_directives[] = {
 	  .offset = offsetof(struct cache_conf, heuristic_max), .def = "\"1d\"",
 	  .min = 0, .max = 31536000000LL,
 	  .hint = "upper bound of heuristic freshness, \"1d\"" },
+	{ .name = "stale_if_unreachable", .type = PT_T_DURATION,
+	  .scopes = C_ALL, .offset = offsetof(struct cache_conf,
+	  stale_unreachable), .def = "\"0s\"", .min = 0, .max = 31536000000LL,
+	  .hint = "how long past its freshness a stale object may be served "
+	  "when the origin cannot be reached, \"1h\" (0s: never)" },
 	{ .name = "purge_allow", .type = PT_T_STRLIST, .scopes = C_ALL,
 	  .offset = offsetof(struct cache_conf, purge_allow),
 	  .def = "[ \"127.0.0.1\", \"::1\" ]",

@@ -123,6 +123,8 @@ cache_snapshot(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m)
 		}
 	m->nfields = k;
 	m->status = pt_resp_status(r);
+	m->key = x->key;
+	m->req_ms = x->req_ms;
 	m->req_time = x->req_time;
 	m->resp_time = now_s();
 	return (0);
@@ -150,12 +152,15 @@ cache_vary_names(const char *v, char *out, size_t len)
 	return (true);
 }
 
+/* Fields for this cache alone: read (and stored), then removed. */
 static void
 cache_forward_clean(struct pt_request *r, struct cache_ctx *x)
 {
 	if (x->cf->target_field[0] != '\0')
 		pt_resp_header_remove(r, x->cf->target_field);
 	pt_resp_header_remove(r, "CDN-Cache-Control");
+	pt_resp_header_remove(r, "Surrogate-Key");
+	pt_resp_header_remove(r, "Cache-Tag");
 }
 
 static int
@@ -186,6 +191,7 @@ cache_store_head(struct pt_filter *f, struct pt_request *r,
 	memset(&m, 0, sizeof(m));
 	if (why == NULL && cache_snapshot(r, x, &m) == -1)
 		why = "memory";
+	x->tags = cache_tags(pt_req_arena(r), get_resp, r);
 	cache_forward_clean(r, x);
 	if (why != NULL) {
 		cache_release(x, CI_PASS, CACHE_PASS_MS);
@@ -222,7 +228,18 @@ cache_commit(struct cache_ctx *x)
 {
 	uint64_t	size;
 
+	/* A purge while this was fetched: the object is already gone. */
+	if (cache_purged(x->z, x->req_ms, x->key, x->tags, x->req_ms)) {
+		cs_abort(x->w);
+		x->w = NULL;
+		cache_release(x, CI_FREE, 0);
+		return;
+	}
 	if (cs_commit(x->w, &size) == -1) {
+		if (errno == ENOSPC && !x->z->write_failed)
+			PT_LOG(PT_LOG_ERR, "cache %s: disk full: passing "
+			    "through", x->z->name);
+		x->z->write_failed = errno == ENOSPC;
 		x->w = NULL;
 		cache_release(x, CI_FREE, 0);
 		return;
@@ -326,7 +343,7 @@ static void
 cache_replace(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m,
     const void *body, int64_t age, const char *st)
 {
-	cache_fields_out(r, m, age);
+	cache_fields_out(r, x->cf, m, age);
 	cache_set_status(r, x, st);
 	if (cache_client_304(r, x, m)) {
 		pt_resp_set_status(r, 304);
@@ -337,6 +354,33 @@ cache_replace(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m,
 	pt_resp_replace_body(r, body, m->body_len);
 }
 
+/* stale-if-error (RFC 5861) from the response or the request. */
+static bool
+cache_sie_ok(const struct cache_ctx *x, const struct cache_resp *rs,
+    int64_t life, int64_t age)
+{
+	if ((rs->cc.sie == CACHE_NONE || age - life > rs->cc.sie) &&
+	    (x->req_cc.sie == CACHE_NONE || age - life > x->req_cc.sie))
+		return (false);
+	return (cache_rfc_may_serve_stale(&rs->cc) || rs->cc.no_cache);
+}
+
+/*
+ * The origin could not be reached (502, 504: the proxy's own answers when
+ * it cannot connect or the origin closes or times out, or a gateway's):
+ * a disconnected cache may serve stale (RFC 9111 4.2.4) within
+ * stale_if_unreachable, unless a directive forbids it (5.2.2).
+ */
+static bool
+cache_unreachable_ok(const struct cache_ctx *x, const struct cache_resp *rs,
+    int st, int64_t life, int64_t age)
+{
+	return ((st == 502 || st == 504) && x->cf->stale_unreachable > 0 &&
+	    age - life <= x->cf->stale_unreachable / 1000 &&
+	    cache_rfc_may_serve_stale(&rs->cc) && !rs->cc.no_cache &&
+	    !x->req_cc.no_cache && !(x->pragma && !x->req_cc.any));
+}
+
 /* A stale entry was sent for validation; true when the answer is done. */
 static bool
 cache_validated(struct pt_request *r, struct cache_ctx *x)
@@ -344,6 +388,7 @@ cache_validated(struct pt_request *r, struct cache_ctx *x)
 	struct cs_meta		 m = x->stale;
 	struct cache_resp	 rs;
 	const void		*body;
+	const char		*why;
 	int			 st = pt_resp_status(r);
 	int64_t			 life, age;
 
@@ -352,6 +397,7 @@ cache_validated(struct pt_request *r, struct cache_ctx *x)
 	if (st == 304) {
 		cache_merge_304(r, x, &m);
 		m.req_time = x->req_time;
+		m.req_ms = x->req_ms;
 		m.resp_time = now_s();
 		cache_meta_resp(x->cf, &m, &rs);
 		if (rs.cc.no_store || x->no_store)
@@ -364,18 +410,18 @@ cache_validated(struct pt_request *r, struct cache_ctx *x)
 	}
 	if (st < 500)
 		return (false);
-	/* stale-if-error (RFC 5861) */
 	cache_meta_resp(x->cf, &x->stale, &rs);
 	life = cache_rfc_lifetime(&rs, x->stale.resp_time,
 	    x->cf->heuristic_max / 1000);
 	age = cache_age(&x->stale, &rs);
-	if ((rs.cc.sie == CACHE_NONE || age - life > rs.cc.sie) &&
-	    (x->req_cc.sie == CACHE_NONE || age - life > x->req_cc.sie))
-		return (false);
-	if (!cache_rfc_may_serve_stale(&rs.cc) && !rs.cc.no_cache)
+	if (cache_sie_ok(x, &rs, life, age))
+		why = "stale-if-error";
+	else if (cache_unreachable_ok(x, &rs, st, life, age))
+		why = "origin-unreachable";
+	else
 		return (false);
 	cache_replace(r, x, &x->stale, body, age, pt_printf(pt_req_arena(r),
-	    "hit; fwd=stale; fwd-status=%d; detail=stale-if-error", st));
+	    "hit; fwd=stale; fwd-status=%d; detail=%s", st, why));
 	return (true);
 }
 
@@ -391,9 +437,11 @@ cache_head(struct pt_filter *f, struct pt_request *r)
 	case CM_SERVED:
 		return (PT_DECLINED);
 	case CM_NONE:
+		cache_forward_clean(r, x);
 		cache_set_status(r, x, "fwd=bypass");
 		return (PT_DECLINED);
 	case CM_UNSAFE:
+		cache_forward_clean(r, x);
 		return (cache_unsafe(r, x));
 	case CM_VALIDATE:
 		if (cache_validated(r, x)) {

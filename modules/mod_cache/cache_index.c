@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@
 #include <portier/log.h>
 #include "cache.h"
 
-#define CI_MAGIC	0x50544349u	/* "PTCI" */
+#define CI_MAGIC	0x50544932u	/* "PTI2" */
 
 struct ci_ent {
 	struct cache_hash h;
@@ -42,7 +43,9 @@ struct ci_zone {
 	pthread_cond_t	 cond;
 	uint32_t	 lru_head, lru_tail, free_head, count;
 	uint64_t	 bytes, max_bytes;
-	/* buckets, then entries */
+	uint64_t	 purge_seen, purge_swept;	/* atomics */
+	uint32_t	 njobs;				/* atomic */
+	/* buckets, then entries, then CI_JOBS jobs */
 };
 
 static uint32_t *
@@ -56,6 +59,20 @@ ci_ents(struct ci_zone *z)
 {
 	return ((struct ci_ent *)(void *)((char *)(z + 1) +
 	    ((z->nbuckets * sizeof(uint32_t) + 63) & ~(size_t)63)));
+}
+
+static size_t
+ci_ents_off(uint32_t nbuckets)
+{
+	return (sizeof(struct ci_zone) + ((nbuckets * sizeof(uint32_t) + 63) &
+	    ~(size_t)63));
+}
+
+static struct ci_job *
+ci_jobs(struct ci_zone *z)
+{
+	return ((struct ci_job *)(void *)((char *)z + ci_ents_off(z->nbuckets) +
+	    (size_t)z->nents * sizeof(struct ci_ent)));
 }
 
 static int64_t
@@ -153,8 +170,8 @@ ci_zone_setup(const char *name, long long size, bool *fresh)
 	nents = (uint32_t)(size / 8192);
 	nents = nents < 1024 ? 1024 : nents > (1u << 20) ? (1u << 20) : nents;
 	nb = nents;
-	bytes = sizeof(*z) + ((nb * sizeof(uint32_t) + 63) & ~(size_t)63) +
-	    (size_t)nents * sizeof(struct ci_ent);
+	bytes = ci_ents_off(nb) + (size_t)nents * sizeof(struct ci_ent) +
+	    CI_JOBS * sizeof(struct ci_job);
 	if ((z = pt_shm_segment("cache", name, bytes, fresh)) == NULL)
 		return (NULL);
 	if (!*fresh && z->magic == CI_MAGIC && z->nents == nents) {
@@ -200,12 +217,8 @@ ci_find(struct ci_zone *z, struct cache_hash h, uint32_t **link)
 static void
 ci_drop(struct ci_zone *z, const char *dir, struct ci_ent *e, uint32_t *link)
 {
-	char	path[512];
-
-	if (dir != NULL && e->state == CI_VALID && !e->root) {
-		cs_path(dir, e->h, path, sizeof(path));
-		unlink(path);
-	}
+	if (dir != NULL && e->state == CI_VALID && !e->root)
+		cs_unlink(dir, e->h);
 	*link = e->next;
 	ci_lru_unlink(z, e);
 	z->bytes -= e->size < z->bytes ? e->size : z->bytes;
@@ -392,17 +405,15 @@ ci_remove(struct ci_zone *z, const char *dir, struct cache_hash h)
 {
 	struct ci_ent	*e;
 	uint32_t	*link;
-	char		 path[512];
 	bool		 had;
 
 	if (ci_lock(z) != 0)
 		return (false);
 	if ((had = (e = ci_find(z, h, &link)) != NULL &&
 	    e->state != CI_FILLING))
-		ci_drop(z, dir, e, link);
+		ci_drop(z, NULL, e, link);
 	pt_mutex_unlock(&z->lock);
-	cs_path(dir, h, path, sizeof(path));
-	return (unlink(path) == 0 || had);
+	return (cs_unlink(dir, h) || had);
 }
 
 void
@@ -436,4 +447,72 @@ ci_stats(struct ci_zone *z, uint64_t *count, uint64_t *bytes)
 	*count = z->count;
 	*bytes = z->bytes;
 	pt_mutex_unlock(&z->lock);
+}
+
+void
+ci_purge_gens(struct ci_zone *z, uint64_t *seen, uint64_t *swept)
+{
+	*seen = __atomic_load_n(&z->purge_seen, __ATOMIC_ACQUIRE);
+	*swept = __atomic_load_n(&z->purge_swept, __ATOMIC_ACQUIRE);
+}
+
+static void
+ci_raise(uint64_t *p, uint64_t v)
+{
+	uint64_t	old = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	while (old < v && !__atomic_compare_exchange_n(p, &old, v, false,
+	    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		;
+}
+
+void
+ci_purge_raise(struct ci_zone *z, uint64_t seen, uint64_t swept)
+{
+	ci_raise(&z->purge_seen, seen);
+	ci_raise(&z->purge_swept, swept);
+}
+
+int
+ci_job_push(struct ci_zone *z, const struct ci_job *j)
+{
+	struct ci_job	*v;
+	int		 i, rc = -1;
+
+	if (ci_lock(z) != 0)
+		return (-1);
+	v = ci_jobs(z);
+	for (i = 0; i < CI_JOBS; i++)
+		if (!v[i].used) {
+			memcpy(&v[i], j, offsetof(struct ci_job, req) + j->len);
+			v[i].used = 1;
+			__atomic_add_fetch(&z->njobs, 1, __ATOMIC_RELEASE);
+			rc = 0;
+			break;
+		}
+	pt_mutex_unlock(&z->lock);
+	return (rc);
+}
+
+bool
+ci_job_take(struct ci_zone *z, struct ci_job *out)
+{
+	struct ci_job	*v;
+	int		 i;
+	bool		 got = false;
+
+	if (__atomic_load_n(&z->njobs, __ATOMIC_ACQUIRE) == 0 ||
+	    ci_lock(z) != 0)
+		return (false);
+	v = ci_jobs(z);
+	for (i = 0; i < CI_JOBS && !got; i++)
+		if (v[i].used) {
+			memcpy(out, &v[i], offsetof(struct ci_job, req) +
+			    v[i].len);
+			v[i].used = 0;
+			__atomic_sub_fetch(&z->njobs, 1, __ATOMIC_RELEASE);
+			got = true;
+		}
+	pt_mutex_unlock(&z->lock);
+	return (got);
 }

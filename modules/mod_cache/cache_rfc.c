@@ -196,12 +196,48 @@ days_from_civil(int64_t y, int m, int d)
 	return (era * 146097 + doe - 719468);
 }
 
+static int
+two_digits(const char *p)
+{
+	if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
+		return (-1);
+	return ((p[0] - '0') * 10 + (p[1] - '0'));
+}
+
+/* IMF-fixdate exactly, without sscanf: the form every hit reads. */
+static int64_t
+imf_fixdate(const char *s)
+{
+	char	mon[4];
+	int	d, y, hh, mm, ss, m;
+
+	if (s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' ||
+	    s[16] != ' ' || s[19] != ':' || s[22] != ':' ||
+	    memcmp(s + 25, " GMT", 4) != 0)
+		return (-2);
+	memcpy(mon, s + 8, 3);
+	mon[3] = '\0';
+	d = two_digits(s + 5);
+	y = two_digits(s + 12) * 100 + two_digits(s + 14);
+	hh = two_digits(s + 17);
+	mm = two_digits(s + 20);
+	ss = two_digits(s + 23);
+	if (d < 1 || d > 31 || two_digits(s + 12) < 0 || two_digits(s + 14) < 0 ||
+	    y < 1900 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 ||
+	    ss > 60 || (m = month_of(mon)) < 0)
+		return (-2);
+	return (days_from_civil(y, m + 1, d) * 86400 + hh * 3600 + mm * 60 + ss);
+}
+
 int64_t
 cache_http_date(const char *s, size_t len)
 {
 	char	buf[64], mon[4], wd[16], tz[4];
 	int	d, y, hh, mm, ss, m, n = 0;
+	int64_t	t;
 
+	if (len == 29 && (t = imf_fixdate(s)) != -2)
+		return (t);
 	if (len == 0 || len >= sizeof(buf))
 		return (-1);
 	memcpy(buf, s, len);
@@ -470,4 +506,101 @@ cache_range(const char *v, size_t len, uint64_t size, uint64_t *first,
 	*first = a;
 	*last = !has_b || b >= size ? size - 1 : b;
 	return (1);
+}
+
+static bool
+tag_sep(char c)
+{
+	return (c == ' ' || c == ',' || c == '\t');
+}
+
+bool
+cache_purge_match(char kind, const char *pat, const char *key,
+    const char *tags)
+{
+	size_t		 n = strlen(pat);
+	const char	*p;
+
+	switch (kind) {
+	case 'k':
+		return (key != NULL && strcmp(key, pat) == 0);
+	case 'p':
+		return (key != NULL && strncmp(key, pat, n) == 0);
+	case 't':
+		for (p = tags; p != NULL && n > 0 && *p != '\0'; ) {
+			while (tag_sep(*p))
+				p++;
+			if (strncmp(p, pat, n) == 0 && (p[n] == '\0' ||
+			    tag_sep(p[n])))
+				return (true);
+			while (*p != '\0' && !tag_sep(*p))
+				p++;
+		}
+		return (false);
+	}
+	return (false);
+}
+
+/* One coding's q (RFC 9110 12.4.2) in thousandths; "q=" absent: 1000. */
+static int
+ae_q(const char *p, const char *end)
+{
+	int	q = 1000, scale = 100;
+
+	while (p < end && *p != ';')
+		p++;
+	for (; p < end; p++) {
+		if (*p != ';')
+			continue;
+		while (++p < end && (*p == ' ' || *p == '\t'))
+			;
+		if (end - p < 2 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=')
+			continue;
+		p += 2;
+		if (p >= end || (*p != '0' && *p != '1'))
+			return (0);
+		q = (*p - '0') * 1000;
+		if (++p < end && *p == '.')
+			while (++p < end && *p >= '0' && *p <= '9' && scale > 0) {
+				q += (*p - '0') * scale;
+				scale /= 10;
+			}
+		return (q > 1000 ? 1000 : q);
+	}
+	return (q);
+}
+
+void
+cache_ae_bucket(const char *v, size_t len, char *out)
+{
+	static const char *const names[] = { "br", "deflate", "gzip", "zstd" };
+	int		 q[4] = { -1, -1, -1, -1 }, star = -1, i;
+	const char	*p = v, *end = v + len, *e, *t;
+	size_t		 n, at = 0;
+
+	while (v != NULL && p < end) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		for (e = p; e < end && *e != ','; e++)
+			;
+		for (t = p; t < e && *t != ';' && *t != ' ' && *t != '\t'; t++)
+			;
+		n = (size_t)(t - p);
+		if (n == 1 && *p == '*')
+			star = ae_q(t, e);
+		else if (n == 6 && strncasecmp(p, "x-gzip", 6) == 0)
+			q[2] = ae_q(t, e);
+		for (i = 0; i < 4; i++)
+			if (n == strlen(names[i]) && strncasecmp(p, names[i],
+			    n) == 0)
+				q[i] = ae_q(t, e);
+		p = e;
+	}
+	out[0] = '\0';
+	for (i = 0; i < 4; i++)
+		if (q[i] > 0 || (q[i] == -1 && star > 0))
+			at += (size_t)snprintf(out + at, 32 - at, "%s%s",
+			    at > 0 ? "," : "", names[i]);
+	if (at == 0)
+		snprintf(out, 32, "identity");
 }

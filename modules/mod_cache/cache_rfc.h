@@ -99,4 +99,21 @@ int	cache_range(const char *v, size_t len, uint64_t size, uint64_t *first,
 /* If-None-Match against an entity tag (weak comparison); true: matches. */
 bool	cache_etag_match(const char *inm, size_t len, const char *etag);
 
+/*
+ * A purge rule against a stored object's primary key and tags: kind 'k'
+ * the exact key, 'p' a key prefix, 't' one tag among tags (separated by
+ * spaces or commas, as Surrogate-Key and Cache-Tag write them).
+ */
+bool	cache_purge_match(char kind, const char *pat, const char *key,
+	    const char *tags);
+
+/*
+ * Accept-Encoding normalised for a Vary secondary key: the codings among
+ * br, deflate, gzip and zstd the field accepts (q > 0, "*" counted, x-gzip
+ * as gzip), in that order and comma separated, or "identity" for none.
+ * Requests in one bucket accept the same of those codings, so any answer
+ * the origin gave one of them suits them all. out holds 32 bytes.
+ */
+void	cache_ae_bucket(const char *v, size_t len, char *out);
+
 #endif /* CACHE_RFC_H */

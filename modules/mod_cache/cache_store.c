@@ -8,12 +8,14 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <portier/arena.h>
@@ -21,23 +23,33 @@
 #include <portier/log.h>
 #include "cache.h"
 
-#define CS_MAGIC	"PTCACHE1"
+#define CS_MAGIC	"PTCACHE2"
+#define CS_SMALL	(32 * 1024)	/* read whole, sent from memory */
 
 struct cs_hdr {
 	char		 magic[8];
-	uint32_t	 status, nfields, fields_len, pad;
+	uint32_t	 status, nfields, fields_len, key_len;
 	struct cache_hash h, primary;
 	int64_t		 req_time, resp_time;
+	int64_t		 req_ms;		/* for purges: stored before */
 	char		 vary[96];
 	uint64_t	 body_len;
 	uint64_t	 sum;		/* of everything above */
 };
 
+/*
+ * A file being written. Up to CS_SMALL bytes of fields, key and body are
+ * kept in buf and go out with the header in one writev at commit; past
+ * that, the buffer is flushed after a provisional header and the rest
+ * streams, the header being rewritten at commit.
+ */
 struct cs_writer {
 	int		 fd;
 	char		 tmp[512], path[512];
 	struct cs_hdr	 hdr;
-	off_t		 body_off;
+	char		*buf;
+	size_t		 blen;
+	bool		 streaming;
 };
 
 static uint64_t
@@ -66,66 +78,100 @@ cs_path(const char *dir, struct cache_hash h, char *out, size_t len)
 	    (unsigned long long)h.b);
 }
 
+/* The header's own checks, against the file's size. */
+static bool
+cs_hdr_ok(const struct cs_hdr *hd, uint64_t size)
+{
+	return (memcmp(hd->magic, CS_MAGIC, 8) == 0 && hd->sum == fnv(hd,
+	    offsetof(struct cs_hdr, sum), 14695981039346656037ULL) &&
+	    hd->fields_len <= (1u << 20) && hd->key_len <= 65536 &&
+	    size == sizeof(*hd) + hd->fields_len + hd->key_len + hd->body_len);
+}
+
 static int
 cs_read_hdr(int fd, struct cs_hdr *hd, off_t *size)
 {
 	struct stat	st;
 
 	if (fstat(fd, &st) == -1 || pread(fd, hd, sizeof(*hd), 0) !=
-	    (ssize_t)sizeof(*hd) || memcmp(hd->magic, CS_MAGIC, 8) != 0 ||
-	    hd->sum != fnv(hd, offsetof(struct cs_hdr, sum),
-	    14695981039346656037ULL) || hd->fields_len > (1u << 20) ||
-	    (uint64_t)st.st_size != sizeof(*hd) + hd->fields_len + hd->body_len)
+	    (ssize_t)sizeof(*hd) || !cs_hdr_ok(hd, (uint64_t)st.st_size))
 		return (-1);
 	*size = st.st_size;
 	return (0);
 }
 
+/* The fields (NUL-terminated names and values) and the key at buf. */
 static int
-cs_fields(struct pt_arena *a, int fd, const struct cs_hdr *hd,
+cs_parse(struct pt_arena *a, char *buf, const struct cs_hdr *hd,
     struct cs_meta *m)
 {
-	char	*buf, *p, *end;
+	char	*p = buf, *end = buf + hd->fields_len;
 	size_t	 i;
 
-	if ((buf = pt_alloc(a, hd->fields_len + 1)) == NULL ||
-	    (m->names = pt_calloc(a, hd->nfields + 1, sizeof(char *))) == NULL ||
+	if ((m->names = pt_calloc(a, hd->nfields + 1, sizeof(char *))) == NULL ||
 	    (m->values = pt_calloc(a, hd->nfields + 1, sizeof(char *))) == NULL)
 		return (-1);
-	if (pread(fd, buf, hd->fields_len, sizeof(*hd)) !=
-	    (ssize_t)hd->fields_len)
-		return (-1);
-	buf[hd->fields_len] = '\0';
-	p = buf;
-	end = buf + hd->fields_len;
 	for (i = 0; i < hd->nfields; i++) {
 		m->names[i] = p;
-		if ((p = memchr(p, '\0', (size_t)(end - p))) == NULL)
+		if (p >= end || (p = memchr(p, '\0', (size_t)(end - p))) == NULL)
 			return (-1);
 		m->values[i] = ++p;
-		if (p >= end + 1 || (p = memchr(p, '\0', (size_t)(end - p)))
-		    == NULL)
+		if (p >= end || (p = memchr(p, '\0', (size_t)(end - p))) == NULL)
 			return (-1);
 		p++;
 	}
 	m->nfields = hd->nfields;
+	if ((m->key = pt_strndup(a, end, hd->key_len)) == NULL)
+		return (-1);
+	return (0);
+}
+
+/*
+ * Reads the head of the file: the whole file in one pread when the index
+ * says it is small (the body then comes from memory), else the header
+ * and the fields; *buf points at the fields. -1 when unreadable.
+ */
+static int
+cs_read(struct pt_arena *a, int fd, uint64_t size_hint, struct cs_hdr *hd,
+    char **buf, const char **mem)
+{
+	off_t	size;
+	size_t	n;
+
+	*mem = NULL;
+	if (size_hint >= sizeof(*hd) && size_hint <= CS_SMALL &&
+	    (*buf = pt_alloc(a, size_hint + 1)) != NULL &&
+	    pread(fd, *buf, size_hint + 1, 0) == (ssize_t)size_hint) {
+		memcpy(hd, *buf, sizeof(*hd));
+		if (!cs_hdr_ok(hd, size_hint))
+			return (-1);
+		*mem = *buf;
+		*buf += sizeof(*hd);
+		return (0);
+	}
+	if (cs_read_hdr(fd, hd, &size) == -1)
+		return (-1);
+	n = (size_t)hd->fields_len + hd->key_len;
+	if ((*buf = pt_alloc(a, n + 1)) == NULL ||
+	    pread(fd, *buf, n, sizeof(*hd)) != (ssize_t)n)
+		return (-1);
 	return (0);
 }
 
 int
 cs_open(struct pt_arena *a, const char *dir, struct cache_hash h,
-    struct cs_meta *m)
+    uint64_t size_hint, struct cs_meta *m)
 {
-	struct cs_hdr	hd;
-	char		path[512];
-	off_t		size;
-	int		fd;
+	struct cs_hdr	 hd;
+	char		 path[512], *buf;
+	const char	*mem;
+	int		 fd;
 
 	cs_path(dir, h, path, sizeof(path));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return (-1);
-	if (cs_read_hdr(fd, &hd, &size) == -1 || hd.h.a != h.a ||
-	    hd.h.b != h.b || cs_fields(a, fd, &hd, m) == -1) {
+	if (cs_read(a, fd, size_hint, &hd, &buf, &mem) == -1 ||
+	    hd.h.a != h.a || hd.h.b != h.b || cs_parse(a, buf, &hd, m) == -1) {
 		PT_LOG(PT_LOG_WARN, "%s: corrupt cache file dropped", path);
 		unlink(path);
 		close(fd);
@@ -134,14 +180,35 @@ cs_open(struct pt_arena *a, const char *dir, struct cache_hash h,
 	m->status = (int)hd.status;
 	m->req_time = hd.req_time;
 	m->resp_time = hd.resp_time;
+	m->req_ms = hd.req_ms;
 	m->primary = hd.primary;
 	memcpy(m->vary, hd.vary, sizeof(m->vary));
 	m->vary[sizeof(m->vary) - 1] = '\0';
 	m->body_len = hd.body_len;
-	m->body_off = (off_t)(sizeof(hd) + hd.fields_len);
+	m->body_off = (off_t)(sizeof(hd) + hd.fields_len + hd.key_len);
+	m->body_mem = mem != NULL ? mem + m->body_off : NULL;
 	m->fd = fd;
 	return (0);
 }
+
+bool
+cs_unlink(const char *dir, struct cache_hash h)
+{
+	static const char *const kept[] = { "gzip", "br", "zstd" };
+	char	path[512], sib[540];
+	bool	had;
+	size_t	i;
+
+	cs_path(dir, h, path, sizeof(path));
+	had = unlink(path) == 0;
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		snprintf(sib, sizeof(sib), "%s.%s", path, kept[i]);
+		unlink(sib);
+	}
+	return (had);
+}
+
+static int	cs_stream(struct cs_writer *);
 
 static int
 cs_write_all(int fd, const void *p, size_t n)
@@ -166,14 +233,16 @@ cs_begin(struct pt_arena *a, const char *dir, struct cache_hash h,
 {
 	static unsigned int	 seq;
 	struct cs_writer	*w;
-	size_t			 i, flen = 0, l;
+	size_t			 i, flen = 0, l, klen;
 	char			*fb;
 
 	if ((w = pt_calloc(a, 1, sizeof(*w))) == NULL)
 		return (NULL);
+	klen = m->key != NULL ? strlen(m->key) : 0;
 	for (i = 0; i < m->nfields; i++)
 		flen += strlen(m->names[i]) + strlen(m->values[i]) + 2;
-	if ((fb = pt_alloc(a, flen + 1)) == NULL)
+	if ((fb = pt_alloc(a, flen + klen > CS_SMALL ? flen + klen + 1 :
+	    CS_SMALL)) == NULL)
 		return (NULL);
 	for (i = 0, flen = 0; i < m->nfields; i++) {
 		l = strlen(m->names[i]) + 1;
@@ -183,10 +252,14 @@ cs_begin(struct pt_arena *a, const char *dir, struct cache_hash h,
 		memcpy(fb + flen, m->values[i], l);
 		flen += l;
 	}
+	if (klen > 0)
+		memcpy(fb + flen, m->key, klen);
 	memcpy(w->hdr.magic, CS_MAGIC, 8);
 	w->hdr.status = (uint32_t)m->status;
 	w->hdr.nfields = (uint32_t)m->nfields;
 	w->hdr.fields_len = (uint32_t)flen;
+	w->hdr.key_len = (uint32_t)klen;
+	w->hdr.req_ms = m->req_ms;
 	w->hdr.h = h;
 	w->hdr.primary = m->primary;
 	w->hdr.req_time = m->req_time;
@@ -198,8 +271,9 @@ cs_begin(struct pt_arena *a, const char *dir, struct cache_hash h,
 	if ((w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    0600)) == -1)
 		return (NULL);
-	if (cs_write_all(w->fd, &w->hdr, sizeof(w->hdr)) == -1 ||
-	    cs_write_all(w->fd, fb, flen) == -1) {
+	w->buf = fb;
+	w->blen = flen + klen;
+	if (w->blen > CS_SMALL && cs_stream(w) == -1) {
 		cs_abort(w);
 		return (NULL);
 	}
@@ -209,7 +283,13 @@ cs_begin(struct pt_arena *a, const char *dir, struct cache_hash h,
 int
 cs_write(struct cs_writer *w, const void *p, size_t n)
 {
-	if (w->fd == -1 || cs_write_all(w->fd, p, n) == -1)
+	if (w->fd == -1)
+		return (-1);
+	if (!w->streaming && w->blen + n <= CS_SMALL) {
+		memcpy(w->buf + w->blen, p, n);
+		w->blen += n;
+	} else if ((!w->streaming && cs_stream(w) == -1) ||
+	    cs_write_all(w->fd, p, n) == -1)
 		return (-1);
 	w->hdr.body_len += n;
 	return (0);
@@ -225,19 +305,53 @@ cs_abort(struct cs_writer *w)
 	w->fd = -1;
 }
 
+/* The header (its checksum not yet right) and what was kept, written. */
+static int
+cs_stream(struct cs_writer *w)
+{
+	w->streaming = true;
+	if (cs_write_all(w->fd, &w->hdr, sizeof(w->hdr)) == -1 ||
+	    cs_write_all(w->fd, w->buf, w->blen) == -1)
+		return (-1);
+	w->blen = 0;
+	return (0);
+}
+
+/* A small object: header and buffer in one writev (short: a full disk). */
+static int
+cs_write_small(struct cs_writer *w)
+{
+	struct iovec	iov[2];
+	ssize_t		n;
+
+	iov[0].iov_base = &w->hdr;
+	iov[0].iov_len = sizeof(w->hdr);
+	iov[1].iov_base = w->buf;
+	iov[1].iov_len = w->blen;
+	while ((n = writev(w->fd, iov, 2)) == -1 && errno == EINTR)
+		;
+	if (n >= 0 && n != (ssize_t)(sizeof(w->hdr) + w->blen))
+		errno = ENOSPC;
+	return (n == (ssize_t)(sizeof(w->hdr) + w->blen) ? 0 : -1);
+}
+
 int
 cs_commit(struct cs_writer *w, uint64_t *size)
 {
+	int	rc;
+
 	w->hdr.sum = fnv(&w->hdr, offsetof(struct cs_hdr, sum),
 	    14695981039346656037ULL);
-	if (pwrite(w->fd, &w->hdr, sizeof(w->hdr), 0) != (ssize_t)sizeof(w->hdr)
-	    || rename(w->tmp, w->path) == -1) {
+	rc = w->streaming ? (pwrite(w->fd, &w->hdr, sizeof(w->hdr), 0) ==
+	    (ssize_t)sizeof(w->hdr) ? 0 : -1) : cs_write_small(w);
+	if (rc == -1 || rename(w->tmp, w->path) == -1) {
 		cs_abort(w);
 		return (-1);
 	}
 	close(w->fd);
 	w->fd = -1;
-	*size = sizeof(w->hdr) + w->hdr.fields_len + w->hdr.body_len;
+	*size = sizeof(w->hdr) + w->hdr.fields_len + w->hdr.key_len +
+	    w->hdr.body_len;
 	return (0);
 }
 
@@ -250,6 +364,69 @@ cs_is_name(const char *n)
 		if (!strchr("0123456789abcdef", n[i]))
 			return (false);
 	return (i == 32);
+}
+
+/* One file's key and tags (Surrogate-Key, Cache-Tag), for cs_scan. */
+static bool
+cs_scan_one(int fd, const struct cs_hdr *hd, cs_scan_fn fn, void *arg)
+{
+	size_t	 n = (size_t)hd->fields_len + hd->key_len, i, at = 0, l;
+	char	*buf, *tags, *p, *v, *end;
+	bool	 rm = false;
+
+	if ((buf = malloc(n + 1)) == NULL || (tags = malloc(n + 1)) == NULL) {
+		free(buf);
+		return (false);
+	}
+	if (pread(fd, buf, n, sizeof(*hd)) == (ssize_t)n) {
+		buf[n] = '\0';		/* ends the key, after the fields */
+		end = buf + hd->fields_len;
+		for (p = buf, i = 0; i < hd->nfields && p < end; i++) {
+			v = p + strnlen(p, (size_t)(end - p)) + 1;
+			if (v >= end)
+				break;
+			l = strnlen(v, (size_t)(end - v));
+			if (strcasecmp(p, "Surrogate-Key") == 0 ||
+			    strcasecmp(p, "Cache-Tag") == 0) {
+				memcpy(tags + at, v, l);
+				at += l;
+				tags[at++] = ' ';
+			}
+			p = v + l + 1;
+		}
+		tags[at] = '\0';
+		rm = fn(arg, hd->h, end, tags, hd->req_ms);
+	}
+	free(tags);
+	free(buf);
+	return (rm);
+}
+
+int
+cs_scan(const char *dir, cs_scan_fn fn, void *arg)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct cs_hdr	 hd;
+	char		 path[512];
+	off_t		 size;
+	int		 fd, n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return (0);
+	while ((de = readdir(d)) != NULL) {
+		if (!cs_is_name(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		if (cs_read_hdr(fd, &hd, &size) == 0 &&
+		    cs_scan_one(fd, &hd, fn, arg))
+			n++;
+		close(fd);
+	}
+	closedir(d);
+	return (n);
 }
 
 void
@@ -269,7 +446,8 @@ cs_rescan(struct ci_zone *z, const char *dir)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (!cs_is_name(de->d_name)) {
-			if (strncmp(de->d_name, ".tmp.", 5) == 0 &&
+			/* ours, or a compressed form being written */
+			if (strstr(de->d_name, ".tmp.") != NULL &&
 			    unlink(path) == 0)
 				dropped++;
 			continue;

@@ -51,6 +51,7 @@ struct dfl_ctx {
 	BrotliEncoderState	*br;
 	ZSTD_CCtx		*zs;
 	unsigned char		*out;		/* DFL_OUT_SIZE bytes */
+	struct dfl_keep		*keep;		/* a cache hit's kept form */
 };
 
 /* Frees the encoder; safe to call again (end of body, then arena reset). */
@@ -135,6 +136,8 @@ static int
 dfl_emit(struct pt_filter *f, struct pt_request *r, struct dfl_ctx *x,
     size_t n)
 {
+	if (n > 0 && x->keep != NULL && dfl_keep_write(x->keep, x->out, n) == -1)
+		x->keep = NULL;
 	return (n == 0 ? PT_OK : pt_filter_next(f, r, x->out, n, false));
 }
 
@@ -255,6 +258,8 @@ dfl_body(struct pt_filter *f, struct pt_request *r, const void *buf,
 	if (rc != PT_OK || eos)
 		dfl_end(x);
 	if (rc == PT_OK && eos)
+		dfl_keep_commit(x->keep, pt_req_note(r, "cache.object"));
+	if (rc == PT_OK && eos)
 		rc = pt_filter_next(f, r, NULL, 0, true);
 	return (rc);
 }
@@ -366,6 +371,11 @@ dfl_head(struct pt_filter *f, struct pt_request *r)
 	    dfl_negotiate(NULL, 0, prefs, n);
 	if (c == DFL_IDENTITY)
 		return (PT_DECLINED);
+	/* A cache hit compressed before: its kept form, as it is. */
+	if (dfl_keep_serve(r, c) == 0) {
+		dfl_fields(r, c);
+		return (PT_DECLINED);
+	}
 	if ((x = pt_calloc(pt_req_arena(r), 1, sizeof(*x))) == NULL ||
 	    (x->out = pt_alloc(pt_req_arena(r), DFL_OUT_SIZE)) == NULL)
 		return (PT_DECLINED);
@@ -380,6 +390,8 @@ dfl_head(struct pt_filter *f, struct pt_request *r)
 		return (PT_DECLINED);
 	}
 	dfl_fields(r, c);
+	if (pt_req_note(r, "cache.object") != NULL)
+		x->keep = dfl_keep_begin(r, c);
 	pt_filter_set_ctx(f, x);
 	return (PT_OK);
 }

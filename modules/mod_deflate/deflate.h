@@ -23,4 +23,14 @@ extern const struct pt_directive	dfl_directives[];
 size_t	dfl_conf_prefs(const struct dfl_conf *, enum dfl_coding *out,
 	    size_t max);
 
+/* deflate_keep.c: compressed forms kept beside cached objects. */
+struct dfl_keep;
+struct pt_request;
+/* Sends the kept form for coding c in place of the body; 0, or -1. */
+int		 dfl_keep_serve(struct pt_request *, enum dfl_coding c);
+/* Starts keeping this response's compressed form; NULL: not kept. */
+struct dfl_keep	*dfl_keep_begin(struct pt_request *, enum dfl_coding c);
+int		 dfl_keep_write(struct dfl_keep *, const void *, size_t);
+void		 dfl_keep_commit(struct dfl_keep *, const char *object);
+
 #endif /* DEFLATE_H */

@@ -30,6 +30,8 @@ SERVERS=${BENCH_SERVERS:-"portier nginx floor"}
 #   CONNS	wrk connections (one wrk thread)
 #   URLPATH	the path requested
 #   HEADER	one extra request header for wrk, or empty
+#   UNIQUE	"yes": every request asks for another URL (?u=N), so a
+#		cache misses every time (unset: the same URL)
 #   TARGET	"cpu nginx 1.0": portier's CPU/request <= 1.0x nginx's;
 #		"p99 floor 1.5": portier's p99 <= 1.5x the floor's; or empty
 scenario_static_ka32() {
@@ -104,6 +106,29 @@ scenario_rewrite_ka32() {
 	KIND=proxy CONNS=32 URLPATH=/1k.html HEADER=""
 	TARGET="dcpu portier 0.7 prewrite; cpu apache 0.5 prewrite"
 	SCEN_SERVERS="portier prewrite apache"
+}
+# mod_cache: hits of a 1 KiB and a 1 MiB object the origin marks fresh for
+# an hour ("pcache": portier with a zone on the route) against nginx's
+# proxy_cache ("ncache") and portier relaying uncached. Targets: a hit's
+# CPU <= 0.8x nginx's (1 KiB), <= 1.0x (1 MiB). Not in the default list:
+# BENCH_SCENARIOS="cache_ka32 cache1m_ka32".
+scenario_cache_ka32() {
+	DESC="cache hit 1 KiB, keep-alive, 32 conns"
+	KIND=proxy CONNS=32 URLPATH=/1k.html HEADER="" ORIGIN_EXTRA="expires 1h;"
+	TARGET="cpu ncache 0.8 pcache" SCEN_SERVERS="pcache ncache portier"
+}
+# Misses: every request another URL of the same object (?u=N), so the
+# cache fetches and stores each one; against the same requests uncached.
+# Target: a miss's CPU <= 1.1x an uncached proxied request's.
+scenario_cache_miss_ka32() {
+	DESC="cache miss 1 KiB, keep-alive, 32 conns"
+	KIND=proxy CONNS=32 URLPATH=/1k.html HEADER="" ORIGIN_EXTRA="expires 1h;"
+	UNIQUE=yes TARGET="cpu portier 1.1 pcache" SCEN_SERVERS="pcache portier"
+}
+scenario_cache1m_ka32() {
+	DESC="cache hit 1 MiB, keep-alive, 32 conns"
+	KIND=proxy CONNS=32 URLPATH=/1m.bin HEADER="" ORIGIN_EXTRA="expires 1h;"
+	TARGET="cpu ncache 1.0 pcache" SCEN_SERVERS="pcache ncache"
 }
 
 # 50 realistic rules of a site: moved pages, legacy URLs, blocked probes,
@@ -401,6 +426,14 @@ start_portier() {
 		upstreams=""
 		route="{ path = \"/\"; root = \"$T/docroot\"; }"
 	fi
+	if [ "${PORTIER_NAME:-}" = pcache ]; then
+		status="modules = { load = [ \"mod_cache\" ]; };
+cache = { zones = ( { name = \"main\"; size = \"256m\";
+    max_object = \"4m\"; dir = \"$d/cache\"; } ); };"
+		status_args="-M $MODULES"
+		route="{ path = \"/\"; upstream = \"origin\";
+		    cache = { zone = \"main\"; }; }"
+	fi
 	if [ "${PORTIER_NAME:-}" = prewrite ]; then
 		status='modules = { load = [ "mod_rewrite" ]; };'
 		status_args="-M $MODULES"
@@ -467,6 +500,24 @@ start_pstatus() {
 	rc=$?
 	PORTIER_NAME=""
 	return $rc
+}
+
+# Portier with mod_cache from MODULES and a zone on its route.
+start_pcache() {
+	if [ ! -e "$MODULES/mod_cache.so" ]; then
+		SKIP="no mod_cache.so in $MODULES"
+		return 1
+	fi
+	PORTIER_NAME=pcache
+	start_portier
+	rc=$?
+	PORTIER_NAME=""
+	return $rc
+}
+
+# nginx with proxy_cache in front of the origin.
+start_ncache() {
+	NGINX_CACHE=1 start_nginx
 }
 
 # The rule engine alone (rewrite_micro.c, built against the source tree
@@ -574,7 +625,11 @@ nginx_conf() {
 		upstream="upstream origin { server 127.0.0.1:$3;
 		    keepalive 64; }"
 		location="location / { proxy_pass http://origin;
-		    proxy_http_version 1.1; proxy_set_header Connection \"\"; }"
+		    proxy_http_version 1.1; proxy_set_header Connection \"\";
+		    ${NGINX_CACHE:+proxy_cache c;} }"
+		[ -n "${NGINX_CACHE:-}" ] && upstream="$upstream
+		    proxy_cache_path $1/cache levels=1:2 keys_zone=c:10m
+		    max_size=256m inactive=10m use_temp_path=off;"
 	else
 		upstream=""
 		location=""
@@ -598,6 +653,7 @@ http {
 	server {
 		listen 127.0.0.1:$2;
 		root $T/docroot;
+		${NGINX_EXTRA:-}
 		$location
 	}
 }
@@ -629,8 +685,8 @@ start_floor() {
 # as long as the relays want.
 start_origin() {
 	ORIGIN_PORT=$(free_port)
-	NGINX_KEEPALIVE_REQUESTS=100000000 nginx_conf "$T/origin" \
-	    "$ORIGIN_PORT"
+	NGINX_KEEPALIVE_REQUESTS=100000000 NGINX_EXTRA="${ORIGIN_EXTRA:-}" \
+	    nginx_conf "$T/origin" "$ORIGIN_PORT"
 	launch $CPU_LOAD origin "$NGINX" -p "$T/origin/" \
 	    -e "$T/origin/error.log" -c "$T/origin/nginx.conf" -g 'daemon off;'
 	ORIGIN_PGID=$PGID
@@ -653,6 +709,14 @@ load() {
 	set --
 	[ -n "$HEADER" ] && set -- -H "$HEADER"
 	[ "$KIND" = forward ] && set -- "$@" -s "$T/forward.lua"
+	if [ "${UNIQUE:-}" = yes ]; then
+		# Another query string per request, and per run (warm-up apart).
+		printf '%s\n' 'local t, n = os.time(), 0' 'request = function()' \
+		    '  n = n + 1' \
+		    '  return wrk.format(nil, wrk.path .. "?u=" .. t .. "-" .. n)' \
+		    'end' >"$T/unique.lua"
+		set -- "$@" -s "$T/unique.lua"
+	fi
 	taskset -c $CPU_LOAD "$WRK" -t1 -c"$CONNS" -d"$secs"s --latency \
 	    "$@" "$url" >"$out" 2>&1 &
 	WRK_PID=$!
@@ -953,6 +1017,7 @@ done
 TUNNEL_PORT=$(free_port)	# tunnel_bench's origins; CONNECT may reach it
 mkdir -p "$T/docroot"
 head -c 1024 /dev/zero | tr '\0' x >"$T/docroot/1k.html"
+head -c 1048576 /dev/zero | tr '\0' y >"$T/docroot/1m.bin"
 chmod -R a+rX "$T/docroot"
 : >"$T/results"
 : >"$T/descs"
@@ -961,7 +1026,7 @@ echo "bench: $SECONDS_ s per run (+$WARMUP s warm-up), servers on CPU" \
     "$CPU_SERVER, wrk on CPU $CPU_LOAD; $("$NGINX" -v 2>&1)"
 for SCEN in $SCENARIOS; do
 	command -v "scenario_$SCEN" >/dev/null || die "no scenario $SCEN"
-	SCEN_SERVERS="" MEASURE="" HOLD="" PORTIER_WORKERS=""
+	SCEN_SERVERS="" MEASURE="" HOLD="" PORTIER_WORKERS="" ORIGIN_EXTRA="" UNIQUE=""
 	"scenario_$SCEN"
 	echo "$SCEN $DESC|$TARGET" >>"$T/descs"
 	echo "$DESC:"

@@ -394,6 +394,66 @@ test_must_understand(void)
 	CU_ASSERT(cache_rfc_storable(&rs, false, NULL));
 }
 
+static void
+test_purge_match(void)
+{
+	const char	*k = "http://a.example/img/x.png";
+
+	CU_ASSERT(cache_purge_match('k', k, k, NULL));
+	CU_ASSERT(!cache_purge_match('k', "http://a.example/img/", k, NULL));
+	CU_ASSERT(cache_purge_match('p', "http://a.example/img/", k, NULL));
+	CU_ASSERT(cache_purge_match('p', "", k, NULL));
+	CU_ASSERT(!cache_purge_match('p', "http://b.example/", k, NULL));
+	CU_ASSERT(cache_purge_match('t', "blue", k, "red blue"));
+	CU_ASSERT(cache_purge_match('t', "blue", k, "blue,green"));
+	CU_ASSERT(cache_purge_match('t', "green", k, "blue, green "));
+	CU_ASSERT(!cache_purge_match('t', "blu", k, "blue green"));
+	CU_ASSERT(!cache_purge_match('t', "blue", k, "blueish"));
+	CU_ASSERT(!cache_purge_match('t', "blue", k, NULL));
+	CU_ASSERT(!cache_purge_match('t', "", k, "a b"));
+	CU_ASSERT(!cache_purge_match('x', k, k, NULL));
+}
+
+static const struct {
+	const char	*in, *out;
+} ae_cases[] = {
+	{ NULL, "identity" },
+	{ "", "identity" },
+	{ "identity", "identity" },
+	{ "gzip", "gzip" },
+	{ "GZIP", "gzip" },
+	{ "x-gzip", "gzip" },
+	{ "gzip, deflate, br", "br,deflate,gzip" },
+	{ "br, gzip, deflate", "br,deflate,gzip" },
+	{ "gzip;q=1.0, br;q=0.5,deflate", "br,deflate,gzip" },
+	{ "br;q=0, gzip", "gzip" },
+	{ "br; q=0.000, gzip;q=0.001", "gzip" },
+	{ "br;q=0.0001", "identity" },
+	{ "*", "br,deflate,gzip,zstd" },
+	{ "*;q=0.5, br;q=0", "deflate,gzip,zstd" },
+	{ "zstd, compress, exi", "zstd" },
+	{ " , ,br,,", "br" },
+	{ "brotli, gzipx", "identity" },
+	{ "gzip;q=bad", "identity" },
+};
+
+static void
+test_ae_bucket(void)
+{
+	char	out[32];
+	size_t	i;
+
+	for (i = 0; i < NELEM(ae_cases); i++) {
+		cache_ae_bucket(ae_cases[i].in, ae_cases[i].in != NULL ?
+		    strlen(ae_cases[i].in) : 0, out);
+		if (strcmp(out, ae_cases[i].out) != 0)
+			fprintf(stderr, "ae \"%s\": %s, not %s\n",
+			    ae_cases[i].in ? ae_cases[i].in : "(none)", out,
+			    ae_cases[i].out);
+		CU_ASSERT_STRING_EQUAL(out, ae_cases[i].out);
+	}
+}
+
 int
 main(void)
 {
@@ -408,6 +468,8 @@ main(void)
 		{ "Range (RFC 9110 14.2)", test_range },
 		{ "Age field values", test_age_value },
 		{ "must-understand", test_must_understand },
+		{ "purge rules: key, prefix, tag", test_purge_match },
+		{ "Accept-Encoding buckets", test_ae_bucket },
 		{ NULL, NULL }
 	};
 

@@ -44,6 +44,18 @@ PT_API void		*pt_req_module_ctx(const struct pt_request *,
 PT_API int		 pt_req_set_module_ctx(struct pt_request *,
 			    const struct pt_module *, void *);
 
+/*
+ * Notes: short strings one module leaves on a request for another (on a
+ * hit, mod_cache names the stored object for mod_deflate). Names carry
+ * the owner's prefix ("cache.object"); both strings are copied into the
+ * request's arena; setting a name again replaces its value, NULL removes
+ * it. At most 16 per request. pt_req_set_note(): PT_OK or PT_ERROR (out
+ * of memory, or full); pt_req_note(): the value, or NULL.
+ */
+PT_API int		 pt_req_set_note(struct pt_request *, const char *name,
+			    const char *value);
+PT_API const char	*pt_req_note(const struct pt_request *, const char *name);
+
 /* Request header fields; names compare case-insensitively. */
 PT_API bool		 pt_req_header(const struct pt_request *, const char *name,
 			    struct pt_str *value);
@@ -106,6 +118,16 @@ PT_API int		 pt_req_answer(struct pt_request *, int status,
 /* Sends a whole response (handlers); PT_OK or PT_ERROR. */
 PT_API int		 pt_resp_send(struct pt_request *, int status,
 			    const char *content_type, const void *body, size_t len);
+/*
+ * Sends a whole response whose body is the len bytes of the open file fd
+ * at off (mod_cache's hits), as static files go: a small body is read and
+ * goes out with the head in one writev, a larger one by sendfile(2) on a
+ * plain connection, through the transport (TLS) or the filters that want
+ * the body otherwise. fd stays the caller's. PT_OK or PT_ERROR.
+ */
+PT_API int		 pt_resp_send_file(struct pt_request *, int status,
+			    const char *content_type, int fd, off_t off,
+			    off_t len);
 
 /*
  * The request body, decoded from its framing (Content-Length or chunked).

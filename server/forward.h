@@ -168,6 +168,9 @@ struct fwd_target {
  * server with forward_proxy). */
 bool		 forward_is_request(const struct pt_request *);
 int		 fwd_target_parse(const struct pt_request *, struct fwd_target *);
+/* proxy_forward_decide.c: what the rules look at for r to t, now. */
+void		 fwd_acl_input_of(const struct pt_request *,
+		    const struct fwd_target *, struct fwd_acl_input *);
 int		 fwd_block(struct pt_request *, const struct fwd_target *,
 		    const char *rule);
 int		 fwd_decide(struct pt_request *, const struct fwd_target *);

@@ -206,6 +206,26 @@ fwd_via_parents(const struct conf_forward *fw, const struct fwd_target *t)
 	    fwd_dest_match(&fw->parent_dest, t->host, t->hostlen)));
 }
 
+/* What the rules look at for request r to target t, now. */
+void
+fwd_acl_input_of(const struct pt_request *r, const struct fwd_target *t,
+    struct fwd_acl_input *in)
+{
+	struct tm	tm;
+	time_t		now = time(NULL);
+
+	localtime_r(&now, &tm);
+	memset(in, 0, sizeof(*in));
+	in->client = &r->conn->peer;
+	in->host = t->host;
+	in->hostlen = t->hostlen;
+	in->port = t->port;
+	in->method = r->head.method.p;
+	in->methodlen = r->head.method.len;
+	in->minute = tm.tm_hour * 60 + tm.tm_min;
+	in->user = r->user;
+}
+
 /*
  * Authentication (when credentials came) and the rules. PT_OK to go on,
  * 0 when answered (the block page), or a status (407 with the challenge).
@@ -217,8 +237,6 @@ fwd_decide(struct pt_request *r, const struct fwd_target *t)
 	const struct fwd_rule		*rule;
 	struct fwd_acl_input		 in;
 	struct pt_str			 v;
-	struct tm			 tm;
-	time_t				 now = time(NULL);
 	const char			*value, *user = NULL;
 	size_t				 from = 0;
 
@@ -234,16 +252,7 @@ fwd_decide(struct pt_request *r, const struct fwd_target *t)
 		}
 		r->user = user;
 	}
-	localtime_r(&now, &tm);
-	memset(&in, 0, sizeof(in));
-	in.client = &r->conn->peer;
-	in.host = t->host;
-	in.hostlen = t->hostlen;
-	in.port = t->port;
-	in.method = r->head.method.p;
-	in.methodlen = r->head.method.len;
-	in.minute = tm.tm_hour * 60 + tm.tm_min;
-	in.user = r->user;
+	fwd_acl_input_of(r, t, &in);
 	rule = fwd_acl_first(fw->acl, fw->nacl, &in, &from);
 	if (rule == NULL)
 		return (fwd_block(r, t, "default") == 0 ? -100 : PT_ERROR);

@@ -65,24 +65,13 @@ trace_fwd_rules(struct pt_request *r, const struct fwd_target *t)
 	const struct conf_forward	*fw = r->srv->forward;
 	const struct fwd_rule		*rule;
 	struct fwd_acl_input		 in;
-	struct tm			 tm;
-	time_t				 now = time(NULL);
 	size_t				 from = 0;
 	bool				 refused;
 
 	trace_fwd_user(r, fw, &refused);
 	if (refused)
 		return (407);
-	localtime_r(&now, &tm);
-	memset(&in, 0, sizeof(in));
-	in.client = &r->conn->peer;
-	in.host = t->host;
-	in.hostlen = t->hostlen;
-	in.port = t->port;
-	in.method = r->head.method.p;
-	in.methodlen = r->head.method.len;
-	in.minute = tm.tm_hour * 60 + tm.tm_min;
-	in.user = r->user;
+	fwd_acl_input_of(r, t, &in);
 	if ((rule = fwd_acl_first(fw->acl, fw->nacl, &in, &from)) == NULL) {
 		printf("forward: rule: none matched: denied by \"default\"\n");
 		return (403);

@@ -7,23 +7,14 @@
 use strict; use warnings; use Test::More;
 use IO::Select;
 use IO::Socket::INET;
-use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time sleep);
-use Portier::Test qw(start_portier http_request wait_for read_file);
+use Portier::Test qw(start_portier http_request wait_for read_file
+    start_echo_origin raise_nofile);
 
 my $N = 1000;
 my $FDS = 3300;	# the test's sockets, plus the origin's (a child)
 
-# The test needs more descriptors than the usual 1024: raise the limit
-# through the shell (BSD::Resource is not a dependency), once.
-sub nofile { my $n = `sh -c 'ulimit -n'`; chomp $n; $n eq 'unlimited' ? 1 << 20 : $n + 0 }
-if (nofile() < $FDS && !$ENV{PT_TUNNEL_T_REEXEC}) {
-	$ENV{PT_TUNNEL_T_REEXEC} = 1;
-	exec('sh', '-c', "ulimit -n 4096 2>/dev/null || ulimit -n \$(ulimit -Hn); exec \"\$@\"",
-	    'sh', $^X, (map { "-I$_" } grep { !ref } @INC), $0, @ARGV);
-}
-plan(skip_all => 'needs ' . $FDS . ' descriptors, ulimit -n is ' . nofile())
-    if nofile() < $FDS;
+raise_nofile($FDS);
 my $mods = $ENV{PORTIER_TEST_MODULES} // 't/mod_tunnel_test/.libs';
 plan(skip_all => "mod_tunnel_test not built (make check builds it)")
     unless -e "$mods/mod_tunnel_test.so";
@@ -32,37 +23,7 @@ $SIG{ALRM} = sub { die "t/15-tunnel.t: timed out\n" };
 alarm(240);
 
 # The origin: echoes every byte back; closes when the peer half-closes.
-my $ls = IO::Socket::INET->new(Listen => 2048, LocalAddr => '127.0.0.1',
-    LocalPort => 0, Proto => 'tcp', ReuseAddr => 1) or die "listen: $!";
-my $origin = fork() // die "fork: $!";
-if ($origin == 0) {
-	$SIG{ALRM} = 'DEFAULT';
-	my $sel = IO::Select->new($ls);
-	for (;;) {
-		for my $s ($sel->can_read(1)) {
-			if ($s == $ls) {
-				my $c = $ls->accept or next;
-				$sel->add($c);
-				next;
-			}
-			my $n = sysread($s, my $buf, 65536);
-			if (!$n) {
-				$sel->remove($s);
-				close($s);
-				next;
-			}
-			my $off = 0;
-			while ($off < $n) {
-				my $w = syswrite($s, $buf, $n - $off, $off);
-				last unless defined $w;
-				$off += $w;
-			}
-		}
-	}
-}
-my $oport = $ls->sockport;
-close($ls);
-END { local $?; if ($origin) { kill('KILL', $origin); waitpid($origin, 0); } }
+my $oport = start_echo_origin()->{port};
 
 my $p = start_portier(args => [ '-M', $mods ], conf => <<"EOF2");
 workers = { start = 8; min_spare = 0; max_spare = 8; max = 8; };

@@ -9,25 +9,15 @@ use strict; use warnings; use Test::More;
 use IO::Select;
 use IO::Socket::INET;
 use IO::Socket::UNIX;
-use POSIX qw(:sys_wait_h);
 use Socket qw(SOL_SOCKET SO_LINGER);
 use Time::HiRes qw(time sleep);
 use Portier::Test qw(start_portier start_origin raw_request wait_for
-    read_file write_file);
+    read_file write_file start_echo_origin raise_nofile);
 
 my $N = 1000;
 my $FDS = 3300;	# the test's sockets, plus the origin's (a child)
 
-# More descriptors than the usual 1024: raised through the shell (no
-# BSD::Resource), once; the children (portier, the origin) inherit them.
-sub nofile { my $n = `sh -c 'ulimit -n'`; chomp $n; $n eq 'unlimited' ? 1 << 20 : $n + 0 }
-if (nofile() < $FDS && !$ENV{PT_FWD_T_REEXEC}) {
-	$ENV{PT_FWD_T_REEXEC} = 1;
-	exec('sh', '-c', "ulimit -n 4096 2>/dev/null || ulimit -n \$(ulimit -Hn); exec \"\$@\"",
-	    'sh', $^X, (map { "-I$_" } grep { !ref } @INC), $0, @ARGV);
-}
-plan(skip_all => "needs $FDS descriptors, ulimit -n is " . nofile() .
-    ' and cannot be raised') if nofile() < $FDS;
+raise_nofile($FDS);
 my $mods = $ENV{PORTIER_MODULES} // 'modules/.built';
 plan(skip_all => 'mod_status not built (it counts the streams)')
     unless -e "$mods/mod_status.so";
@@ -36,28 +26,7 @@ $SIG{PIPE} = 'IGNORE';
 alarm(240);
 
 # The echo origin: one process, every connection in one select loop.
-my $ls = IO::Socket::INET->new(Listen => 2048, LocalAddr => '127.0.0.1',
-    LocalPort => 0, ReuseAddr => 1) or die "listen: $!";
-my $eport = $ls->sockport;
-my $epid = fork() // die "fork: $!";
-if ($epid == 0) {
-	$SIG{ALRM} = 'DEFAULT';
-	my $sel = IO::Select->new($ls);
-	for (;;) {
-		for my $s ($sel->can_read(1)) {
-			if ($s == $ls) {
-				my $c = $ls->accept or next;
-				$sel->add($c);
-				next;
-			}
-			my $n = sysread($s, my $buf, 65536);
-			if (!$n) { $sel->remove($s); close($s); next; }
-			syswrite($s, $buf);
-		}
-	}
-}
-close($ls);
-END { local $?; if ($epid) { kill('KILL', $epid); waitpid($epid, 0); } }
+my $eport = start_echo_origin()->{port};
 # An origin this process plays itself, to watch its side of a tunnel.
 my $catch = IO::Socket::INET->new(Listen => 16, LocalAddr => '127.0.0.1',
     LocalPort => 0, ReuseAddr => 1) or die "listen: $!";

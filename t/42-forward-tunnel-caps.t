@@ -9,7 +9,8 @@ use strict; use warnings; use Test::More;
 use IO::Select;
 use IO::Socket::INET;
 use Time::HiRes qw(time);
-use Portier::Test qw(start_portier portier_cmd wait_for read_file write_file);
+use Portier::Test qw(start_portier portier_cmd wait_for read_file write_file
+    start_echo_origin);
 
 $SIG{ALRM} = sub { die "t/42-forward-tunnel-caps.t: timed out\n" };
 alarm(60);
@@ -38,25 +39,8 @@ is($rc, 0, 'a total below the default per-client cap alone is fine') or diag($ou
 like($out, qr/tunnels_per_client\s*=\s*100\b/, 'the defaulted per-client cap follows it');
 
 # 2. The caps at work: 3 per address, 5 in all.
-my $ls = IO::Socket::INET->new(Listen => 64, LocalAddr => '127.0.0.1',
-    LocalPort => 0, ReuseAddr => 1) or die "listen: $!";
-my $eport = $ls->sockport;
 # The origin: closes its side when the client's closes (a tunnel ends).
-my $opid = fork() // die "fork: $!";
-if ($opid == 0) {
-	$SIG{ALRM} = 'DEFAULT';
-	my $sel = IO::Select->new($ls);
-	for (;;) {
-		for my $c ($sel->can_read(1)) {
-			if ($c == $ls) { $sel->add($ls->accept // next); next; }
-			next if sysread($c, my $b, 4096);
-			$sel->remove($c);
-			close($c);
-		}
-	}
-}
-close($ls);
-END { local $?; if ($opid) { kill('KILL', $opid); waitpid($opid, 0); } }
+my $eport = start_echo_origin(discard => 1)->{port};
 write_file("$dir/hosts", "127.0.0.1 sink.test\n");
 my $p = start_portier(dir => $dir, conf => <<"EOF2");
 resolver = { hosts = "%%TESTDIR%%/hosts"; };

@@ -8,13 +8,15 @@ use strict;
 use warnings;
 use Exporter 'import';
 use File::Temp qw(tempdir);
+use IO::Select;
 use IO::Socket::INET;
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
 use Test::More;
 
 our @EXPORT_OK = qw(start_portier http_request raw_request portier_cmd
-    error_log_matches wait_for read_file write_file start_origin);
+    error_log_matches wait_for read_file write_file start_origin
+    forked_server start_echo_origin raise_nofile);
 
 my @servers;
 my @origins;
@@ -219,22 +221,88 @@ sub http_request {
 # 127.0.0.1). Returns { port, pid, stop => sub }.
 sub start_origin {
 	my ($handler, %o) = @_;
-	my $l = IO::Socket::INET->new(LocalAddr => $o{addr} // '127.0.0.1', LocalPort => $o{port} // 0,
-	    Listen => 128, ReuseAddr => 1) or die "origin: $!";
-	my $port = $l->sockport;
-	my $pid = fork() // die;
-	if ($pid == 0) {
+	return forked_server(sub { origin_conn($_[0], $handler) }, %o);
+}
+
+# forked_server(sub { my ($socket) = @_; ... }, port => N, addr => A): a
+# server on a listener made as start_origin's; each accepted connection
+# is handed to the sub in a child of its own, which then leaves by
+# POSIX::_exit (no END block of the test runs in it). Returns { port,
+# pid, stop => sub }; stopped at the end of the test.
+sub forked_server {
+	my ($conn, %o) = @_;
+	my $l = origin_listener(%o, backlog => 128);
+	return origin_child($l, sub {
 		$SIG{CHLD} = 'IGNORE';
 		while (1) {
 			my $c = $l->accept or next;
 			my $k = fork();
 			if (defined $k && $k == 0) {
 				close $l;
-				origin_conn($c, $handler);
+				$conn->($c);
 				POSIX::_exit(0);
 			}
 			close $c;
 		}
+	});
+}
+
+# An origin for many idle tunnels: one process, every connection in one
+# select loop. What a connection sends comes back (discard => 1: is
+# dropped); it is closed when the peer closes its side. Options as
+# start_origin's. Returns { port, pid, stop => sub }.
+sub start_echo_origin {
+	my (%o) = @_;
+	my $l = origin_listener(%o, backlog => 2048);
+	return origin_child($l, sub {
+		$SIG{ALRM} = 'DEFAULT';
+		$SIG{PIPE} = 'IGNORE';
+		my $sel = IO::Select->new($l);
+		for (;;) {
+			for my $s ($sel->can_read(1)) {
+				if ($s == $l) {
+					my $c = $l->accept or next;
+					$sel->add($c);
+					next;
+				}
+				my $n = sysread($s, my $buf, 65536);
+				if (!$n) {
+					$sel->remove($s);
+					close($s);
+					next;
+				}
+				echo_write($s, $buf) unless $o{discard};
+			}
+		}
+	});
+}
+
+sub echo_write {
+	my ($s, $buf) = @_;
+	my $off = 0;
+	while ($off < length $buf) {
+		my $w = syswrite($s, $buf, length($buf) - $off, $off);
+		return unless defined $w;
+		$off += $w;
+	}
+}
+
+sub origin_listener {
+	my (%o) = @_;
+	my $l = IO::Socket::INET->new(LocalAddr => $o{addr} // '127.0.0.1',
+	    LocalPort => $o{port} // 0, Listen => $o{backlog}, ReuseAddr => 1)
+	    or die "origin: $!";
+	return $l;
+}
+
+# Runs $loop (which never returns) in a child serving the listener $l.
+sub origin_child {
+	my ($l, $loop) = @_;
+	my $port = $l->sockport;
+	my $pid = fork() // die "fork: $!";
+	if ($pid == 0) {
+		$loop->();
+		POSIX::_exit(0);
 	}
 	close $l;
 	my $org = { port => $port, pid => $pid };
@@ -246,6 +314,29 @@ sub start_origin {
 	};
 	push @origins, $org;
 	return $org;
+}
+
+# ulimit -n, as a number.
+sub nofile {
+	my $n = `sh -c 'ulimit -n'`;
+	chomp $n;
+	return $n eq 'unlimited' ? 1 << 20 : $n + 0;
+}
+
+# raise_nofile($want): for tests that need more descriptors than the usual
+# 1024. When ulimit -n is lower, runs the test again, once, under a shell
+# that raised it (BSD::Resource is not a dependency); the children
+# (portier, the origins) inherit it. Skips the test when it stays lower.
+sub raise_nofile {
+	my ($want) = @_;
+	if (nofile() < $want && !$ENV{PT_NOFILE_REEXEC}) {
+		$ENV{PT_NOFILE_REEXEC} = 1;
+		my $n = $want > 4096 ? $want : 4096;
+		exec('sh', '-c', "ulimit -n $n 2>/dev/null || ulimit -n \$(ulimit -Hn); exec \"\$@\"",
+		    'sh', $^X, (map { "-I$_" } grep { !ref } @INC), $0, @ARGV);
+	}
+	plan(skip_all => "needs $want descriptors, ulimit -n is " . nofile() .
+	    ' and cannot be raised') if nofile() < $want;
 }
 
 sub origin_read {

@@ -11,56 +11,15 @@
 use strict; use warnings; use Test::More;
 use IO::Socket::INET;
 use IO::Socket::SSL;
-use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep time);
 use Portier::Test qw(start_portier start_origin http_request raw_request
     portier_cmd read_file write_file wait_for error_log_matches);
+use Portier::TLS qw(need_mod_ssl sh);
 
-my $mods = $ENV{PORTIER_MODULES} // 'modules/.built';
-plan skip_all => "mod_ssl is not built in $mods" unless -e "$mods/mod_ssl.so";
-plan skip_all => 'the openssl tool is not installed'
-    unless system('openssl version >/dev/null 2>&1') == 0;
+my $mods = need_mod_ssl();
 
-my $d = tempdir('portier-ssl-XXXXXX', TMPDIR => 1,
-    CLEANUP => !$ENV{PORTIER_KEEP});
-chmod 0755, $d;
-
-sub sh {
-	my ($cmd) = @_;
-	my $out = `$cmd 2>&1`;
-	die "failed: $cmd\n$out" if $?;
-	return $out;
-}
-
-# A key: "ec" (P-256) or "rsa" (2048).
-sub key {
-	my ($name, $type) = @_;
-	my $opt = $type eq 'rsa' ? '-algorithm RSA -pkeyopt rsa_keygen_bits:2048'
-	    : '-algorithm EC -pkeyopt ec_paramgen_curve:P-256';
-	sh("openssl genpkey $opt -out $d/$name.key");
-}
-
-sub ca {
-	my ($name, $type) = @_;
-	key($name, $type);
-	sh("openssl req -x509 -new -key $d/$name.key -out $d/$name.pem -days 30 " .
-	    "-subj '/CN=Portier Test $name' -addext basicConstraints=critical,CA:TRUE " .
-	    "-addext keyUsage=critical,keyCertSign,cRLSign");
-}
-
-# A certificate for $cn signed by $ca; $chain adds the CA to the PEM.
-sub cert {
-	my ($name, $type, $cn, $ca, %o) = @_;
-	key($name, $type);
-	write_file("$d/$name.ext", ($o{client} ? "extendedKeyUsage=clientAuth\n" :
-	    "subjectAltName=DNS:$cn\nextendedKeyUsage=serverAuth\n") .
-	    "basicConstraints=CA:FALSE\n");
-	sh("openssl req -new -key $d/$name.key -out $d/$name.csr -subj '/O=Portier/CN=$cn'");
-	sh("openssl x509 -req -in $d/$name.csr -CA $d/$ca.pem -CAkey $d/$ca.key " .
-	    "-CAcreateserial -out $d/$name.crt -days 20 -extfile $d/$name.ext");
-	write_file("$d/$name.pem", read_file("$d/$name.crt") .
-	    ($o{nochain} ? '' : read_file("$d/$ca.pem")));
-}
+my $pki = Portier::TLS->new('portier-ssl');
+my $d = $pki->dir;
 
 sub serial {
 	my ($f) = @_;
@@ -68,18 +27,18 @@ sub serial {
 	return uc $s;
 }
 
-ca('ca', 'ec');
-cert('a-ec', 'ec', 'a.test', 'ca');
-cert('a-rsa', 'rsa', 'a.test', 'ca');
-cert('b', 'ec', 'b.test', 'ca');
-cert('a-ec2', 'ec', 'a.test', 'ca');		# for the reload test
+$pki->ca('ca');
+$pki->cert('a-ec', 'a.test', 'ca', chain => 1);
+$pki->cert('a-rsa', 'a.test', 'ca', type => 'rsa', chain => 1);
+$pki->cert('b', 'b.test', 'ca', chain => 1);
+$pki->cert('a-ec2', 'a.test', 'ca', chain => 1);		# for the reload test
 # Client certificates: a CA of their own, one good, one revoked, one from
 # a CA the server does not trust.
-ca('cca', 'ec');
-ca('evil', 'ec');
-cert('alice', 'ec', 'alice', 'cca', client => 1, nochain => 1);
-cert('mallory', 'ec', 'mallory', 'cca', client => 1, nochain => 1);
-cert('eve', 'ec', 'eve', 'evil', client => 1, nochain => 1);
+$pki->ca('cca');
+$pki->ca('evil');
+$pki->cert('alice', 'alice', 'cca', client => 1);
+$pki->cert('mallory', 'mallory', 'cca', client => 1);
+$pki->cert('eve', 'eve', 'evil', client => 1);
 write_file("$d/index.txt", '');
 write_file("$d/crlnumber", "01\n");
 write_file("$d/ca.cnf", <<"EOF");

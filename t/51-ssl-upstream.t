@@ -7,107 +7,34 @@
 # a client certificate when the origin requires one, kept connections
 # (several requests, one TLS connection), session resumption on a new one.
 use strict; use warnings; use Test::More;
-use IO::Socket::INET;
 use IO::Socket::SSL;
-use POSIX ();
-use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep);
 use Portier::Test qw(start_portier http_request portier_cmd read_file
     write_file wait_for error_log_matches);
+use Portier::TLS qw(need_mod_ssl tls_origin read_head logline);
 
-my $mods = $ENV{PORTIER_MODULES} // 'modules/.built';
-plan skip_all => "mod_ssl is not built in $mods" unless -e "$mods/mod_ssl.so";
-plan skip_all => 'the openssl tool is not installed'
-    unless system('openssl version >/dev/null 2>&1') == 0;
+my $mods = need_mod_ssl();
 
-my $d = tempdir('portier-sslup-XXXXXX', TMPDIR => 1,
-    CLEANUP => !$ENV{PORTIER_KEEP});
-chmod 0755, $d;
-
-sub sh {
-	my ($cmd) = @_;
-	my $out = `$cmd 2>&1`;
-	die "failed: $cmd\n$out" if $?;
-	return $out;
-}
-
-sub key {
-	my ($name) = @_;
-	sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 " .
-	    "-out $d/$name.key");
-}
-
-sub ca {
-	my ($name) = @_;
-	key($name);
-	sh("openssl req -x509 -new -key $d/$name.key -out $d/$name.pem -days 30 " .
-	    "-subj '/CN=Portier Test $name' -addext basicConstraints=critical,CA:TRUE " .
-	    "-addext keyUsage=critical,keyCertSign,cRLSign");
-}
-
-sub cert {
-	my ($name, $cn, $ca, %o) = @_;
-	key($name);
-	write_file("$d/$name.ext", ($o{client} ? "extendedKeyUsage=clientAuth\n" :
-	    "subjectAltName=$o{san}\nextendedKeyUsage=serverAuth\n") .
-	    "basicConstraints=CA:FALSE\n");
-	sh("openssl req -new -key $d/$name.key -out $d/$name.csr -subj '/O=Portier/CN=$cn'");
-	sh("openssl x509 -req -in $d/$name.csr -CA $d/$ca.pem -CAkey $d/$ca.key " .
-	    "-CAcreateserial -out $d/$name.pem -days 20 -extfile $d/$name.ext");
-}
-
-ca('ca');
-ca('evil');
-ca('cca');
-cert('origin', 'origin.test', 'ca', san => 'DNS:origin.test,DNS:localhost');
-cert('client', 'portier-client', 'cca', client => 1);
+my $pki = Portier::TLS->new('portier-sslup');
+my $d = $pki->dir;
+$pki->ca('ca');
+$pki->ca('evil');
+$pki->ca('cca');
+$pki->cert('origin', 'origin.test', 'ca', san => 'DNS:origin.test,DNS:localhost');
+$pki->cert('client', 'portier-client', 'cca', client => 1);
 
 # The origin: each connection appends "conn sni=... reused=... cn=..." (or
 # "fail ...") to $log; answers "sni=... cn=... n=..." with keep-alive, or
 # closes after a path with "close" in it.
-sub tls_origin {
-	my ($log, %extra) = @_;
-	my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-	    Listen => 64, ReuseAddr => 1) or die "origin: $!";
-	my $ctx = IO::Socket::SSL::SSL_Context->new(SSL_server => 1,
-	    SSL_cert_file => "$d/origin.pem", SSL_key_file => "$d/origin.key",
-	    %extra) or die "context: $SSL_ERROR";
-	my $pid = fork() // die;
-	if ($pid == 0) {
-		$SIG{CHLD} = 'IGNORE';
-		while (1) {
-			my $c = $l->accept or next;
-			my $k = fork();
-			if (defined $k && $k == 0) {
-				close $l;
-				serve($c, $ctx, $log);
-				# Not exit: END would kill the other origin.
-				POSIX::_exit(0);
-				exit 0;
-			}
-			close $c;
-		}
-	}
-	my $port = $l->sockport;
-	close $l;
-	return { pid => $pid, port => $port };
-}
-
-sub logline {
-	my ($log, $line) = @_;
-	open(my $fh, '>>', $log) or return;
-	print $fh "$line\n";
-	close $fh;
+sub origin {
+	my ($log, %ssl) = @_;
+	return tls_origin(cert => "$d/origin.pem", key => "$d/origin.key",
+	    ssl => \%ssl, serve => sub { serve($_[0], $log) },
+	    fail => sub { logline($log, "fail $_[0]") });
 }
 
 sub serve {
-	my ($c, $ctx, $log) = @_;
-	my $s = IO::Socket::SSL->start_SSL($c, SSL_server => 1,
-	    SSL_reuse_ctx => $ctx, Timeout => 5);
-	unless ($s) {
-		logline($log, "fail $SSL_ERROR");
-		return;
-	}
+	my ($s, $log) = @_;
 	my $sni = $s->get_servername // '-';
 	my $reused = $s->get_session_reused ? 1 : 0;
 	my $peer = $s->peer_certificate;
@@ -115,13 +42,8 @@ sub serve {
 	logline($log, "conn sni=$sni reused=$reused cn=$cn");
 	my $n = 0;
 	my $buf = '';
-	while (1) {
-		while ($buf !~ /\r\n\r\n/) {
-			my $got = sysread($s, $buf, 16384, length $buf);
-			return unless $got;
-		}
-		$buf =~ s/^(.*?)\r\n\r\n//s;
-		my ($path) = $1 =~ m{^\S+ (\S+)};
+	while (defined(my $head = read_head($s, \$buf))) {
+		my ($path) = $head =~ m{^\S+ (\S+)};
 		$n++;
 		my $body = "sni=$sni cn=$cn n=$n path=$path\n";
 		my $close = $path =~ /close/;
@@ -129,15 +51,13 @@ sub serve {
 		    "\r\n" . ($close ? "Connection: close\r\n" : '') . "\r\n$body";
 		last if $close;
 	}
-	$s->close(SSL_fast_shutdown => 1);
 }
 
 my $olog = "$d/origin.log";
 my $mlog = "$d/mtls.log";
-my $o = tls_origin($olog);
-my $m = tls_origin($mlog, SSL_verify_mode =>
+my $o = origin($olog);
+my $m = origin($mlog, SSL_verify_mode =>
     SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, SSL_ca_file => "$d/cca.pem");
-END { kill 'TERM', $_->{pid} for grep { $_ } ($o, $m); }
 
 my $conf = <<"EOF";
 modules = { load = [ "mod_ssl" ]; };

@@ -1,6 +1,6 @@
 /*
  * mod_waf: inspects each request in the access hook (method, path, query
- * and its arguments, request fields, cookies, client address and the body
+ * and its arguments, every request field, cookies, client address and the body
  * up to body_limit, peeked so the backend still gets it whole), adds the
  * severities of the rules that match, and blocks when the score reaches
  * the threshold (or logs only, in detect mode). Rules, scanning and
@@ -60,11 +60,32 @@ waf_cookies(struct waf_tx *tx, const char *s, size_t len)
 	}
 }
 
-static void
-waf_scan_head(struct pt_request *r, const struct waf_conf *wc,
-    struct waf_tx *tx)
+static bool
+name_is(struct pt_str n, const char *s, size_t len)
 {
-	struct pt_str	 m = pt_req_method(r), t = pt_req_target(r), q, v;
+	return (n.len == len && strncasecmp(n.p, s, len) == 0);
+}
+
+/* One request field: its name, then its value (cookies one by one). */
+static void
+waf_scan_field(struct waf_tx *tx, struct pt_str n, struct pt_str v)
+{
+	waf_tx_scan(tx, WAF_T_HEADER_NAMES, "header_names", n.p, n.len, n.p,
+	    n.len);
+	if (name_is(n, "Cookie", 6)) {
+		waf_cookies(tx, v.p, v.len);
+		return;
+	}
+	if (name_is(n, "User-Agent", 10))
+		waf_tx_scan(tx, WAF_T_UA, "headers", n.p, n.len, v.p, v.len);
+	waf_tx_scan(tx, WAF_T_HEADERS, "headers", n.p, n.len, v.p, v.len);
+}
+
+/* Every part of the request head, each request field included. */
+static void
+waf_scan_head(struct pt_request *r, struct waf_tx *tx)
+{
+	struct pt_str	 m = pt_req_method(r), t = pt_req_target(r), q, v, n;
 	const char	*qm, *ca = pt_req_client_addr(r);
 	size_t		 i, plen;
 
@@ -80,21 +101,8 @@ waf_scan_head(struct pt_request *r, const struct waf_conf *wc,
 			    "encoding in the query", q.p, q.len);
 	}
 	waf_tx_scan(tx, WAF_T_CLIENT, "client", NULL, 0, ca, strlen(ca));
-	for (i = 0; i < wc->headers.n; i++) {
-		const char *h = wc->headers.v[i];
-
-		if (!pt_req_header(r, h, &v))
-			continue;
-		if (strcasecmp(h, "Cookie") == 0) {
-			waf_cookies(tx, v.p, v.len);
-			continue;
-		}
-		if (strcasecmp(h, "User-Agent") == 0)
-			waf_tx_scan(tx, WAF_T_UA, "headers", h, strlen(h), v.p,
-			    v.len);
-		waf_tx_scan(tx, WAF_T_HEADERS, "headers", h, strlen(h), v.p,
-		    v.len);
-	}
+	for (i = 0; pt_req_header_at(r, i, &n, &v); i++)
+		waf_scan_field(tx, n, v);
 }
 
 static bool
@@ -207,7 +215,7 @@ waf_access(struct pt_request *r)
 	if (waf_tx_init(&tx, wc->rules, (int)wc->paranoia, wc->exclude.v,
 	    wc->exclude.n) == -1)
 		return (500);
-	waf_scan_head(r, wc, &tx);
+	waf_scan_head(r, &tx);
 	if ((rc = waf_scan_body(r, wc, &tx)) != 0) {
 		waf_tx_free(&tx);
 		PT_RLOG(r, PT_LOG_WARN, "body over body_limit: refused");

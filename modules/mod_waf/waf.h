@@ -30,7 +30,6 @@ struct waf_conf {
 	struct waf_excls	 exclude;
 	const char		*audit_log;
 	int			 audit;
-	struct pt_strlist	 headers;	/* request fields to inspect */
 };
 
 extern const struct pt_directive	waf_directives[];

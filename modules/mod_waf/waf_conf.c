@@ -220,13 +220,5 @@ const struct pt_directive waf_directives[] = {
 	  .choices = waf_audits,
 	  .hint = "\"blocked\", \"scored\" (every request with a score) or "
 	  "\"off\"" },
-	{ .name = "headers", .type = PT_T_STRLIST, .scopes = WAF_SCOPES,
-	  .offset = offsetof(struct waf_conf, headers),
-	  .def = "[ \"User-Agent\", \"Referer\", \"Cookie\", \"Content-Type\", "
-	  "\"Accept\", \"Accept-Language\", \"Accept-Encoding\", \"Origin\", "
-	  "\"X-Forwarded-For\", \"X-Forwarded-Host\", \"X-Requested-With\", "
-	  "\"Host\", \"Authorization\", \"X-Api-Version\", \"Range\", "
-	  "\"If-None-Match\", \"Transfer-Encoding\", \"Content-Length\" ]",
-	  .hint = "request fields the WAF inspects" },
 	PT_DIRECTIVE_END
 };

@@ -81,6 +81,7 @@ struct waf_rule {
 	const char	*tag;
 	const char	*msg;
 	const char	*pattern;
+	const char	*only;		/* NULL, or the one name it looks at */
 	void		*re;		/* pcre2_code *, RX */
 	bool		 hs;		/* in its group's Hyperscan database */
 	long long	 num;		/* LEN_GT, EQ */

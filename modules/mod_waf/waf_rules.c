@@ -54,6 +54,7 @@ struct loader {
 	size_t			 cap;
 };
 
+static char	*xstrdup(const char *);
 static void lerr(struct loader *, const char *, ...)
     __attribute__((__format__(printf, 2, 3)));
 
@@ -98,15 +99,40 @@ field_next(char **pp)
 	return (s);
 }
 
+/* "headers:Transfer-Encoding": the rule looks at that name only. */
 static bool
-parse_targets(struct loader *l, char *s, unsigned *mask)
+parse_only(struct loader *l, char *t, struct waf_rule *r)
 {
-	char	*t, *save = NULL;
-	size_t	 i;
+	char *colon = strchr(t, ':');
+
+	if (colon == NULL)
+		return (true);
+	*colon++ = '\0';
+	if (*colon == '\0' || (r->only != NULL && strcasecmp(r->only,
+	    colon) != 0)) {
+		lerr(l, "\"%s:\": one name per rule, after a target: "
+		    "headers:Transfer-Encoding", t);
+		return (false);
+	}
+	if (r->only == NULL && (r->only = xstrdup(colon)) == NULL) {
+		lerr(l, "%s", "out of memory");
+		return (false);
+	}
+	return (true);
+}
+
+static bool
+parse_targets(struct loader *l, char *s, struct waf_rule *r)
+{
+	char		*t, *save = NULL;
+	size_t		 i;
+	unsigned	*mask = &r->targets;
 
 	*mask = 0;
 	for (t = strtok_r(s, ",", &save); t != NULL;
 	    t = strtok_r(NULL, ",", &save)) {
+		if (!parse_only(l, t, r))
+			return (false);
 		for (i = 0; i < sizeof(waf_targets) / sizeof(waf_targets[0]); i++)
 			if (strcmp(t, waf_targets[i].name) == 0)
 				break;
@@ -255,7 +281,8 @@ rule_free(struct waf_rule *r)
 	free((char *)r->tag);
 	free((char *)r->msg);
 	free((char *)r->pattern);
-	r->tag = r->msg = r->pattern = NULL;
+	free((char *)r->only);
+	r->tag = r->msg = r->pattern = r->only = NULL;
 }
 
 /* One rule line; fields are cut in place. */
@@ -301,21 +328,19 @@ parse_line(struct loader *l, char *p)
 		    "once", f[2]);
 		return;
 	}
-	if (!parse_targets(l, f[4], &r.targets))
-		return;
-	if ((n = parse_chain(l, f[5], chain)) < 0)
-		return;
+	if (!parse_targets(l, f[4], &r) || (n = parse_chain(l, f[5],
+	    chain)) < 0)
+		goto bad;
 	for (r.op = 0; waf_ops[r.op] != NULL; r.op++)
 		if (strcmp(waf_ops[r.op], f[6]) == 0)
 			break;
-	if (waf_ops[r.op] == NULL)
-		{
+	if (waf_ops[r.op] == NULL) {
 		lerr(l, "unknown operator \"%s\" (rx, pm, sqli, xss, "
 		    "len_gt, bytes, cidr, eq)", f[6]);
-		return;
+		goto bad;
 	}
 	if (!parse_operand(l, &r, p))
-		return;
+		goto bad;
 	if ((r.group = group_for(l->rs, chain, n)) < 0)
 		goto oom;
 	r.tag = xstrdup(f[3]);
@@ -336,6 +361,7 @@ parse_line(struct loader *l, char *p)
 	return;
 oom:
 	lerr(l, "%s", "out of memory");
+bad:
 	rule_free(&r);
 }
 

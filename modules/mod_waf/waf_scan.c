@@ -102,8 +102,14 @@ rule_applies(const struct waf_tx *tx, size_t i)
 {
 	const struct waf_rule *r = &tx->rs->v[i];
 
-	return ((r->targets & tx->cur_target) != 0 && r->pl <= tx->paranoia &&
-	    (tx->seen[i / 32] & (1u << (i % 32))) == 0 && !is_excluded(tx, r));
+	if ((r->targets & tx->cur_target) == 0 || r->pl > tx->paranoia ||
+	    (tx->seen[i / 32] & (1u << (i % 32))) != 0)
+		return (false);
+	if (r->only != NULL && (tx->cur_name == NULL || strlen(r->only) !=
+	    tx->cur_nlen || strncasecmp(r->only, tx->cur_name,
+	    tx->cur_nlen) != 0))
+		return (false);
+	return (!is_excluded(tx, r));
 }
 
 static void

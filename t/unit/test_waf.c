@@ -328,6 +328,35 @@ test_rules_scan(void)
 	unlink(f);
 }
 
+/* "headers:Name": a rule that looks at one field only. */
+static void
+test_rules_only(void)
+{
+	struct waf_ruleset	 rs = { 0 };
+	struct waf_tx		 tx;
+	struct errs		 e = { "" };
+	const char		*f = rules_file(
+	    "1 1 5 t headers:Transfer-Encoding none rx \"te\" chunked.\n"
+	    "2 1 5 t header_names none eq \"httpoxy\" proxy\n"
+	    "3 1 5 t headers:a,args:b none rx \"two names\" x\n");
+
+	CU_ASSERT_EQUAL(waf_rules_load(&rs, &f, 1, err_cat, &e), 1);
+	CU_ASSERT(strstr(e.buf, ":3: \"args:\": one name per rule") != NULL);
+	CU_ASSERT_EQUAL(waf_rules_compile(&rs, err_cat, &e), 0);
+	CU_ASSERT_FATAL(waf_tx_init(&tx, &rs, 1, NULL, 0) == 0);
+	waf_tx_scan(&tx, WAF_T_HEADERS, "headers", "X-Note", 6, "chunked, x", 10);
+	CU_ASSERT_EQUAL(tx.score, 0);
+	waf_tx_scan(&tx, WAF_T_HEADERS, "headers", "transfer-encoding", 17,
+	    "chunked, x", 10);
+	CU_ASSERT_EQUAL(tx.score, 5);
+	waf_tx_scan(&tx, WAF_T_HEADER_NAMES, "header_names", "Proxy", 5,
+	    "Proxy", 5);
+	CU_ASSERT_EQUAL(tx.score, 10);
+	waf_tx_free(&tx);
+	waf_rules_free(&rs);
+	unlink(f);
+}
+
 static void
 test_rules_errors(void)
 {
@@ -374,6 +403,7 @@ main(void)
 		{ "rules: operators, chains, paranoia, exclusions",
 		  test_rules_scan },
 		{ "rules: errors with file and line", test_rules_errors },
+		{ "rules: one field by name", test_rules_only },
 		{ NULL, NULL }
 	};
 

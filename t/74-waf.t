@@ -3,7 +3,7 @@
 # false-positive rates printed and floors asserted on the held-out parts;
 # bodies still reach the backend whole; detect mode; exclusions per rule
 # and per argument; every request field; body limits and unparsable bodies; the audit log with
-# secrets masked; bad rules as configuration errors with file and line.
+# secrets masked; the response phase; bad rules as configuration errors with file and line.
 use strict; use warnings; use Test::More;
 use File::Spec;
 use Digest::MD5 qw(md5_hex);
@@ -16,6 +16,17 @@ my $src = File::Spec->rel2abs($ENV{PORTIER_SRCDIR} // '.');
 
 my $o = start_origin(sub {
 	my ($q) = @_;
+	my %leak = (
+	    sql => [ 'X-Error' => "SQLSTATE[42000]: Syntax error: 1064 You have an error in your SQL syntax" ],
+	    java => [ 'X-Exception' => 'java.lang.NullPointerException at com.shop.Cart.total(Cart.java:42)' ],
+	    profiler => [ 'X-Debug-Token-Link' => 'http://localhost/_profiler/a1b2c3' ],
+	    banner => [ 'X-Powered-By' => 'PHP/5.6.40', 'X-AspNet-Version' => '4.0.30319' ],
+	    fine => [ 'X-Powered-By' => 'love', 'X-Note' => 'order 42 shipped' ],
+	);
+	if ($q->{path} =~ m{/leak/(\w+)} && $leak{$1}) {
+		return (200, [ 'Content-Type' => 'text/plain', 'Set-Cookie' => 'sid=secret1',
+		    @{ $leak{$1} } ], "origin body with internals\n");
+	}
 	return (200, [ 'Content-Type' => 'text/plain' ],
 	    "ok " . length($q->{body} // '') . " " . md5_hex($q->{body} // '') . "\n");
 });
@@ -33,6 +44,7 @@ servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
     { path = "/small/"; upstream = "app"; waf = { body_limit = "1k"; body_over = "reject"; }; },
     { path = "/partial/"; upstream = "app"; waf = { body_limit = "1k"; }; },
     { path = "/lenient/"; upstream = "app"; waf = { body_error = "pass"; }; },
+    { path = "/pl2/"; upstream = "app"; waf = { paranoia = 2; }; },
     { path = "/"; upstream = "app"; } ); } );
 EOF2
 ok($p->{port}, 'portier started with mod_waf') or BAIL_OUT('no server');
@@ -186,6 +198,25 @@ my $browser = join('', map { "$_\r\n" }
     'Referer: https://shop.example.com/search?q=O%27Reilly+books&sort=price');
 is(head_status($browser), 200, 'a browser request with many fields passes');
 
+# The response phase: status and response fields.
+sub get_raw {
+	my ($path) = @_;
+	return raw_request($p, "GET $path HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+	    timeout => 5);
+}
+for my $l (qw(sql java profiler)) {
+	my $r = get_raw("/app/leak/$l");
+	like($r, qr{^HTTP/1\.1 403}, "response leaking $l internals: replaced by 403");
+	unlike($r, qr/origin body|X-Error|X-Exception|X-Debug|Set-Cookie/i,
+	    "$l: neither the origin's fields nor its body reach the client");
+}
+like(get_raw('/app/leak/fine'), qr{^HTTP/1\.1 200.*origin body}s, 'a clean response passes');
+like(get_raw('/app/leak/banner'), qr{^HTTP/1\.1 200}, 'version banners pass at paranoia 1');
+like(get_raw('/pl2/leak/banner'), qr{^HTTP/1\.1 403}, 'and are blocked at paranoia 2 (two weaker signs)');
+like(get_raw('/detect/leak/sql'), qr{^HTTP/1\.1 200.*origin body}s, 'detect mode: the response goes out');
+ok(wait_for(sub { read_file($p->{error_log}) =~ /detected \(response\): score \d+, rules 950110/ }, 3),
+    'and is logged as detected in the response phase');
+
 # Body limits and unparsable bodies.
 my $pad = 'a' x 2000;
 is(send_part('form', $pad, '/small/x'), 413, 'body over body_limit: 413 with body_over = reject');
@@ -211,12 +242,16 @@ ok(wait_for(sub { -s $audit }, 3), 'the audit log is written');
 my @lines = split /\n/, read_file($audit);
 my $ok_json = eval { require JSON::PP; 1 };
 SKIP: {
-	skip('JSON::PP missing', 4) unless $ok_json;
+	skip('JSON::PP missing', 5) unless $ok_json;
 	my @objs = map { JSON::PP::decode_json($_) } @lines;
 	is(scalar(grep { !defined $_->{score} } @objs), 0, 'every audit line is JSON with a score');
 	my ($a) = grep { $_->{uri} =~ /q=1%27/ } @objs;
 	ok($a && $a->{action} eq 'blocked' && @{ $a->{rules} } > 0 && $a->{rules}[0]{id},
 	    'a blocked request with its rules');
+	my ($resp) = grep { $_->{uri} eq '/app/leak/sql' } @objs;
+	ok($resp && $resp->{phase} eq 'response' && $resp->{status} == 200 && $resp->{action} eq 'blocked'
+	    && $resp->{rules}[0]{id} == 950110 && $resp->{rules}[0]{name} eq 'X-Error',
+	    'a blocked response: phase, origin status, rule and field');
 	my ($auth) = grep { grep { lc $_->{name} eq 'authorization' } @{ $_->{rules} } } @objs;
 	ok($auth, 'a hit in Authorization is logged');
 	is((grep { lc $_->{name} eq 'authorization' } @{ $auth->{rules} })[0]{data}, '***',

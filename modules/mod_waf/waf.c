@@ -3,7 +3,8 @@
  * and its arguments, every request field, cookies, client address and the body
  * up to body_limit, peeked so the backend still gets it whole), adds the
  * severities of the rules that match, and blocks when the score reaches
- * the threshold (or logs only, in detect mode). Rules, scanning and
+ * the threshold (or logs only, in detect mode); waf_resp.c does the same
+ * for the response head. Rules, scanning and
  * parsers live in the waf_*.c files, which know nothing of the server.
  */
 #define PT_LOG_TAG	"waf"
@@ -187,8 +188,9 @@ waf_scan_body(struct pt_request *r, const struct waf_conf *wc,
 	return (0);
 }
 
-static void
-waf_log(struct pt_request *r, const struct waf_tx *tx, const char *action)
+void
+waf_log(struct pt_request *r, const struct waf_tx *tx, const char *phase,
+    const char *action)
 {
 	char	ids[256];
 	size_t	i, n = 0;
@@ -197,8 +199,8 @@ waf_log(struct pt_request *r, const struct waf_tx *tx, const char *action)
 	for (i = 0; i < tx->nhits && n < sizeof(ids) - 16; i++)
 		n += (size_t)snprintf(ids + n, sizeof(ids) - n, "%s%u",
 		    i > 0 ? "," : "", tx->hits[i].rule->id);
-	PT_RLOG(r, PT_LOG_WARN, "%s: score %d, rules %s", action, tx->score,
-	    ids);
+	PT_RLOG(r, PT_LOG_WARN, "%s%s: score %d, rules %s", action,
+	    strcmp(phase, "response") == 0 ? " (response)" : "", tx->score, ids);
 }
 
 static int
@@ -218,6 +220,7 @@ waf_access(struct pt_request *r)
 	waf_scan_head(r, &tx);
 	if ((rc = waf_scan_body(r, wc, &tx)) != 0) {
 		waf_tx_free(&tx);
+		waf_mark_answered(r);
 		PT_RLOG(r, PT_LOG_WARN, "body over body_limit: refused");
 		return (rc);
 	}
@@ -225,13 +228,15 @@ waf_access(struct pt_request *r)
 	action = !blocked ? "scored" : wc->mode == WAF_MODE_DETECT ?
 	    "detected" : "blocked";
 	if (tx.score > 0 && (blocked || wc->audit == WAF_AUDIT_SCORED)) {
-		waf_log(r, &tx, action);
+		waf_log(r, &tx, "request", action);
 		if (wc->audit != WAF_AUDIT_OFF)
-			waf_audit_write(r, &tx, action);
+			waf_audit_write(r, &tx, "request", action);
 	}
 	waf_tx_free(&tx);
-	if (blocked && wc->mode == WAF_MODE_BLOCK)
+	if (blocked && wc->mode == WAF_MODE_BLOCK) {
+		waf_mark_answered(r);
 		return ((int)wc->status);
+	}
 	return (PT_OK);
 }
 
@@ -249,6 +254,8 @@ waf_register(struct pt_hooks *h)
 	pt_hook_post_config(h, waf_post_config, PT_ORDER_MIDDLE);
 	/* After mod_limits (FIRST): refused floods cost no scan. */
 	pt_hook_access(h, waf_access, PT_ORDER_EARLY);
+	/* Nearest the origin, before mod_cache: blocked responses go unstored. */
+	pt_hook_response_filter(h, &waf_resp_filter, PT_ORDER_FIRST - 1);
 	return (0);
 }
 

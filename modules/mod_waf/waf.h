@@ -37,8 +37,17 @@ extern const struct pt_directive	waf_directives[];
 struct pt_request;
 /* Opens (or reopens) the audit log; 0 or -1. */
 int	waf_audit_open(const char *path);
-/* One JSON line for a scored request. */
+/* One JSON line for a scored request; phase "request" or "response". */
 void	waf_audit_write(struct pt_request *, const struct waf_tx *,
+	    const char *phase, const char *action);
+/* The warn line for a blocked or detected request (waf.c). */
+void	waf_log(struct pt_request *, const struct waf_tx *, const char *phase,
 	    const char *action);
+
+/* The response phase (waf_resp.c). */
+struct pt_filter_def;
+extern const struct pt_filter_def	waf_resp_filter;
+/* The request phase answered r: the response phase leaves it alone. */
+void	waf_mark_answered(struct pt_request *);
 
 #endif /* WAF_H */

@@ -2,7 +2,7 @@
 # benign corpora (t/waf/) sent in every request part, with detection and
 # false-positive rates printed and floors asserted on the held-out parts;
 # bodies still reach the backend whole; detect mode; exclusions per rule
-# and per argument; every request field; body limits and unparsable bodies; the audit log with
+# and per argument and by condition; every request field; body limits and unparsable bodies; the audit log with
 # secrets masked; the response phase; bad rules as configuration errors with file and line.
 use strict; use warnings; use Test::More;
 use File::Spec;
@@ -34,7 +34,12 @@ my $o = start_origin(sub {
 my $p = start_portier(args => [ '-M', $mods ], conf => <<"EOF2");
 modules = { load = [ "mod_waf" ]; };
 waf = { enable = true; rules = [ "$src/conf/waf/*.conf" ];
-        audit_log = "%%TESTDIR%%/audit.log"; };
+        audit_log = "%%TESTDIR%%/audit.log";
+        exclude_if = (
+          { path = "/app/cms/"; method = [ "POST", "PUT" ]; remove = [ "941000-941999:comment" ]; },
+          { path_regex = "^/app/search/[0-9]+\$"; remove = [ "942100:q", "942140:q" ]; },
+          { var = "%{header.X-Scan-Ticket}"; match = "^sec-[0-9]{4}\$"; remove = [ "913100" ]; },
+          { path = "/app/legacy/"; remove = [ "950110" ]; } ); };
 upstreams = ( { name = "app"; servers = ( { address = "127.0.0.1:$o->{port}"; } ); } );
 servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
   routes = (
@@ -216,6 +221,35 @@ like(get_raw('/pl2/leak/banner'), qr{^HTTP/1\.1 403}, 'and are blocked at parano
 like(get_raw('/detect/leak/sql'), qr{^HTTP/1\.1 200.*origin body}s, 'detect mode: the response goes out');
 ok(wait_for(sub { read_file($p->{error_log}) =~ /detected \(response\): score \d+, rules 950110/ }, 3),
     'and is logged as detected in the response phase');
+
+# Exclusions by condition (exclude_if).
+my $xss = '<img src=x onerror=alert(1)>';
+is(send_part('form', $xss, '/app/cms/page'), 200, 'exclude_if: path prefix and method, a range of ids for one field');
+is(send_part('query', $xss, '/app/cms/page'), 403, 'exclude_if: a GET there is still inspected');
+is(send_part('form', $xss, '/app/blog/page'), 403, 'exclude_if: another path is still inspected');
+is(send_part('query', "1' OR '1'='1", '/app/search/42'), 200, 'exclude_if: path regex');
+is(send_part('query', "1' OR '1'='1", '/app/search/42x'), 403, 'exclude_if: path regex, no match');
+is(head_status("User-Agent: sqlmap/1.7\r\nX-Scan-Ticket: sec-1234\r\n"), 200,
+    'exclude_if: a variable matching a regex');
+is(head_status("User-Agent: sqlmap/1.7\r\nX-Scan-Ticket: sec-12345\r\n"), 403,
+    'exclude_if: the variable does not match');
+like(get_raw('/app/legacy/leak/sql'), qr{^HTTP/1\.1 200}, 'exclude_if applies to the response phase too');
+write_file("$p->{dir}/badx.conf", <<"EOF5");
+modules = { dir = "$mods"; load = [ "mod_waf" ]; };
+waf = { rules = [ "$src/conf/waf/*.conf" ];
+  exclude_if = ( { path = "/x/"; },
+                 { path_regex = "(open"; remove = [ "1" ]; },
+                 { var = "%{query}"; remove = [ "1" ]; },
+                 { colour = "red"; remove = [ "5-2" ]; } ); };
+servers = ( { listen = [ "127.0.0.1:0" ]; } );
+EOF5
+my ($xrc, $xout) = portier_cmd('-t', '-f', "$p->{dir}/badx.conf");
+isnt($xrc, 0, 'bad exclude_if refuses the configuration');
+like($xout, qr/badx\.conf:3:.*needs what to remove/, 'exclude_if without remove: file and line');
+like($xout, qr/badx\.conf:4:.*bad regex "\(open"/, 'exclude_if: bad regex');
+like($xout, qr/badx\.conf:5:.*var and match go together/, 'exclude_if: var without match');
+like($xout, qr/badx\.conf:6:.*unknown key/, 'exclude_if: unknown key');
+like($xout, qr/badx\.conf:6:.*"5-2": a range is low-high/, 'exclude_if: a bad range');
 
 # Body limits and unparsable bodies.
 my $pad = 'a' x 2000;

@@ -208,14 +208,16 @@ waf_access(struct pt_request *r)
 {
 	const struct waf_conf	*wc = pt_module_conf(r, &portier_module);
 	struct waf_tx		 tx;
+	const struct waf_excl	*excl;
+	size_t			 nexcl;
 	const char		*action;
 	int			 rc;
 	bool			 blocked;
 
 	if (!wc->enable || wc->rules == NULL)
 		return (PT_DECLINED);
-	if (waf_tx_init(&tx, wc->rules, (int)wc->paranoia, wc->exclude.v,
-	    wc->exclude.n) == -1)
+	excl = waf_excl_for(r, wc, &nexcl);
+	if (waf_tx_init(&tx, wc->rules, (int)wc->paranoia, excl, nexcl) == -1)
 		return (500);
 	waf_scan_head(r, &tx);
 	if ((rc = waf_scan_body(r, wc, &tx)) != 0) {

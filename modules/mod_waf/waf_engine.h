@@ -130,9 +130,9 @@ int	waf_rules_compile(struct waf_ruleset *rs, waf_err_fn err, void *arg);
 void	waf_rules_free(struct waf_ruleset *rs);
 const struct waf_rule *waf_rules_find(const struct waf_ruleset *, unsigned id);
 
-/* An exclusion: rule id (0: every rule) for one value name or all. */
+/* An exclusion: rules id..hi (0: every rule) for one value name or all. */
 struct waf_excl {
-	unsigned	 id;
+	unsigned	 id, hi;
 	const char	*name;		/* NULL: every value */
 };
 

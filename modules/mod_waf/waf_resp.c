@@ -83,6 +83,8 @@ waf_resp_head(struct pt_filter *f, struct pt_request *r)
 {
 	const struct waf_conf	*wc = pt_module_conf(r, &portier_module);
 	struct waf_tx		 tx;
+	const struct waf_excl	*excl;
+	size_t			 nexcl;
 	const char		*action;
 	bool			 blocked;
 
@@ -90,8 +92,8 @@ waf_resp_head(struct pt_filter *f, struct pt_request *r)
 	if (!wc->enable || wc->rules == NULL || !has_resp_rules(wc->rules) ||
 	    pt_req_module_ctx(r, &portier_module) == &waf_answered)
 		return (PT_DECLINED);
-	if (waf_tx_init(&tx, wc->rules, (int)wc->paranoia, wc->exclude.v,
-	    wc->exclude.n) == -1)
+	excl = waf_excl_for(r, wc, &nexcl);
+	if (waf_tx_init(&tx, wc->rules, (int)wc->paranoia, excl, nexcl) == -1)
 		return (PT_DECLINED);
 	waf_resp_scan(r, &tx);
 	blocked = tx.block_now || tx.score >= wc->threshold;

@@ -86,7 +86,7 @@ is_excluded(const struct waf_tx *tx, const struct waf_rule *r)
 	for (i = 0; i < tx->nexcl; i++) {
 		const struct waf_excl *e = &tx->excl[i];
 
-		if (e->id != 0 && e->id != r->id)
+		if (e->id != 0 && (r->id < e->id || r->id > e->hi))
 			continue;
 		if (e->name == NULL)
 			return (true);

@@ -281,7 +281,7 @@ test_rules_scan(void)
 	struct waf_ruleset	 rs = { 0 };
 	struct waf_tx		 tx;
 	struct errs		 e = { "" };
-	struct waf_excl		 ex[] = { { 3, "skip" } };
+	struct waf_excl		 ex[] = { { 3, 3, "skip" } };
 	const char		*f = rules_file(
 	    "1 1 5 sqli args urldecode,lowercase rx \"union\" union\\s+select\n"
 	    "2 1 3 t args none pm \"phrases\" evil|wicked\n"
@@ -335,6 +335,7 @@ test_rules_only(void)
 	struct waf_ruleset	 rs = { 0 };
 	struct waf_tx		 tx;
 	struct errs		 e = { "" };
+	struct waf_excl		 range[] = { { 1, 2, NULL } };
 	const char		*f = rules_file(
 	    "1 1 5 t headers:Transfer-Encoding none rx \"te\" chunked.\n"
 	    "2 1 5 t header_names none eq \"httpoxy\" proxy\n"
@@ -352,6 +353,14 @@ test_rules_only(void)
 	waf_tx_scan(&tx, WAF_T_HEADER_NAMES, "header_names", "Proxy", 5,
 	    "Proxy", 5);
 	CU_ASSERT_EQUAL(tx.score, 10);
+	waf_tx_free(&tx);
+	/* a range of ids: both rules off */
+	CU_ASSERT_FATAL(waf_tx_init(&tx, &rs, 1, range, 1) == 0);
+	waf_tx_scan(&tx, WAF_T_HEADERS, "headers", "transfer-encoding", 17,
+	    "chunked, x", 10);
+	waf_tx_scan(&tx, WAF_T_HEADER_NAMES, "header_names", "Proxy", 5,
+	    "Proxy", 5);
+	CU_ASSERT_EQUAL(tx.score, 0);
 	waf_tx_free(&tx);
 	waf_rules_free(&rs);
 	unlink(f);

@@ -139,19 +139,30 @@ sub run_corpus {
 	return ($blocked, $n, \%cls, \@odd);
 }
 
+# The rule ids in the audit lines written since offset $from.
+sub audit_rules_since {
+	my ($from) = @_;
+	my $log = -e "$p->{dir}/audit.log" ? read_file("$p->{dir}/audit.log") : '';
+	my ($new, %ids) = (substr($log, $from));
+	$ids{$1}++ while $new =~ /"id":(\d+)/g;
+	return join(' ', map { "$_ x$ids{$_}" } sort keys %ids);
+}
+
 my %rate;
 for my $f (qw(attacks-tune attacks-holdout benign-tune benign-holdout)) {
+	my $from = -s "$p->{dir}/audit.log" // 0;
 	my ($b, $n, $cls, $odd) = run_corpus("$f.txt");
+	diag("    rules that blocked: " . audit_rules_since($from)) if $f =~ /benign/ && $b;
 	$rate{$f} = $n ? 100 * $b / $n : 0;
 	diag(sprintf('%-16s %3d/%3d blocked (%5.1f%%)', $f, $b, $n, $rate{$f}));
 	diag('    ' . join(' ', map { "$_ " . ($cls->{$_}{b} // 0) . "/$cls->{$_}{n}" } sort keys %$cls))
 	    if $f =~ /attack/;
 	diag("    missed/blocked: $_") for @$odd;
 }
-cmp_ok($rate{'attacks-holdout'}, '>=', 80, 'held-out attacks: at least 80% blocked');
-cmp_ok($rate{'benign-holdout'}, '<=', 5, 'held-out benign: at most 5% blocked');
+cmp_ok($rate{'attacks-holdout'}, '>=', 90, 'held-out attacks: at least 90% blocked');
+cmp_ok($rate{'benign-holdout'}, '<=', 2, 'held-out benign: at most 2% blocked');
 cmp_ok($rate{'attacks-tune'}, '>=', 90, 'tuning attacks: at least 90% blocked');
-cmp_ok($rate{'benign-tune'}, '<=', 5, 'tuning benign: at most 5% blocked');
+cmp_ok($rate{'benign-tune'}, '<=', 2, 'tuning benign: at most 2% blocked');
 
 # The body reaches the backend whole.
 my $big = '{"items": [' . join(',', map { "{\"n\": $_, \"text\": \"item number $_\"}" } 1 .. 300) . ']}';

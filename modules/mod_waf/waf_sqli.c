@@ -105,6 +105,50 @@ lex_string(struct sql_lex *x, char q)
 	fp_add(x, 's');
 }
 
+/* Words that go on a query after a call: "sleep(5) and 1=1". */
+static const char *const sql_after_call[] = {
+	"and", "or", "xor", "from", "then", "else", "end", "limit", "union",
+	"as", "div", "like", "rlike", "regexp", "into", "order", "group",
+	"where", "having", NULL
+};
+
+/*
+ * Whether a call to a delay or file function at i (its '(') is one SQL
+ * would run: its argument is a number closed by ')' or ',', a nested
+ * call or subquery, or a string; and it is not a word in a sentence,
+ * "my sleep (2am again)" or "Sleep (2023) is a film": a plain word just
+ * before it or just after its ')' makes it prose.
+ */
+static bool
+danger_call(const struct sql_lex *x, size_t i)
+{
+	const char	*s = x->s;
+	size_t		 len = x->len, j, w;
+	char		 prev = x->nfp > 0 ? x->fp[x->nfp - 1] : '\0';
+
+	if (prev == 'v' || prev == 'n')
+		return (false);
+	for (i++; i < len && isspace((unsigned char)s[i]); i++)
+		;
+	if (i < len && (s[i] == '(' || s[i] == '\'' || s[i] == '"' ||
+	    isalpha((unsigned char)s[i])))
+		return (true);	/* nested: sleep((select ..)), if(..) */
+	while (i < len && (isdigit((unsigned char)s[i]) || s[i] == '.'))
+		i++;
+	for (; i < len && isspace((unsigned char)s[i]); i++)
+		;
+	if (i >= len || s[i] == ',')
+		return (i < len || prev != '\0');
+	if (s[i] != ')')
+		return (false);
+	for (i++; i < len && isspace((unsigned char)s[i]); i++)
+		;
+	for (w = i; w < len && isalpha((unsigned char)s[w]); w++)
+		;
+	j = w - i;
+	return (j == 0 || in_list(sql_after_call, s + i, j));
+}
+
 static void
 lex_word(struct sql_lex *x)
 {
@@ -126,7 +170,7 @@ lex_word(struct sql_lex *x)
 	    x->s[j] == '\n' || x->s[j] == '\r'); j++)
 		;
 	if (j < x->len && x->s[j] == '(' && in_list(sql_functions, w, n)) {
-		if (in_list(sql_danger_fn, w, n))
+		if (in_list(sql_danger_fn, w, n) && danger_call(x, j))
 			x->danger = true;
 		fp_add(x, 'f');
 	} else if (n == 5 && strncasecmp(w, "union", 5) == 0)
@@ -268,8 +312,7 @@ fp_is_attack(const char *fp, bool quoted)
 	};
 	static const char *const quoted_starts[] = {
 		/* after the string the application opened was closed */
-		"s&", "so", "sU", "s;", "sc", "s)", "sk",
-		"sE", "sf", NULL
+		"s&", "so", "s;", "sc", "s)", "sk", "sE", "sf", NULL
 	};
 	size_t i;
 
@@ -296,6 +339,22 @@ fp_is_attack(const char *fp, bool quoted)
 			 * an operator or a comment later to be SQL. */
 			if (strcmp(quoted_starts[i], "sk") == 0 &&
 			    strpbrk(fp + 2, "oc;n") == NULL)
+				continue;
+			/*
+			 * A statement after the closed string (MSSQL runs
+			 * "' drop table t--") must still deal with the
+			 * application's closing quote: a comment, ';', or an
+			 * operator. A quoted verb in prose has none of them:
+			 * 'she wrote "update your profile" and left'.
+			 */
+			if (strcmp(quoted_starts[i], "sE") == 0 &&
+			    strpbrk(fp + 2, "oc;") == NULL)
+				continue;
+			/* "' or '1": the last string is the application's;
+			 * '"yes" or "no" and "maybe"' chains phrases. */
+			if (strcmp(quoted_starts[i], "s&") == 0 &&
+			    fp[2] == 's' && fp[3] != '\0' &&
+			    strchr("oc;)", fp[3]) == NULL)
 				continue;
 			return (true);
 		}

@@ -143,7 +143,10 @@ test_sqli_attacks(void)
 		"' UNION ALL SELECT NULL--", "1; DROP TABLE users", "1 AND SLEEP(5)",
 		"') or ('a'='a", "1 or 1=1", "\" or \"\"=\"", "x' AnD 1=1#",
 		"1' waitfor delay '0:0:5'--", "1 and benchmark(1000000,md5(1))",
-		"'||(select version())||'", "1/*!50000UNION*/ SELECT 1", NULL
+		"'||(select version())||'", "1/*!50000UNION*/ SELECT 1",
+		"' drop table users--", "' or sleep(5)='", "sleep(5)",
+		"(select(0)from(select(sleep(5)))v)", "' or '1",
+		"'XOR(if(now()=sysdate(),sleep(5),0))XOR'", NULL
 	};
 	int i;
 
@@ -164,6 +167,11 @@ test_sqli_benign(void)
 		"Is 3 > 2? Yes, and 2 < 3 as well.", "where are you from?",
 		"SELECT name FROM users WHERE id = ?", "user@example.com",
 		"https://example.com/search?q=select+best", "2024-01-15", "ab",
+		"She wrote \"update your profile\" and left; nobody replied.",
+		"Use \"or\" and \"and\" carefully; they change the meaning.",
+		"The \"union\" of the two sets is {1, 2, 3}; that is all.",
+		"my sleep(5 hrs) schedule is broken", "Sleep (2023) is a film",
+		"I can't sleep (2am again) - any tips?",
 		NULL
 	};
 	int i;

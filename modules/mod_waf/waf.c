@@ -77,9 +77,9 @@ waf_scan_field(struct waf_tx *tx, struct pt_str n, struct pt_str v)
 		waf_cookies(tx, v.p, v.len);
 		return;
 	}
-	if (name_is(n, "User-Agent", 10))
-		waf_tx_scan(tx, WAF_T_UA, "headers", n.p, n.len, v.p, v.len);
-	waf_tx_scan(tx, WAF_T_HEADERS, "headers", n.p, n.len, v.p, v.len);
+	/* User-Agent: one scan for the rules on either target */
+	waf_tx_scan(tx, name_is(n, "User-Agent", 10) ? WAF_T_HEADERS |
+	    WAF_T_UA : WAF_T_HEADERS, "headers", n.p, n.len, v.p, v.len);
 }
 
 /* Every part of the request head, each request field included. */

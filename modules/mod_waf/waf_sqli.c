@@ -361,8 +361,82 @@ fp_is_attack(const char *fp, bool quoted)
 	return (false);
 }
 
+static bool
+prefilter_word(const char *w, size_t n)
+{
+	return ((n == 5 && strncasecmp(w, "union", 5) == 0) ||
+	    (n == 7 && strncasecmp(w, "waitfor", 7) == 0) ||
+	    in_list(sql_bool, w, n));
+}
+
+/*
+ * Whether a run of word bytes holds a word the prefilter looks for, as
+ * the lexer would cut it: the whole run, or what follows a number glued
+ * to it ("1e5union", "0x1fwaitfor": lex_number() leaves the rest to
+ * lex_word()).
+ */
+static bool
+run_has_word(const char *r, size_t n)
+{
+	size_t l, k;
+
+	if (prefilter_word(r, n))
+		return (true);
+	if (!isdigit((unsigned char)r[0]) && r[0] != '.')
+		return (false);
+	for (l = 2; l <= 7 && l < n; l++) {
+		for (k = 0; k < n - l; k++)
+			if (!isxdigit((unsigned char)r[k]) && r[k] != '.' &&
+			    r[k] != 'x' && r[k] != 'X')
+				break;
+		if (k == n - l && prefilter_word(r + k, l))
+			return (true);
+	}
+	return (false);
+}
+
+/*
+ * A superset of what the tokenizer can flag, in one pass. Without these
+ * bytes (quotes, ; ( ) = < > ! | & ^ ~ * #) and without "--" or a bool
+ * word, UNION or WAITFOR, the tokens can only be words, numbers,
+ * keywords, verbs, single operators (- / % :) and commas, in context 0
+ * only (no quote to close), and no shape in fp_is_attack() is made of
+ * those alone: each needs U, &, ;, (, ), c, s or X.
+ */
+bool
+waf_sqli_may_match(const char *s, size_t len)
+{
+	static const char	 strong[] = "'\"`;()=<>!|&^~*#";
+	size_t			 i, st;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x80 && c != '\0' && strchr(strong, c) != NULL)
+			return (true);
+		if (c == '-' && i + 1 < len && s[i + 1] == '-')
+			return (true);
+		if (!isalnum(c) && c != '_' && c != '.' && c != '$' && c != '@')
+			continue;
+		for (st = i; i < len && (isalnum((unsigned char)s[i]) ||
+		    s[i] == '_' || s[i] == '.' || s[i] == '$' || s[i] == '@');
+		    i++)
+			;
+		if (run_has_word(s + st, i - st))
+			return (true);
+		i--;
+	}
+	return (false);
+}
+
 bool
 waf_is_sqli(const char *s, size_t len, char out[16])
+{
+	return (waf_sqli_may_match(s, len) && waf_sqli_lexical(s, len, out));
+}
+
+bool
+waf_sqli_lexical(const char *s, size_t len, char out[16])
 {
 	static const char	qs[] = { 0, '\'', '"' };
 	char			fp[FP_MAX + 1];

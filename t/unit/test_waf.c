@@ -374,6 +374,92 @@ test_rules_only(void)
 	unlink(f);
 }
 
+/* Random strings made of SQL-ish and plain pieces. */
+static size_t
+fuzz_string(unsigned *seed, const char *const *pieces, size_t np, char *buf,
+    size_t size)
+{
+	size_t	n = 0, k, cnt = 1 + (size_t)rand_r(seed) % 8;
+
+	for (k = 0; k < cnt; k++) {
+		const char *p = pieces[(size_t)rand_r(seed) % np];
+		size_t l = strlen(p);
+
+		if (n + l + 1 >= size)
+			break;
+		memcpy(buf + n, p, l);
+		n += l;
+	}
+	buf[n] = '\0';
+	return (n);
+}
+
+/* The prefilter lets through whatever the tokenizer would flag. */
+static void
+test_sqli_prefilter_superset(void)
+{
+	static const char *const pieces[] = {
+		"'", "\"", "`", " ", "1", "0x1f", "or", "and", "union", "select",
+		"sleep", "(", ")", ";", "--", "-", "#", "/*", "*/", "=", "/", "%",
+		":", ",", "a", "waitfor", "delay", "from", "XOR", "Union", "1union",
+		".", "@", "$", "+", "drop", "table", "like", "not", "benchmark",
+		"||", "&&", "<", ">", "!", "1e5", "deselect", "char", "word"
+	};
+	unsigned	seed = 42;
+	char		buf[128];
+	int		i, flagged = 0, bad = 0;
+
+	for (i = 0; i < 200000; i++) {
+		size_t n = fuzz_string(&seed, pieces, sizeof(pieces) /
+		    sizeof(pieces[0]), buf, sizeof(buf));
+
+		if (!waf_sqli_lexical(buf, n, NULL))
+			continue;
+		flagged++;
+		if (!waf_sqli_may_match(buf, n)) {
+			if (bad++ < 5)
+				printf("\n  prefilter missed: %s", buf);
+		}
+	}
+	CU_ASSERT(flagged > 1000);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(!waf_sqli_may_match("gift wrap please", 16));
+	CU_ASSERT(!waf_sqli_may_match("SKU-0001, 2024-01-15", 20));
+	CU_ASSERT(waf_sqli_may_match("1union select", 13));
+}
+
+/* The one-pass no-op mask agrees with each transformation's own test. */
+static void
+test_tf_noop_mask(void)
+{
+	static const char *const pieces[] = {
+		"a", "B", "%", "+", "&", "\xc0", "\xe0", "\xc3\xa9", "/", "*", ".",
+		"\\", " ", "9", "/*", "//", "/.", "x"
+	};
+	static const int tfs[] = {
+		WAF_TF_URLDECODE, WAF_TF_HTMLDECODE, WAF_TF_REMOVENULLS,
+		WAF_TF_UTF8, WAF_TF_LOWERCASE, WAF_TF_REPLACECOMMENTS,
+		WAF_TF_NORMPATH
+	};
+	unsigned	seed = 7, m;
+	char		buf[128];
+	int		i, k, bad = 0;
+
+	for (i = 0; i < 50000; i++) {
+		size_t n = fuzz_string(&seed, pieces, sizeof(pieces) /
+		    sizeof(pieces[0]), buf, sizeof(buf));
+
+		if (i % 7 == 0 && n > 1)
+			buf[n / 2] = '\0';	/* a NUL inside */
+		m = waf_tf_noop_mask(buf, n);
+		for (k = 0; k < (int)(sizeof(tfs) / sizeof(tfs[0])); k++)
+			if (((m >> tfs[k]) & 1) !=
+			    (unsigned)waf_tf_is_noop(tfs[k], buf, n))
+				bad++;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
 static void
 test_rules_errors(void)
 {
@@ -421,6 +507,9 @@ main(void)
 		  test_rules_scan },
 		{ "rules: errors with file and line", test_rules_errors },
 		{ "rules: one field by name", test_rules_only },
+		{ "SQL prefilter: a superset of the tokenizer",
+		  test_sqli_prefilter_superset },
+		{ "transformations: the no-op mask", test_tf_noop_mask },
 		{ NULL, NULL }
 	};
 

@@ -445,9 +445,11 @@ scan_raw_once(struct scan *sc, unsigned target)
  * and values ("sku", "gift wrap") in every element.
  */
 #define VALS_MAX	64
+#define VALS_SLOTS	128	/* open addressing, at most half full */
 #define VAL_SHORT	48
 
 struct waf_seen_vals {
+	uint8_t		slot[VALS_SLOTS];	/* entry + 1, 0: free */
 	uint32_t	hash[VALS_MAX];
 	uint16_t	nlen[VALS_MAX], vlen[VALS_MAX];
 	unsigned	target[VALS_MAX];
@@ -472,7 +474,7 @@ seen_value(struct waf_tx *tx, unsigned target, const char *name,
 {
 	struct waf_seen_vals	*sv;
 	uint32_t		 h;
-	size_t			 i;
+	size_t			 i, k;
 
 	if (nlen > VAL_SHORT || len > VAL_SHORT)
 		return (false);
@@ -483,17 +485,21 @@ seen_value(struct waf_tx *tx, unsigned target, const char *name,
 		} else if ((tx->vals = malloc(sizeof(*sv))) == NULL)
 			return (false);
 		tx->vals->n = 0;
+		memset(tx->vals->slot, 0, sizeof(tx->vals->slot));
 	}
 	sv = tx->vals;
 	h = fnv1a(fnv1a(2166136261u ^ target, name, nlen), val, len);
-	for (i = 0; i < sv->n; i++)
+	for (k = h % VALS_SLOTS; sv->slot[k] != 0; k = (k + 1) % VALS_SLOTS) {
+		i = sv->slot[k] - 1u;
 		if (sv->hash[i] == h && sv->target[i] == target &&
 		    sv->nlen[i] == nlen && sv->vlen[i] == len &&
 		    memcmp(sv->data[i], name, nlen) == 0 &&
 		    memcmp(sv->data[i] + nlen, val, len) == 0)
 			return (true);
+	}
 	if (sv->n == VALS_MAX)
 		return (false);
+	sv->slot[k] = (uint8_t)(sv->n + 1);
 	sv->hash[sv->n] = h;
 	sv->target[sv->n] = target;
 	sv->nlen[sv->n] = (uint16_t)nlen;
@@ -510,13 +516,22 @@ void
 waf_tx_scan(struct waf_tx *tx, unsigned target, const char *tname,
     const char *name, size_t nlen, const char *val, size_t len)
 {
-	struct scan	 sc = { .tx = tx, .raw = val, .rawlen = len,
-			    .raw_sqli = -1, .raw_xss = -1 };
+	struct scan	 sc;
 	const char	*v;
 	size_t		 gi, i, vlen;
 
 	if (seen_value(tx, target, name, nlen, val, len))
 		return;
+	/* field by field: the transformation cache is not cleared */
+	sc.tx = tx;
+	sc.v = NULL;
+	sc.len = 0;
+	sc.raw = val;
+	sc.rawlen = len;
+	sc.raw_noop = sc.raw_known = 0;
+	sc.raw_sqli = sc.raw_xss = -1;
+	sc.nc = 0;
+	sc.flags = 0;
 	tx->cur_target = target;
 	tx->cur_tname = tname;
 	tx->cur_name = name;

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -66,6 +67,36 @@ in_list(const char *const *l, const char *w, size_t n)
 		    strncasecmp(*l, w, n) == 0)
 			return (true);
 	return (false);
+}
+
+/*
+ * Bit n of word_lens[c - 'a']: some listed word starts with c and has n
+ * bytes. Most words of prose are ruled out with one look.
+ */
+static uint32_t	word_lens[26];
+
+static void
+word_lens_add(const char *const *l)
+{
+	for (; *l != NULL; l++)
+		if ((*l)[0] >= 'a' && (*l)[0] <= 'z' && strlen(*l) < 32)
+			word_lens[(*l)[0] - 'a'] |= 1u << strlen(*l);
+}
+
+static bool
+maybe_listed(const char *w, size_t n)
+{
+	int c = tolower((unsigned char)w[0]);
+
+	if (word_lens[0] == 0) {
+		word_lens_add(sql_verbs);
+		word_lens_add(sql_bool);
+		word_lens_add(sql_keywords);
+		word_lens_add(sql_functions);
+		word_lens[('u' - 'a')] |= 1u << 5;	/* union */
+	}
+	return (c >= 'a' && c <= 'z' && n < 32 &&
+	    (word_lens[c - 'a'] & (1u << n)) != 0);
 }
 
 struct sql_lex {
@@ -162,7 +193,7 @@ lex_word(struct sql_lex *x)
 	w = x->s + st;
 	n = x->i - st;
 	/* No SQL word is longer (dbms_pipe.receive_message is the longest). */
-	if (n > 27 || n < 2) {
+	if (n > 27 || n < 2 || !maybe_listed(w, n)) {
 		fp_add(x, 'v');
 		return;
 	}
@@ -298,6 +329,17 @@ waf_sqli_fingerprint(const char *s, size_t len, char q, char *fp, size_t size)
 	return (x.nfp);
 }
 
+/* The token classes in s, one bit each (they are all in '&'..'~'). */
+static uint64_t
+char_mask(const char *s)
+{
+	uint64_t m = 0;
+
+	for (; *s != '\0'; s++)
+		m |= 1ull << (((unsigned char)*s - '&') & 63);
+	return (m);
+}
+
 /* The shapes of injected SQL, as fingerprint substrings or prefixes. */
 static bool
 fp_is_attack(const char *fp, bool quoted)
@@ -314,12 +356,17 @@ fp_is_attack(const char *fp, bool quoted)
 		/* after the string the application opened was closed */
 		"s&", "so", "s;", "sc", "s)", "sk", "sE", "sf", NULL
 	};
-	size_t i;
+	static uint64_t	pmask[32];
+	uint64_t	fmask = char_mask(fp);
+	size_t		i;
 
-	for (i = 0; anywhere[i] != NULL; i++)
-		if (strstr(fp, anywhere[i]) != NULL) {
+	for (i = 0; anywhere[i] != NULL; i++) {
+		if (pmask[i] == 0)
+			pmask[i] = char_mask(anywhere[i]);
+		/* a shape with a class fp lacks cannot be in it */
+		if ((pmask[i] & ~fmask) == 0 && strstr(fp, anywhere[i]) != NULL)
 			return (true);
-		}
+	}
 	if (!quoted)
 		return (fp[0] == 'n' && (strncmp(fp, "n&no", 4) == 0 ||
 		    strncmp(fp, "n&nc", 4) == 0 || strcmp(fp, "n&n") == 0 ||
@@ -396,17 +443,18 @@ run_has_word(const char *r, size_t n)
 }
 
 /*
- * A superset of what the tokenizer can flag, in one pass. Without these
- * bytes (quotes, ; ( ) = < > ! | & ^ ~ * #) and without "--" or a bool
- * word, UNION or WAITFOR, the tokens can only be words, numbers,
- * keywords, verbs, single operators (- / % :) and commas, in context 0
- * only (no quote to close), and no shape in fp_is_attack() is made of
- * those alone: each needs U, &, ;, (, ), c, s or X.
+ * A superset of what the tokenizer can flag, in one pass. Every shape in
+ * fp_is_attack() needs one of U (UNION), & (a bool word, "&&", "||"),
+ * ; ( ) (their bytes; f needs '(' too), c ("#", "--", "slash-star"),
+ * s (a quote; the quoted contexts need one as well) or X (a call, or
+ * WAITFOR). Without those bytes and words the tokens are words, numbers,
+ * keywords, verbs, operators and commas, and none of the shapes is made
+ * of these alone.
  */
 bool
 waf_sqli_may_match(const char *s, size_t len)
 {
-	static const char	 strong[] = "'\"`;()=<>!|&^~*#";
+	static const char	 strong[] = "'\"`;()#";
 	size_t			 i, st;
 
 	for (i = 0; i < len; i++) {
@@ -414,7 +462,9 @@ waf_sqli_may_match(const char *s, size_t len)
 
 		if (c < 0x80 && c != '\0' && strchr(strong, c) != NULL)
 			return (true);
-		if (c == '-' && i + 1 < len && s[i + 1] == '-')
+		if (i + 1 < len && ((c == '-' && s[i + 1] == '-') ||
+		    (c == '/' && s[i + 1] == '*') || (c == '&' &&
+		    s[i + 1] == '&') || (c == '|' && s[i + 1] == '|')))
 			return (true);
 		if (!isalnum(c) && c != '_' && c != '.' && c != '$' && c != '@')
 			continue;

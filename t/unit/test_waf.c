@@ -403,7 +403,8 @@ test_sqli_prefilter_superset(void)
 		"sleep", "(", ")", ";", "--", "-", "#", "/*", "*/", "=", "/", "%",
 		":", ",", "a", "waitfor", "delay", "from", "XOR", "Union", "1union",
 		".", "@", "$", "+", "drop", "table", "like", "not", "benchmark",
-		"||", "&&", "<", ">", "!", "1e5", "deselect", "char", "word"
+		"||", "&&", "<", ">", "!", "1e5", "deselect", "char", "word", "&",
+		"|", "*", "^", "~", "/"
 	};
 	unsigned	seed = 42;
 	char		buf[128];

@@ -442,29 +442,102 @@ run_has_word(const char *r, size_t n)
 	return (false);
 }
 
+/* Bytes that start a token (or a comment) for lex_one(); others are skipped. */
+static bool
+is_token_byte(unsigned char c)
+{
+	return (isalnum(c) || (c != '\0' && c < 0x80 &&
+	    strchr("_@$'\"`#(),;=<>!|&^~%*/-:", c) != NULL));
+}
+
+/* From i, past what the lexer skips: blanks, other bytes, "star-slash",
+ * a versioned comment's opening and its digits. */
+static size_t
+skip_untokened(const char *s, size_t len, size_t i)
+{
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.' && i + 1 < len && isdigit((unsigned char)s[i + 1]))
+			break;
+		if (!is_token_byte(c))
+			i++;
+		else if (c == '*' && i + 1 < len && s[i + 1] == '/')
+			i += 2;
+		else if (c == '/' && i + 2 < len && s[i + 1] == '*' &&
+		    s[i + 2] == '!') {
+			for (i += 3; i < len && isdigit((unsigned char)s[i]); i++)
+				;
+		} else
+			break;
+	}
+	return (i);
+}
+
+static bool
+any_listed(const char *w, size_t n)
+{
+	return (maybe_listed(w, n) && (in_list(sql_verbs, w, n) ||
+	    in_list(sql_keywords, w, n) || in_list(sql_bool, w, n) ||
+	    (n == 5 && strncasecmp(w, "union", 5) == 0)));
+}
+
+/* Whether the token after i (a ';') can be a verb or keyword. */
+static bool
+word_follows(const char *s, size_t len, size_t i)
+{
+	size_t st, l, k;
+
+	i = skip_untokened(s, len, i);
+	for (st = i; i < len && (isalnum((unsigned char)s[i]) || s[i] == '_' ||
+	    s[i] == '.' || s[i] == '$' || s[i] == '@'); i++)
+		;
+	if (i == st)
+		return (false);
+	if (any_listed(s + st, i - st))
+		return (true);
+	/* "1select": the number leaves the rest to lex_word() */
+	for (l = 2; l <= 27 && l < i - st; l++) {
+		for (k = st; k < i - l; k++)
+			if (!isxdigit((unsigned char)s[k]) && s[k] != '.' &&
+			    s[k] != 'x' && s[k] != 'X')
+				break;
+		if (k == i - l && any_listed(s + k, l))
+			return (true);
+	}
+	return (false);
+}
+
 /*
  * A superset of what the tokenizer can flag, in one pass. Every shape in
- * fp_is_attack() needs one of U (UNION), & (a bool word, "&&", "||"),
- * ; ( ) (their bytes; f needs '(' too), c ("#", "--", "slash-star"),
- * s (a quote; the quoted contexts need one as well) or X (a call, or
- * WAITFOR). Without those bytes and words the tokens are words, numbers,
- * keywords, verbs, operators and commas, and none of the shapes is made
- * of these alone.
+ * fp_is_attack() needs one of: s (a quote; the quoted contexts need one
+ * too), U (UNION), & (a bool word, "&&", "||"), X (a call, or WAITFOR),
+ * '(' (f needs one too), ';' then a verb or keyword (";E", ";kn"), or a
+ * first token that is a number ("nc", "n)", "n;": a comment, ')' or ';'
+ * count only then). Without them the tokens are words, numbers,
+ * keywords, verbs, operators, commas, and comments or ')' or ';' that no
+ * shape uses, and none of the shapes is made of these alone.
  */
 bool
 waf_sqli_may_match(const char *s, size_t len)
 {
-	static const char	 strong[] = "'\"`;()#";
-	size_t			 i, st;
+	size_t	i, st = skip_untokened(s, len, 0);
+	bool	num_first = st < len && (isdigit((unsigned char)s[st]) ||
+		    s[st] == '.');
 
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c < 0x80 && c != '\0' && strchr(strong, c) != NULL)
+		if (c == '\'' || c == '"' || c == '`' || c == '(')
 			return (true);
-		if (i + 1 < len && ((c == '-' && s[i + 1] == '-') ||
-		    (c == '/' && s[i + 1] == '*') || (c == '&' &&
-		    s[i + 1] == '&') || (c == '|' && s[i + 1] == '|')))
+		if (c == ';' && (num_first || word_follows(s, len, i + 1)))
+			return (true);
+		if (num_first && (c == ')' || c == '#' || (i + 1 < len &&
+		    ((c == '-' && s[i + 1] == '-') || (c == '/' &&
+		    s[i + 1] == '*')))))
+			return (true);
+		if (i + 1 < len && ((c == '&' && s[i + 1] == '&') ||
+		    (c == '|' && s[i + 1] == '|')))
 			return (true);
 		if (!isalnum(c) && c != '_' && c != '.' && c != '$' && c != '@')
 			continue;

@@ -404,13 +404,14 @@ test_sqli_prefilter_superset(void)
 		":", ",", "a", "waitfor", "delay", "from", "XOR", "Union", "1union",
 		".", "@", "$", "+", "drop", "table", "like", "not", "benchmark",
 		"||", "&&", "<", ">", "!", "1e5", "deselect", "char", "word", "&",
-		"|", "*", "^", "~", "/"
+		"|", "*", "^", "~", "/", "?", "[", "\\", "/*!5", "*/", ".5",
+		" ", "\t", "q", "in", "set", "1select", "all", "x"
 	};
 	unsigned	seed = 42;
 	char		buf[128];
 	int		i, flagged = 0, bad = 0;
 
-	for (i = 0; i < 200000; i++) {
+	for (i = 0; i < 400000; i++) {
 		size_t n = fuzz_string(&seed, pieces, sizeof(pieces) /
 		    sizeof(pieces[0]), buf, sizeof(buf));
 

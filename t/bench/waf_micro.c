@@ -123,5 +123,6 @@ main(int argc, char **argv)
 		score += one(&rs, body);
 	printf("benign 1 KiB JSON POST: %.2f us CPU per request\n",
 	    (cpu_us() - t0) / ROUNDS);
+	waf_rules_free(&rs);
 	return (score != 0);	/* benign requests must not score */
 }

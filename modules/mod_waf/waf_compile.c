@@ -120,14 +120,12 @@ group_add_rule(struct waf_ruleset *rs, size_t i, struct hs_list *h)
 	if (r->op == WAF_OP_RX && hs_accepts(r->pattern)) {
 		r->hs = true;
 		g->hs_targets |= r->targets;
-		rs->hs_targets |= r->targets;
 		return (hs_list_add(h, waf_xstrdup(r->pattern), fl |
 		    HS_FLAG_PREFILTER, (unsigned)i));
 	}
 	if (r->op == WAF_OP_PM) {
 		r->hs = true;
 		g->hs_targets |= r->targets;
-		rs->hs_targets |= r->targets;
 		for (p = r->pattern; *p != '\0'; p = *e ? e + 1 : e) {
 			if ((e = strchr(p, '|')) == NULL)
 				e = p + strlen(p);

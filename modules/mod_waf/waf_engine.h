@@ -125,7 +125,6 @@ struct waf_ruleset {
 	 */
 	void		 *tdb[WAF_T_BITS];	/* hs_database_t *, or NULL */
 	void		 *tscratch;
-	unsigned	  hs_targets;	/* targets some rule in a db has */
 };
 
 /* Reports a loader error; file and line name the rule. */

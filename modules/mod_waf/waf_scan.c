@@ -5,7 +5,9 @@
  * the work), then one Hyperscan pass over the group's regexes and
  * phrases; candidates are confirmed with PCRE2 under match limits. The
  * operators Hyperscan cannot run (sqli, xss, numbers, bytes, CIDR) run
- * after it. Scores and hits accumulate in the waf_tx.
+ * after it. A value that every chain leaves as it is (most benign ones)
+ * takes a shorter way: one pass over its target's database. Scores and
+ * hits accumulate in the waf_tx.
  */
 #include "config.h"
 

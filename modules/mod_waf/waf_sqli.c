@@ -103,6 +103,8 @@ struct sql_lex {
 	const char	*s;
 	size_t		 len, i;
 	char		*fp;
+	char		*ops;		/* NULL, or each 'o' token's first byte */
+	char		 opc;
 	size_t		 nfp, size;
 	bool		 danger;	/* a delay or file function is called */
 	bool		 bare_comment;	/* a comment follows a closed string */
@@ -111,8 +113,11 @@ struct sql_lex {
 static void
 fp_add(struct sql_lex *x, char c)
 {
-	if (x->nfp + 1 < x->size)
-		x->fp[x->nfp++] = c;
+	if (x->nfp + 1 >= x->size)
+		return;
+	if (x->ops != NULL)
+		x->ops[x->nfp] = c == 'o' ? x->opc : c;
+	x->fp[x->nfp++] = c;
 }
 
 /* A quoted string from the opening quote q at i; sets i past it. */
@@ -236,6 +241,9 @@ lex_number(struct sql_lex *x)
 	fp_add(x, 'n');
 }
 
+static size_t	sql_fingerprint(const char *, size_t, char, char *, char *,
+		    size_t);
+
 /* Returns false at the end of input. */
 static bool
 lex_one(struct sql_lex *x)
@@ -295,6 +303,7 @@ lex_one(struct sql_lex *x)
 			while (x->i < x->len && x->s[x->i] != '\0' &&
 			    strchr("=<>!|&^~:", x->s[x->i]) != NULL)
 				x->i++;
+		x->opc = c;
 		fp_add(x, 'o');
 	} else {
 		x->i++;	/* other punctuation: ignored */
@@ -305,7 +314,16 @@ lex_one(struct sql_lex *x)
 size_t
 waf_sqli_fingerprint(const char *s, size_t len, char q, char *fp, size_t size)
 {
-	struct sql_lex x = { .s = s, .len = len, .fp = fp, .size = size };
+	return (sql_fingerprint(s, len, q, fp, NULL, size));
+}
+
+/* ops, when not NULL, gets the first byte of each operator token. */
+static size_t
+sql_fingerprint(const char *s, size_t len, char q, char *fp, char *ops,
+    size_t size)
+{
+	struct sql_lex x = { .s = s, .len = len, .fp = fp, .ops = ops,
+			     .size = size };
 
 	if (q != 0) {
 		/* The application opened the string: it ends at our q. */
@@ -341,8 +359,23 @@ char_mask(const char *s)
 }
 
 /* The shapes of injected SQL, as fingerprint substrings or prefixes. */
+/*
+ * "&vov" is "or a=b" only when the operator compares: "rock and
+ * roll/blues" and "not bad-ish" are prose.
+ */
 static bool
-fp_is_attack(const char *fp, bool quoted)
+vov_compares(const char *fp, const char *ops)
+{
+	const char *p;
+
+	for (p = strstr(fp, "&vov"); p != NULL; p = strstr(p + 1, "&vov"))
+		if (strchr("=<>!", ops[p - fp + 2]) != NULL)
+			return (true);
+	return (false);
+}
+
+static bool
+fp_is_attack(const char *fp, const char *ops, bool quoted)
 {
 	static const char *const anywhere[] = {
 		"UE", "U(E", "UkE", "Uk(E",	/* UNION [ALL] SELECT */
@@ -352,6 +385,7 @@ fp_is_attack(const char *fp, bool quoted)
 		"&vos", "&nos", "&son", "&sos", "&vov",
 		"n&sos", "s&nos", "s&sos", "s&non", NULL
 	};
+	enum { VOV = 20 };	/* "&vov" */
 	static const char *const quoted_starts[] = {
 		/* after the string the application opened was closed */
 		"s&", "so", "s;", "sc", "s)", "sk", "sE", "sf", NULL
@@ -364,7 +398,8 @@ fp_is_attack(const char *fp, bool quoted)
 		if (pmask[i] == 0)
 			pmask[i] = char_mask(anywhere[i]);
 		/* a shape with a class fp lacks cannot be in it */
-		if ((pmask[i] & ~fmask) == 0 && strstr(fp, anywhere[i]) != NULL)
+		if ((pmask[i] & ~fmask) == 0 && strstr(fp, anywhere[i]) != NULL &&
+		    (i != VOV || vov_compares(fp, ops)))
 			return (true);
 	}
 	if (!quoted)
@@ -562,7 +597,7 @@ bool
 waf_sqli_lexical(const char *s, size_t len, char out[16])
 {
 	static const char	qs[] = { 0, '\'', '"' };
-	char			fp[FP_MAX + 1];
+	char			fp[FP_MAX + 1], ops[FP_MAX + 1];
 	size_t			i;
 
 	/* Values without any SQL punctuation or keyword shape are fast. */
@@ -576,9 +611,9 @@ waf_sqli_lexical(const char *s, size_t len, char out[16])
 	if (i == len)
 		return (false);
 	for (i = 0; i < sizeof(qs); i++) {
-		if (waf_sqli_fingerprint(s, len, qs[i], fp, sizeof(fp)) == 0)
+		if (sql_fingerprint(s, len, qs[i], fp, ops, sizeof(fp)) == 0)
 			continue;
-		if (fp_is_attack(fp, qs[i] != 0)) {
+		if (fp_is_attack(fp, ops, qs[i] != 0)) {
 			if (out != NULL)
 				memcpy(out, fp, sizeof(fp));
 			return (true);

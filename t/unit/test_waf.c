@@ -146,7 +146,7 @@ test_sqli_attacks(void)
 		"'||(select version())||'", "1/*!50000UNION*/ SELECT 1",
 		"' drop table users--", "' or sleep(5)='", "sleep(5)",
 		"(select(0)from(select(sleep(5)))v)", "' or '1",
-		"'XOR(if(now()=sysdate(),sleep(5),0))XOR'", NULL
+		"'XOR(if(now()=sysdate(),sleep(5),0))XOR'", "abc or x=x", NULL
 	};
 	int i;
 
@@ -172,6 +172,7 @@ test_sqli_benign(void)
 		"The \"union\" of the two sets is {1, 2, 3}; that is all.",
 		"my sleep(5 hrs) schedule is broken", "Sleep (2023) is a film",
 		"I can't sleep (2am again) - any tips?",
+		"rock and roll/blues", "I like cats/dogs", "not bad-ish really",
 		NULL
 	};
 	int i;

@@ -96,6 +96,19 @@ pt_req_header(const struct pt_request *r, const char *name,
 	return (true);
 }
 
+PT_API bool
+pt_req_header_at(const struct pt_request *r, size_t i, struct pt_str *name,
+    struct pt_str *value)
+{
+	if (i >= r->head.nfields)
+		return (false);
+	if (name != NULL)
+		*name = r->head.fields[i].name;
+	if (value != NULL)
+		*value = r->head.fields[i].value;
+	return (true);
+}
+
 /* Header values from modules must not smuggle a line break (or a NUL). */
 static bool
 field_value_ok(const char *v)

@@ -1,9 +1,10 @@
 /*
  * mod_waf: inspects each request in the access hook (method, path, query
- * and its arguments, request fields, cookies, client address and the body
+ * and its arguments, every request field, cookies, client address and the body
  * up to body_limit, peeked so the backend still gets it whole), adds the
  * severities of the rules that match, and blocks when the score reaches
- * the threshold (or logs only, in detect mode). Rules, scanning and
+ * the threshold (or logs only, in detect mode); waf_resp.c does the same
+ * for the response head. Rules, scanning and
  * parsers live in the waf_*.c files, which know nothing of the server.
  */
 #define PT_LOG_TAG	"waf"
@@ -60,11 +61,32 @@ waf_cookies(struct waf_tx *tx, const char *s, size_t len)
 	}
 }
 
-static void
-waf_scan_head(struct pt_request *r, const struct waf_conf *wc,
-    struct waf_tx *tx)
+static bool
+name_is(struct pt_str n, const char *s, size_t len)
 {
-	struct pt_str	 m = pt_req_method(r), t = pt_req_target(r), q, v;
+	return (n.len == len && strncasecmp(n.p, s, len) == 0);
+}
+
+/* One request field: its name, then its value (cookies one by one). */
+static void
+waf_scan_field(struct waf_tx *tx, struct pt_str n, struct pt_str v)
+{
+	waf_tx_scan(tx, WAF_T_HEADER_NAMES, "header_names", n.p, n.len, n.p,
+	    n.len);
+	if (name_is(n, "Cookie", 6)) {
+		waf_cookies(tx, v.p, v.len);
+		return;
+	}
+	/* User-Agent: one scan for the rules on either target */
+	waf_tx_scan(tx, name_is(n, "User-Agent", 10) ? WAF_T_HEADERS |
+	    WAF_T_UA : WAF_T_HEADERS, "headers", n.p, n.len, v.p, v.len);
+}
+
+/* Every part of the request head, each request field included. */
+static void
+waf_scan_head(struct pt_request *r, struct waf_tx *tx)
+{
+	struct pt_str	 m = pt_req_method(r), t = pt_req_target(r), q, v, n;
 	const char	*qm, *ca = pt_req_client_addr(r);
 	size_t		 i, plen;
 
@@ -80,21 +102,8 @@ waf_scan_head(struct pt_request *r, const struct waf_conf *wc,
 			    "encoding in the query", q.p, q.len);
 	}
 	waf_tx_scan(tx, WAF_T_CLIENT, "client", NULL, 0, ca, strlen(ca));
-	for (i = 0; i < wc->headers.n; i++) {
-		const char *h = wc->headers.v[i];
-
-		if (!pt_req_header(r, h, &v))
-			continue;
-		if (strcasecmp(h, "Cookie") == 0) {
-			waf_cookies(tx, v.p, v.len);
-			continue;
-		}
-		if (strcasecmp(h, "User-Agent") == 0)
-			waf_tx_scan(tx, WAF_T_UA, "headers", h, strlen(h), v.p,
-			    v.len);
-		waf_tx_scan(tx, WAF_T_HEADERS, "headers", h, strlen(h), v.p,
-		    v.len);
-	}
+	for (i = 0; pt_req_header_at(r, i, &n, &v); i++)
+		waf_scan_field(tx, n, v);
 }
 
 static bool
@@ -179,8 +188,9 @@ waf_scan_body(struct pt_request *r, const struct waf_conf *wc,
 	return (0);
 }
 
-static void
-waf_log(struct pt_request *r, const struct waf_tx *tx, const char *action)
+void
+waf_log(struct pt_request *r, const struct waf_tx *tx, const char *phase,
+    const char *action)
 {
 	char	ids[256];
 	size_t	i, n = 0;
@@ -189,8 +199,8 @@ waf_log(struct pt_request *r, const struct waf_tx *tx, const char *action)
 	for (i = 0; i < tx->nhits && n < sizeof(ids) - 16; i++)
 		n += (size_t)snprintf(ids + n, sizeof(ids) - n, "%s%u",
 		    i > 0 ? "," : "", tx->hits[i].rule->id);
-	PT_RLOG(r, PT_LOG_WARN, "%s: score %d, rules %s", action, tx->score,
-	    ids);
+	PT_RLOG(r, PT_LOG_WARN, "%s%s: score %d, rules %s", action,
+	    strcmp(phase, "response") == 0 ? " (response)" : "", tx->score, ids);
 }
 
 static int
@@ -198,18 +208,21 @@ waf_access(struct pt_request *r)
 {
 	const struct waf_conf	*wc = pt_module_conf(r, &portier_module);
 	struct waf_tx		 tx;
+	const struct waf_excl	*excl;
+	size_t			 nexcl;
 	const char		*action;
 	int			 rc;
 	bool			 blocked;
 
 	if (!wc->enable || wc->rules == NULL)
 		return (PT_DECLINED);
-	if (waf_tx_init(&tx, wc->rules, (int)wc->paranoia, wc->exclude.v,
-	    wc->exclude.n) == -1)
+	excl = waf_excl_for(r, wc, &nexcl);
+	if (waf_tx_init(&tx, wc->rules, (int)wc->paranoia, excl, nexcl) == -1)
 		return (500);
-	waf_scan_head(r, wc, &tx);
+	waf_scan_head(r, &tx);
 	if ((rc = waf_scan_body(r, wc, &tx)) != 0) {
 		waf_tx_free(&tx);
+		waf_mark_answered(r);
 		PT_RLOG(r, PT_LOG_WARN, "body over body_limit: refused");
 		return (rc);
 	}
@@ -217,13 +230,15 @@ waf_access(struct pt_request *r)
 	action = !blocked ? "scored" : wc->mode == WAF_MODE_DETECT ?
 	    "detected" : "blocked";
 	if (tx.score > 0 && (blocked || wc->audit == WAF_AUDIT_SCORED)) {
-		waf_log(r, &tx, action);
+		waf_log(r, &tx, "request", action);
 		if (wc->audit != WAF_AUDIT_OFF)
-			waf_audit_write(r, &tx, action);
+			waf_audit_write(r, &tx, "request", action);
 	}
 	waf_tx_free(&tx);
-	if (blocked && wc->mode == WAF_MODE_BLOCK)
+	if (blocked && wc->mode == WAF_MODE_BLOCK) {
+		waf_mark_answered(r);
 		return ((int)wc->status);
+	}
 	return (PT_OK);
 }
 
@@ -241,6 +256,8 @@ waf_register(struct pt_hooks *h)
 	pt_hook_post_config(h, waf_post_config, PT_ORDER_MIDDLE);
 	/* After mod_limits (FIRST): refused floods cost no scan. */
 	pt_hook_access(h, waf_access, PT_ORDER_EARLY);
+	/* Nearest the origin, before mod_cache: blocked responses go unstored. */
+	pt_hook_response_filter(h, &waf_resp_filter, PT_ORDER_FIRST - 1);
 	return (0);
 }
 

@@ -86,7 +86,8 @@ static bool
 is_secret(const char *name)
 {
 	static const char *const secrets[] = {
-		"authorization", "proxy-authorization", "cookie", "password",
+		"authorization", "proxy-authorization", "cookie", "set-cookie",
+		"password",
 		"passwd", "pass", "pwd", "secret", "token", "api_key", "apikey",
 		NULL
 	};
@@ -100,7 +101,7 @@ is_secret(const char *name)
 
 void
 waf_audit_write(struct pt_request *r, const struct waf_tx *tx,
-    const char *action)
+    const char *phase, const char *action)
 {
 	struct jbuf	 b = { .n = 0 };
 	struct pt_str	 m = pt_req_method(r), t = pt_req_target(r);
@@ -123,6 +124,12 @@ waf_audit_write(struct pt_request *r, const struct waf_tx *tx,
 	jstr(&b, m.p, m.len);
 	jraw(&b, ",\"uri\":");
 	jstr(&b, t.p, t.len > 1024 ? 1024 : t.len);
+	jraw(&b, ",\"phase\":");
+	jstr(&b, phase, strlen(phase));
+	if (strcmp(phase, "response") == 0) {
+		snprintf(num, sizeof(num), ",\"status\":%d", pt_resp_status(r));
+		jraw(&b, num);
+	}
 	snprintf(num, sizeof(num), ",\"score\":%d,\"action\":", tx->score);
 	jraw(&b, num);
 	jstr(&b, action, strlen(action));

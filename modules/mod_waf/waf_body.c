@@ -55,11 +55,11 @@ bool
 waf_parse_urlencoded(const char *s, size_t len, waf_kv_fn fn, void *arg)
 {
 	const char	*p = s, *end = s + len, *amp, *eq;
-	char		*buf;
+	char		 sbuf[512], *buf = sbuf;	/* most queries fit */
 	size_t		 nl, vl;
 	bool		 ok = true;
 
-	if ((buf = malloc(len + 1)) == NULL)
+	if (len + 1 > sizeof(sbuf) && (buf = malloc(len + 1)) == NULL)
 		return (false);
 	while (p < end) {
 		if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
@@ -75,7 +75,8 @@ waf_parse_urlencoded(const char *s, size_t len, waf_kv_fn fn, void *arg)
 		}
 		p = amp + 1;
 	}
-	free(buf);
+	if (buf != sbuf)
+		free(buf);
 	return (ok);
 }
 

@@ -133,45 +133,6 @@ waf_parse_rules(struct pt_conf_ctx *cx, const config_setting_t *s,
 	return (NULL);
 }
 
-/* [ "942100", "942100:q", "0:comment" ]: rule ids, optionally per name. */
-static const char *
-waf_parse_exclude(struct pt_conf_ctx *cx, const config_setting_t *s,
-    void *field)
-{
-	struct waf_excls	*x = field;
-	const char		*str, *colon;
-	char			*end;
-	size_t			 i, n;
-
-	if (!config_setting_is_list(s) && !config_setting_is_array(s))
-		return ("a list: [ \"942100\", \"941100:comment\" ]");
-	n = (size_t)config_setting_length(s);
-	if ((x->v = pt_calloc(pt_conf_arena(cx), n + 1, sizeof(*x->v))) == NULL)
-		return ("out of memory");
-	x->n = 0;
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s,
-		    (unsigned)i);
-
-		if ((str = config_setting_get_string(e)) == NULL) {
-			pt_conf_error(cx, e, "each exclusion is a string "
-			    "\"RULE\" or \"RULE:NAME\"");
-			continue;
-		}
-		x->v[x->n].id = (unsigned)strtoul(str, &end, 10);
-		if (end == str || (*end != '\0' && *end != ':')) {
-			pt_conf_error(cx, e, "\"%s\": a rule id (0: all "
-			    "rules), then optionally ':' and an argument, "
-			    "cookie or header name", str);
-			continue;
-		}
-		colon = *end == ':' ? end + 1 : NULL;
-		x->v[x->n++].name = colon != NULL && *colon != '\0' ?
-		    pt_strdup(pt_conf_arena(cx), colon) : NULL;
-	}
-	return (NULL);
-}
-
 const struct pt_directive waf_directives[] = {
 	{ .name = "enable", .type = PT_T_BOOL, .scopes = WAF_SCOPES,
 	  .offset = offsetof(struct waf_conf, enable), .def = "false",
@@ -212,6 +173,11 @@ const struct pt_directive waf_directives[] = {
 	  .offset = offsetof(struct waf_conf, exclude),
 	  .size = sizeof(struct waf_excls), .parse = waf_parse_exclude,
 	  .def = "[ ]", .hint = "[ \"942100\", \"941100:comment\" ]" },
+	{ .name = "exclude_if", .type = PT_T_CUSTOM, .scopes = WAF_SCOPES,
+	  .offset = offsetof(struct waf_conf, when),
+	  .size = sizeof(struct waf_whens), .parse = waf_parse_when,
+	  .hint = "( { path = \"/cms/\"; method = \"POST\"; "
+	  "remove = [ \"941100:html\" ]; } )" },
 	{ .name = "audit_log", .type = PT_T_PATH, .scopes = PT_SCOPE_GLOBAL,
 	  .offset = offsetof(struct waf_conf, audit_log),
 	  .hint = "a JSON lines file" },
@@ -220,13 +186,5 @@ const struct pt_directive waf_directives[] = {
 	  .choices = waf_audits,
 	  .hint = "\"blocked\", \"scored\" (every request with a score) or "
 	  "\"off\"" },
-	{ .name = "headers", .type = PT_T_STRLIST, .scopes = WAF_SCOPES,
-	  .offset = offsetof(struct waf_conf, headers),
-	  .def = "[ \"User-Agent\", \"Referer\", \"Cookie\", \"Content-Type\", "
-	  "\"Accept\", \"Accept-Language\", \"Accept-Encoding\", \"Origin\", "
-	  "\"X-Forwarded-For\", \"X-Forwarded-Host\", \"X-Requested-With\", "
-	  "\"Host\", \"Authorization\", \"X-Api-Version\", \"Range\", "
-	  "\"If-None-Match\", \"Transfer-Encoding\", \"Content-Length\" ]",
-	  .hint = "request fields the WAF inspects" },
 	PT_DIRECTIVE_END
 };

@@ -37,6 +37,8 @@ const char *waf_tf_name(int tf);
 #define WAF_TF_BAD_ENCODING	0x1
 /* Whether tf would leave s as it is (so the scanner skips the copy). */
 bool	waf_tf_is_noop(int tf, const char *s, size_t len);
+/* The same for every transformation at once: bit tf set when a no-op. */
+unsigned waf_tf_noop_mask(const char *s, size_t len);
 int	waf_tf_apply(int tf, const char *in, size_t len, struct waf_buf *out,
 	    unsigned *flags);
 
@@ -48,6 +50,12 @@ int	waf_tf_apply(int tf, const char *in, size_t len, struct waf_buf *out,
  * fingerprint that matched (up to 15 bytes and a NUL) when not NULL.
  */
 bool	waf_is_sqli(const char *s, size_t len, char fp[16]);
+/*
+ * waf_is_sqli() is waf_sqli_may_match(), a one-pass superset, then
+ * waf_sqli_lexical(), the tokenizer; apart for tests.
+ */
+bool	waf_sqli_may_match(const char *s, size_t len);
+bool	waf_sqli_lexical(const char *s, size_t len, char fp[16]);
 /* The SQL fingerprint of s in context q (0, '\'' or '"'), for tests. */
 size_t	waf_sqli_fingerprint(const char *s, size_t len, char q, char *fp,
 	    size_t size);
@@ -64,6 +72,7 @@ enum waf_target {
 	WAF_T_FILES = 1 << 10, WAF_T_CLIENT = 1 << 11,
 	WAF_T_RESP_STATUS = 1 << 12, WAF_T_RESP_HEADERS = 1 << 13
 };
+#define WAF_T_BITS	14
 
 enum waf_op {
 	WAF_OP_RX, WAF_OP_PM, WAF_OP_SQLI, WAF_OP_XSS, WAF_OP_LEN_GT,
@@ -81,6 +90,7 @@ struct waf_rule {
 	const char	*tag;
 	const char	*msg;
 	const char	*pattern;
+	const char	*only;		/* NULL, or the one name it looks at */
 	void		*re;		/* pcre2_code *, RX */
 	bool		 hs;		/* in its group's Hyperscan database */
 	long long	 num;		/* LEN_GT, EQ */
@@ -97,6 +107,7 @@ struct waf_group {
 	void		*db;		/* hs_database_t *, or NULL */
 	void		*scratch;	/* hs_scratch_t * */
 	unsigned	 targets;	/* union of its rules' targets */
+	unsigned	 hs_targets;	/* the same for its rules in db */
 	size_t		*other;		/* rules not in the database */
 	size_t		 nother;
 };
@@ -108,6 +119,12 @@ struct waf_ruleset {
 	size_t		  ng;
 	char		**files;	/* the rule files' names (rule->file) */
 	size_t		  nfiles;
+	/*
+	 * Per target bit, every group's expressions for it: a value each
+	 * chain leaves as it is (most benign values) is scanned once.
+	 */
+	void		 *tdb[WAF_T_BITS];	/* hs_database_t *, or NULL */
+	void		 *tscratch;
 };
 
 /* Reports a loader error; file and line name the rule. */
@@ -128,10 +145,12 @@ int	waf_rules_compile(struct waf_ruleset *rs, waf_err_fn err, void *arg);
  */
 void	waf_rules_free(struct waf_ruleset *rs);
 const struct waf_rule *waf_rules_find(const struct waf_ruleset *, unsigned id);
+/* strdup() that the loader and the compiler share. */
+char	*waf_xstrdup(const char *);
 
-/* An exclusion: rule id (0: every rule) for one value name or all. */
+/* An exclusion: rules id..hi (0: every rule) for one value name or all. */
 struct waf_excl {
-	unsigned	 id;
+	unsigned	 id, hi;
 	const char	*name;		/* NULL: every value */
 };
 
@@ -145,6 +164,8 @@ struct waf_hit {
 	char			 data[WAF_MATCH_LEN + 1];
 };
 
+struct waf_seen_vals;
+
 /* One request's evaluation. */
 struct waf_tx {
 	const struct waf_ruleset *rs;
@@ -156,6 +177,7 @@ struct waf_tx {
 	struct waf_hit		 hits[WAF_HITS_MAX];
 	size_t			 nhits;
 	uint32_t		*seen;	/* rules already counted: a bitmap */
+	size_t			 nseen;	/* its words */
 	/* while scanning one value */
 	unsigned		 cur_target;
 	const char		*cur_tname;
@@ -164,6 +186,7 @@ struct waf_tx {
 	const char		*cur_val;
 	size_t			 cur_len;
 	bool			 limit_hit;
+	struct waf_seen_vals	*vals;	/* short values scanned already */
 };
 
 int	waf_tx_init(struct waf_tx *, const struct waf_ruleset *, int paranoia,

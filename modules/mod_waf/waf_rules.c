@@ -1,9 +1,8 @@
 /*
  * The rule loader: reads rule files (one rule a line), checks every field,
  * compiles each regex with PCRE2 (JIT) and groups the rules by their
- * chain of transformations; each group gets one Hyperscan database over
- * all its regexes and phrases, so a value is scanned once per group.
- * Scanning lives in waf_scan.c.
+ * chain of transformations. The Hyperscan databases are built in
+ * waf_compile.c; scanning lives in waf_scan.c.
  *
  * A line:  id pl sev tag targets transforms op "message" [pattern]
  *   942100 1 5 sqli args,cookies urldecode,lowercase rx "UNION SELECT" union\s+select
@@ -98,15 +97,40 @@ field_next(char **pp)
 	return (s);
 }
 
+/* "headers:Transfer-Encoding": the rule looks at that name only. */
 static bool
-parse_targets(struct loader *l, char *s, unsigned *mask)
+parse_only(struct loader *l, char *t, struct waf_rule *r)
 {
-	char	*t, *save = NULL;
-	size_t	 i;
+	char *colon = strchr(t, ':');
+
+	if (colon == NULL)
+		return (true);
+	*colon++ = '\0';
+	if (*colon == '\0' || (r->only != NULL && strcasecmp(r->only,
+	    colon) != 0)) {
+		lerr(l, "\"%s:\": one name per rule, after a target: "
+		    "headers:Transfer-Encoding", t);
+		return (false);
+	}
+	if (r->only == NULL && (r->only = waf_xstrdup(colon)) == NULL) {
+		lerr(l, "%s", "out of memory");
+		return (false);
+	}
+	return (true);
+}
+
+static bool
+parse_targets(struct loader *l, char *s, struct waf_rule *r)
+{
+	char		*t, *save = NULL;
+	size_t		 i;
+	unsigned	*mask = &r->targets;
 
 	*mask = 0;
 	for (t = strtok_r(s, ",", &save); t != NULL;
 	    t = strtok_r(NULL, ",", &save)) {
+		if (!parse_only(l, t, r))
+			return (false);
 		for (i = 0; i < sizeof(waf_targets) / sizeof(waf_targets[0]); i++)
 			if (strcmp(t, waf_targets[i].name) == 0)
 				break;
@@ -235,8 +259,8 @@ parse_operand(struct loader *l, struct waf_rule *r, char *pat)
 	}
 }
 
-static char *
-xstrdup(const char *s)
+char *
+waf_xstrdup(const char *s)
 {
 	size_t	 n = strlen(s) + 1;
 	char	*p = malloc(n);
@@ -255,7 +279,8 @@ rule_free(struct waf_rule *r)
 	free((char *)r->tag);
 	free((char *)r->msg);
 	free((char *)r->pattern);
-	r->tag = r->msg = r->pattern = NULL;
+	free((char *)r->only);
+	r->tag = r->msg = r->pattern = r->only = NULL;
 }
 
 /* One rule line; fields are cut in place. */
@@ -301,26 +326,24 @@ parse_line(struct loader *l, char *p)
 		    "once", f[2]);
 		return;
 	}
-	if (!parse_targets(l, f[4], &r.targets))
-		return;
-	if ((n = parse_chain(l, f[5], chain)) < 0)
-		return;
+	if (!parse_targets(l, f[4], &r) || (n = parse_chain(l, f[5],
+	    chain)) < 0)
+		goto bad;
 	for (r.op = 0; waf_ops[r.op] != NULL; r.op++)
 		if (strcmp(waf_ops[r.op], f[6]) == 0)
 			break;
-	if (waf_ops[r.op] == NULL)
-		{
+	if (waf_ops[r.op] == NULL) {
 		lerr(l, "unknown operator \"%s\" (rx, pm, sqli, xss, "
 		    "len_gt, bytes, cidr, eq)", f[6]);
-		return;
+		goto bad;
 	}
 	if (!parse_operand(l, &r, p))
-		return;
+		goto bad;
 	if ((r.group = group_for(l->rs, chain, n)) < 0)
 		goto oom;
-	r.tag = xstrdup(f[3]);
-	r.msg = xstrdup(f[7]);
-	r.pattern = xstrdup(p);
+	r.tag = waf_xstrdup(f[3]);
+	r.msg = waf_xstrdup(f[7]);
+	r.pattern = waf_xstrdup(p);
 	if (r.tag == NULL || r.msg == NULL || r.pattern == NULL)
 		goto oom;
 	if (l->rs->n == l->cap) {
@@ -336,6 +359,7 @@ parse_line(struct loader *l, char *p)
 	return;
 oom:
 	lerr(l, "%s", "out of memory");
+bad:
 	rule_free(&r);
 }
 
@@ -356,7 +380,7 @@ load_file(struct loader *l, const char *path)
 		return (-1);
 	}
 	l->rs->files = files;
-	if ((files[l->rs->nfiles] = xstrdup(path)) == NULL) {
+	if ((files[l->rs->nfiles] = waf_xstrdup(path)) == NULL) {
 		lerr(l, "%s", "out of memory");
 		return (-1);
 	}
@@ -410,169 +434,6 @@ waf_rules_find(const struct waf_ruleset *rs, unsigned id)
 	return (NULL);
 }
 
-/* Escapes a literal phrase for Hyperscan. */
-static char *
-hs_literal(const char *s, size_t n)
-{
-	char	*o = malloc(n * 4 + 1), *p = o;
-	size_t	 i;
-
-	if (o == NULL)
-		return (NULL);
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (isalnum(c) || c >= 0x80)
-			*p++ = (char)c;
-		else
-			p += sprintf(p, "\\x%02x", c);
-	}
-	*p = '\0';
-	return (o);
-}
-
-/* Whether Hyperscan takes the pattern as is (else PCRE2 alone runs it). */
-static bool
-hs_accepts(const char *pat)
-{
-	hs_database_t		*db = NULL;
-	hs_compile_error_t	*ce = NULL;
-
-	if (hs_compile(pat, HS_FLAG_CASELESS | HS_FLAG_DOTALL |
-	    HS_FLAG_SINGLEMATCH, HS_MODE_BLOCK, NULL, &db, &ce) != HS_SUCCESS) {
-		hs_free_compile_error(ce);
-		if (hs_compile(pat, HS_FLAG_CASELESS | HS_FLAG_DOTALL |
-		    HS_FLAG_SINGLEMATCH | HS_FLAG_PREFILTER, HS_MODE_BLOCK, NULL,
-		    &db, &ce) != HS_SUCCESS) {
-			hs_free_compile_error(ce);
-			return (false);
-		}
-	}
-	hs_free_database(db);
-	return (true);
-}
-
-struct hs_list {
-	char		**expr;
-	unsigned	*flags, *ids;
-	size_t		 n, cap;
-};
-
-static void
-hs_list_free(struct hs_list *h)
-{
-	size_t i;
-
-	for (i = 0; i < h->n; i++)
-		free(h->expr[i]);
-	free(h->expr);
-	free(h->flags);
-	free(h->ids);
-	memset(h, 0, sizeof(*h));
-}
-
-static int
-hs_list_add(struct hs_list *h, char *e, unsigned flags, unsigned id)
-{
-	if (e == NULL)
-		return (-1);
-	if (h->n == h->cap) {
-		size_t		 cap = h->cap ? h->cap * 2 : 32;
-		char		**ev;
-		unsigned	*fv, *iv;
-
-		if ((ev = realloc(h->expr, cap * sizeof(*h->expr))) != NULL)
-			h->expr = ev;
-		if ((fv = realloc(h->flags, cap * sizeof(unsigned))) != NULL)
-			h->flags = fv;
-		if ((iv = realloc(h->ids, cap * sizeof(unsigned))) != NULL)
-			h->ids = iv;
-		if (ev == NULL || fv == NULL || iv == NULL) {
-			free(e);
-			return (-1);
-		}
-		h->cap = cap;
-	}
-	h->expr[h->n] = e;
-	h->flags[h->n] = flags;
-	h->ids[h->n++] = id;
-	return (0);
-}
-
-/* Adds rule i's expressions to h, or to its group's "other" list. */
-static int
-group_add_rule(struct waf_ruleset *rs, size_t i, struct hs_list *h)
-{
-	struct waf_rule		*r = &rs->v[i];
-	struct waf_group	*g = &rs->g[r->group];
-	const unsigned		 fl = HS_FLAG_CASELESS | HS_FLAG_DOTALL |
-				    HS_FLAG_SINGLEMATCH;
-	const char		*p, *e;
-	size_t			*o;
-
-	g->targets |= r->targets;
-	if (r->op == WAF_OP_RX && hs_accepts(r->pattern)) {
-		r->hs = true;
-		return (hs_list_add(h, xstrdup(r->pattern), fl |
-		    HS_FLAG_PREFILTER, (unsigned)i));
-	}
-	if (r->op == WAF_OP_PM) {
-		r->hs = true;
-		for (p = r->pattern; *p != '\0'; p = *e ? e + 1 : e) {
-			if ((e = strchr(p, '|')) == NULL)
-				e = p + strlen(p);
-			if (e > p && hs_list_add(h, hs_literal(p, (size_t)(e - p)),
-			    fl, (unsigned)i) == -1)
-				return (-1);
-		}
-		return (0);
-	}
-	if ((o = realloc(g->other, (g->nother + 1) * sizeof(size_t))) == NULL)
-		return (-1);
-	g->other = o;
-	g->other[g->nother++] = i;
-	return (0);
-}
-
-int
-waf_rules_compile(struct waf_ruleset *rs, waf_err_fn err, void *arg)
-{
-	struct hs_list		 h;
-	hs_compile_error_t	*ce = NULL;
-	size_t			 gi, i;
-	int			 errors = 0;
-
-	for (gi = 0; gi < rs->ng; gi++) {
-		struct waf_group *g = &rs->g[gi];
-
-		memset(&h, 0, sizeof(h));
-		for (i = 0; i < rs->n; i++)
-			if (rs->v[i].group == (int)gi &&
-			    group_add_rule(rs, i, &h) == -1) {
-				err(arg, "rules", 0, "out of memory");
-				hs_list_free(&h);
-				return (errors + 1);
-			}
-		if (h.n > 0 && hs_compile_multi((const char *const *)h.expr,
-		    h.flags, h.ids, (unsigned)h.n, HS_MODE_BLOCK, NULL,
-		    (hs_database_t **)&g->db, &ce) != HS_SUCCESS) {
-			const struct waf_rule *r = ce->expression >= 0 ?
-			    &rs->v[h.ids[ce->expression]] : NULL;
-
-			err(arg, r ? r->file : "rules", r ? r->line : 0,
-			    ce->message);
-			hs_free_compile_error(ce);
-			errors++;
-		} else if (g->db != NULL && hs_alloc_scratch(g->db,
-		    (hs_scratch_t **)&g->scratch) != HS_SUCCESS) {
-			err(arg, "rules", 0, "cannot allocate Hyperscan scratch");
-			errors++;
-		}
-		hs_list_free(&h);
-	}
-	return (errors);
-}
-
 void
 waf_rules_free(struct waf_ruleset *rs)
 {
@@ -589,6 +450,9 @@ waf_rules_free(struct waf_ruleset *rs)
 		free(rs->g[i].other);
 	}
 	free(rs->g);
+	for (i = 0; i < WAF_T_BITS; i++)
+		hs_free_database(rs->tdb[i]);
+	hs_free_scratch(rs->tscratch);
 	for (i = 0; i < rs->nfiles; i++)
 		free(rs->files[i]);
 	free(rs->files);

@@ -5,7 +5,9 @@
  * the work), then one Hyperscan pass over the group's regexes and
  * phrases; candidates are confirmed with PCRE2 under match limits. The
  * operators Hyperscan cannot run (sqli, xss, numbers, bytes, CIDR) run
- * after it. Scores and hits accumulate in the waf_tx.
+ * after it. A value that every chain leaves as it is (most benign ones)
+ * takes a shorter way: one pass over its target's database. Scores and
+ * hits accumulate in the waf_tx.
  */
 #include "config.h"
 
@@ -37,11 +39,18 @@ struct scan {
 	const char		*raw;		/* the value as given */
 	size_t			 rawlen;
 	unsigned		 raw_noop;	/* bit tf: no-op on the raw value */
-	unsigned		 raw_known;	/* bit tf: raw_noop is known */
+	unsigned		 raw_known;	/* raw_noop is computed */
+	int			 raw_sqli;	/* -1 unknown, 0, 1 */
+	int			 raw_xss;
 	struct tf_cache		 c[CACHE_MAX];
 	int			 nc;
 	unsigned		 flags;
 };
+
+/* Kept from the last request (waf_tx_free), so most get no malloc. */
+static uint32_t			*spare_seen;
+static size_t			 spare_nseen;
+static struct waf_seen_vals	*spare_vals;
 
 static pcre2_match_context	*rx_mctx;
 static pcre2_jit_stack		*rx_jstack;
@@ -51,11 +60,21 @@ int
 waf_tx_init(struct waf_tx *tx, const struct waf_ruleset *rs, int paranoia,
     const struct waf_excl *excl, size_t nexcl)
 {
-	memset(tx, 0, sizeof(*tx));
+	size_t nseen = rs->n / 32 + 1;
+
+	/* hits[] is filled as it goes: no need to clear its 4 KiB */
 	tx->rs = rs;
 	tx->paranoia = paranoia;
 	tx->excl = excl;
 	tx->nexcl = nexcl;
+	tx->score = 0;
+	tx->block_now = tx->limit_hit = false;
+	tx->nhits = 0;
+	tx->cur_target = 0;
+	tx->cur_tname = tx->cur_name = tx->cur_val = NULL;
+	tx->cur_nlen = tx->cur_len = 0;
+	tx->seen = NULL;
+	tx->vals = NULL;
 	if (rx_mctx == NULL) {
 		if ((rx_mctx = pcre2_match_context_create(NULL)) == NULL ||
 		    (rx_jstack = pcre2_jit_stack_create(32 * 1024, 512 * 1024,
@@ -66,16 +85,31 @@ waf_tx_init(struct waf_tx *tx, const struct waf_ruleset *rs, int paranoia,
 		pcre2_set_depth_limit(rx_mctx, RX_DEPTH_LIMIT);
 		pcre2_jit_stack_assign(rx_mctx, NULL, rx_jstack);
 	}
-	if ((tx->seen = calloc(rs->n / 32 + 1, sizeof(uint32_t))) == NULL)
+	/* a worker runs one request at a time: last one's bitmap, reused */
+	if (spare_seen != NULL && spare_nseen >= nseen) {
+		tx->seen = spare_seen;
+		spare_seen = NULL;
+		memset(tx->seen, 0, nseen * sizeof(uint32_t));
+	} else if ((tx->seen = calloc(nseen, sizeof(uint32_t))) == NULL)
 		return (-1);
+	tx->nseen = nseen;
 	return (0);
 }
 
 void
 waf_tx_free(struct waf_tx *tx)
 {
-	free(tx->seen);
+	if (spare_seen == NULL) {
+		spare_seen = tx->seen;
+		spare_nseen = tx->nseen;
+	} else
+		free(tx->seen);
+	if (spare_vals == NULL)
+		spare_vals = tx->vals;
+	else
+		free(tx->vals);
 	tx->seen = NULL;
+	tx->vals = NULL;
 }
 
 static bool
@@ -86,7 +120,7 @@ is_excluded(const struct waf_tx *tx, const struct waf_rule *r)
 	for (i = 0; i < tx->nexcl; i++) {
 		const struct waf_excl *e = &tx->excl[i];
 
-		if (e->id != 0 && e->id != r->id)
+		if (e->id != 0 && (r->id < e->id || r->id > e->hi))
 			continue;
 		if (e->name == NULL)
 			return (true);
@@ -102,8 +136,14 @@ rule_applies(const struct waf_tx *tx, size_t i)
 {
 	const struct waf_rule *r = &tx->rs->v[i];
 
-	return ((r->targets & tx->cur_target) != 0 && r->pl <= tx->paranoia &&
-	    (tx->seen[i / 32] & (1u << (i % 32))) == 0 && !is_excluded(tx, r));
+	if ((r->targets & tx->cur_target) == 0 || r->pl > tx->paranoia ||
+	    (tx->seen[i / 32] & (1u << (i % 32))) != 0)
+		return (false);
+	if (r->only != NULL && (tx->cur_name == NULL || strlen(r->only) !=
+	    tx->cur_nlen || strncasecmp(r->only, tx->cur_name,
+	    tx->cur_nlen) != 0))
+		return (false);
+	return (!is_excluded(tx, r));
 }
 
 static void
@@ -247,11 +287,23 @@ run_other(struct scan *sc, size_t i)
 	if (!rule_applies(sc->tx, i))
 		return;
 	switch (r->op) {
-	case WAF_OP_SQLI:
-		hit = waf_is_sqli(v, len, NULL);
+	case WAF_OP_SQLI:	/* rules in several groups: once per value */
+		if (v != sc->raw)
+			hit = waf_is_sqli(v, len, NULL);
+		else {
+			if (sc->raw_sqli == -1)
+				sc->raw_sqli = waf_is_sqli(v, len, NULL);
+			hit = sc->raw_sqli == 1;
+		}
 		break;
 	case WAF_OP_XSS:
-		hit = waf_is_xss(v, len);
+		if (v != sc->raw)
+			hit = waf_is_xss(v, len);
+		else {
+			if (sc->raw_xss == -1)
+				sc->raw_xss = waf_is_xss(v, len);
+			hit = sc->raw_xss == 1;
+		}
 		break;
 	case WAF_OP_LEN_GT:
 		hit = (long long)len > r->num;
@@ -283,6 +335,17 @@ run_other(struct scan *sc, size_t i)
 		record(sc->tx, r, i, v, len);
 }
 
+/* Whether tf leaves the raw value as it is (known once per value). */
+static bool
+raw_noop(struct scan *sc, int tf)
+{
+	if (sc->raw_known == 0) {
+		sc->raw_known = 1;
+		sc->raw_noop = waf_tf_noop_mask(sc->raw, sc->rawlen);
+	}
+	return ((sc->raw_noop & (1u << tf)) != 0);
+}
+
 /* The value through chain[0..n), from the longest cached prefix. */
 static bool
 transform(struct scan *sc, const uint8_t *chain, int n, const char **out,
@@ -306,14 +369,7 @@ transform(struct scan *sc, const uint8_t *chain, int n, const char **out,
 		struct waf_buf b;
 
 		if (v == sc->raw) {	/* still the raw value: remember */
-			unsigned bit = 1u << chain[k];
-
-			if ((sc->raw_known & bit) == 0) {
-				sc->raw_known |= bit;
-				if (waf_tf_is_noop(chain[k], v, len))
-					sc->raw_noop |= bit;
-			}
-			if (sc->raw_noop & bit)
+			if (raw_noop(sc, chain[k]))
 				continue;
 		} else if (waf_tf_is_noop(chain[k], v, len))
 			continue;
@@ -334,18 +390,158 @@ transform(struct scan *sc, const uint8_t *chain, int n, const char **out,
 	return (true);
 }
 
+/*
+ * Whether every chain that looks at target leaves the raw value as it is:
+ * then one scan of the raw value over every group's expressions finds
+ * what one scan per group would (rule_applies() filters by target).
+ */
+static bool
+raw_everywhere(struct scan *sc, unsigned target)
+{
+	const struct waf_ruleset	*rs = sc->tx->rs;
+	size_t				 gi;
+	int				 k;
+
+	if (rs->tscratch == NULL)
+		return (false);
+	for (gi = 0; gi < rs->ng; gi++) {
+		const struct waf_group *g = &rs->g[gi];
+
+		if ((g->targets & target) == 0)
+			continue;
+		for (k = 0; k < g->n; k++)
+			if (!raw_noop(sc, g->chain[k]))
+				return (false);
+	}
+	return (true);
+}
+
+/* One scan of the raw value, then each group's other operators on it. */
+static void
+scan_raw_once(struct scan *sc, unsigned target)
+{
+	const struct waf_ruleset	*rs = sc->tx->rs;
+	size_t				 gi, i;
+	int				 b;
+
+	sc->v = sc->raw;
+	sc->len = sc->rawlen;
+	for (b = 0; b < WAF_T_BITS; b++)
+		if ((target & (1u << b)) && rs->tdb[b] != NULL)
+			hs_scan(rs->tdb[b], sc->v, (unsigned)sc->len, 0,
+			    rs->tscratch, hs_on_match, sc);
+	for (gi = 0; gi < rs->ng; gi++) {
+		const struct waf_group *g = &rs->g[gi];
+
+		if ((g->targets & target) == 0)
+			continue;
+		for (i = 0; i < g->nother; i++)
+			run_other(sc, g->other[i]);
+	}
+}
+
+/*
+ * Short values already scanned in this request, with their target and
+ * name: scanning one again finds only rules already counted (the result
+ * depends on nothing else), so it is skipped. JSON arrays repeat keys
+ * and values ("sku", "gift wrap") in every element.
+ */
+#define VALS_MAX	64
+#define VALS_SLOTS	128	/* open addressing, at most half full */
+#define VAL_SHORT	48
+
+struct waf_seen_vals {
+	uint8_t		slot[VALS_SLOTS];	/* entry + 1, 0: free */
+	uint32_t	hash[VALS_MAX];
+	uint16_t	nlen[VALS_MAX], vlen[VALS_MAX];
+	unsigned	target[VALS_MAX];
+	char		data[VALS_MAX][2 * VAL_SHORT];
+	size_t		n;
+};
+
+static uint32_t
+fnv1a(uint32_t h, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return (h);
+}
+
+/* Whether this value was scanned already; else remembers it (if short). */
+static bool
+seen_value(struct waf_tx *tx, unsigned target, const char *name,
+    size_t nlen, const char *val, size_t len)
+{
+	struct waf_seen_vals	*sv;
+	uint32_t		 h;
+	size_t			 i, k;
+
+	if (nlen > VAL_SHORT || len > VAL_SHORT)
+		return (false);
+	if (tx->vals == NULL) {
+		if (spare_vals != NULL) {
+			tx->vals = spare_vals;
+			spare_vals = NULL;
+		} else if ((tx->vals = malloc(sizeof(*sv))) == NULL)
+			return (false);
+		tx->vals->n = 0;
+		memset(tx->vals->slot, 0, sizeof(tx->vals->slot));
+	}
+	sv = tx->vals;
+	h = fnv1a(fnv1a(2166136261u ^ target, name, nlen), val, len);
+	for (k = h % VALS_SLOTS; sv->slot[k] != 0; k = (k + 1) % VALS_SLOTS) {
+		i = sv->slot[k] - 1u;
+		if (sv->hash[i] == h && sv->target[i] == target &&
+		    sv->nlen[i] == nlen && sv->vlen[i] == len &&
+		    memcmp(sv->data[i], name, nlen) == 0 &&
+		    memcmp(sv->data[i] + nlen, val, len) == 0)
+			return (true);
+	}
+	if (sv->n == VALS_MAX)
+		return (false);
+	sv->slot[k] = (uint8_t)(sv->n + 1);
+	sv->hash[sv->n] = h;
+	sv->target[sv->n] = target;
+	sv->nlen[sv->n] = (uint16_t)nlen;
+	sv->vlen[sv->n] = (uint16_t)len;
+	if (nlen > 0)
+		memcpy(sv->data[sv->n], name, nlen);
+	if (len > 0)
+		memcpy(sv->data[sv->n] + nlen, val, len);
+	sv->n++;
+	return (false);
+}
+
 void
 waf_tx_scan(struct waf_tx *tx, unsigned target, const char *tname,
     const char *name, size_t nlen, const char *val, size_t len)
 {
-	struct scan	 sc = { .tx = tx, .raw = val, .rawlen = len };
+	struct scan	 sc;
 	const char	*v;
 	size_t		 gi, i, vlen;
 
+	if (seen_value(tx, target, name, nlen, val, len))
+		return;
+	/* field by field: the transformation cache is not cleared */
+	sc.tx = tx;
+	sc.v = NULL;
+	sc.len = 0;
+	sc.raw = val;
+	sc.rawlen = len;
+	sc.raw_noop = sc.raw_known = 0;
+	sc.raw_sqli = sc.raw_xss = -1;
+	sc.nc = 0;
+	sc.flags = 0;
 	tx->cur_target = target;
 	tx->cur_tname = tname;
 	tx->cur_name = name;
 	tx->cur_nlen = nlen;
+	if (raw_everywhere(&sc, target)) {
+		scan_raw_once(&sc, target);
+		return;
+	}
 	for (gi = 0; gi < tx->rs->ng; gi++) {
 		const struct waf_group *g = &tx->rs->g[gi];
 
@@ -355,7 +551,7 @@ waf_tx_scan(struct waf_tx *tx, unsigned target, const char *tname,
 			break;
 		sc.v = v;
 		sc.len = vlen;
-		if (g->db != NULL)
+		if (g->db != NULL && (g->hs_targets & target))
 			hs_scan(g->db, v, (unsigned)vlen, 0, g->scratch,
 			    hs_on_match, &sc);
 		for (i = 0; i < g->nother; i++)

@@ -174,6 +174,16 @@ html_entity(const char *p, size_t n, char *out)
 	return (0);
 }
 
+/* Whether tf_htmldecode() would replace the '&' at p ("a&b" stays). */
+static bool
+entity_at(const char *p, size_t n)
+{
+	char		tmp[4];
+	unsigned long	r = html_entity(p, n, tmp);
+
+	return (r != 0 && (r >> 16) <= (r & 0xffff));
+}
+
 static void
 tf_htmldecode(char *p, size_t *len)
 {
@@ -346,6 +356,46 @@ tf_utf8(char *p, size_t *len)
 	*len = o;
 }
 
+unsigned
+waf_tf_noop_mask(const char *s, size_t len)
+{
+	unsigned	m = 1u << WAF_TF_URLDECODE | 1u << WAF_TF_HTMLDECODE |
+			    1u << WAF_TF_REMOVENULLS | 1u << WAF_TF_UTF8 |
+			    1u << WAF_TF_LOWERCASE | 1u << WAF_TF_NONE;
+	size_t		i;
+
+	bool		comment = false, path = true;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x80 && (c >= 'a' || (c >= '0' && c <= '9') ||
+		    c == ' '))
+			continue;	/* most bytes */
+		if (i > 0 && s[i - 1] == '/') {
+			comment |= c == '*';
+			path &= c != '.' && c != '/';
+		}
+		if (c == '\\')
+			path = false;
+		else if (c == '%' || c == '+')
+			m &= ~(1u << WAF_TF_URLDECODE);
+		else if (c == '&' && entity_at(s + i, len - i))
+			m &= ~(1u << WAF_TF_HTMLDECODE);
+		else if (c == '\0')
+			m &= ~(1u << WAF_TF_REMOVENULLS);
+		else if (c >= 'A' && c <= 'Z')
+			m &= ~(1u << WAF_TF_LOWERCASE);
+		if (c == 0xc0 || c == 0xc1 || c == 0xe0)
+			m &= ~(1u << WAF_TF_UTF8);
+	}
+	if (!comment)
+		m |= 1u << WAF_TF_REPLACECOMMENTS;
+	if (path)
+		m |= 1u << WAF_TF_NORMPATH;
+	return (m);
+}
+
 bool
 waf_tf_is_noop(int tf, const char *s, size_t len)
 {
@@ -355,7 +405,10 @@ waf_tf_is_noop(int tf, const char *s, size_t len)
 	case WAF_TF_URLDECODE:
 		return (memchr(s, '%', len) == NULL && memchr(s, '+', len) == NULL);
 	case WAF_TF_HTMLDECODE:
-		return (memchr(s, '&', len) == NULL);
+		for (i = 0; i < len; i++)
+			if (s[i] == '&' && entity_at(s + i, len - i))
+				return (false);
+		return (true);
 	case WAF_TF_REMOVENULLS:
 		return (memchr(s, '\0', len) == NULL);
 	case WAF_TF_REPLACECOMMENTS:

@@ -141,16 +141,43 @@ scan_attrs(const char *s, size_t len, size_t i)
 	return (false);
 }
 
+/*
+ * A superset of what waf_is_xss() flags, in one pass: a tag needs '<';
+ * without one, only a script URI at the start (its first visible byte
+ * is j, v, l or d) or a handler remains, and a handler is looked for
+ * only after a blank, a quote, '/' or '>', as "on" then '=' later.
+ */
+static bool
+xss_may_match(const char *s, size_t len)
+{
+	size_t	i;
+	bool	on = false;
+
+	for (i = 0; i < len && ((unsigned char)s[i] <= 0x20 ||
+	    s[i] == 0x7f); i++)
+		;
+	if (i < len && strchr("jJvVlLdD", s[i]) != NULL && s[i] != '\0')
+		return (true);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '<' || (c == '=' && on))
+			return (true);
+		if ((c == 'o' || c == 'O') && i > 0 && i + 1 < len &&
+		    (s[i + 1] == 'n' || s[i + 1] == 'N') &&
+		    (isspace((unsigned char)s[i - 1]) ||
+		    strchr("/>\"'`", s[i - 1]) != NULL))
+			on = true;
+	}
+	return (false);
+}
+
 bool
 waf_is_xss(const char *s, size_t len)
 {
 	size_t	i, st, e;
 
-	/* A tag needs '<', a handler '=', a script URI ':'. */
-	for (i = 0; i < len; i++)
-		if (s[i] == '<' || s[i] == '=' || s[i] == ':')
-			break;
-	if (i == len)
+	if (!xss_may_match(s, len))
 		return (false);
 	if (is_script_uri(s, len))
 		return (true);

@@ -4,7 +4,7 @@
  * POST give the scanner, as mod_waf's access hook scans them. Built and
  * run by hand (see t/bench/README.md):
  *   cc -O2 -D_GNU_SOURCE -I. -Imodules/mod_waf -I/usr/include/hs \
- *     -o /tmp/waf_micro t/bench/waf_micro.c modules/mod_waf/waf_{rules,scan,transform,sqli,xss,body}.c \
+ *     -o /tmp/waf_micro t/bench/waf_micro.c modules/mod_waf/waf_{rules,compile,scan,transform,sqli,xss,body}.c \
  *     -lhs -lpcre2-8 && /tmp/waf_micro conf/waf/*.conf
  */
 #include "config.h"
@@ -60,14 +60,16 @@ one(const struct waf_ruleset *rs, const char *body)
 	waf_parse_urlencoded(q, strlen(q), kv, &tx);
 	waf_tx_scan(&tx, WAF_T_CLIENT, "client", NULL, 0, "127.0.0.1", 9);
 	for (i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
-		if (i == 0)
-			waf_tx_scan(&tx, WAF_T_UA, "headers", hdrs[i][0],
-			    strlen(hdrs[i][0]), hdrs[i][1], strlen(hdrs[i][1]));
-		waf_tx_scan(&tx, WAF_T_HEADERS, "headers", hdrs[i][0],
-		    strlen(hdrs[i][0]), hdrs[i][1], strlen(hdrs[i][1]));
+		waf_tx_scan(&tx, WAF_T_HEADER_NAMES, "header_names", hdrs[i][0],
+		    strlen(hdrs[i][0]), hdrs[i][0], strlen(hdrs[i][0]));
+		waf_tx_scan(&tx, i == 0 ? WAF_T_HEADERS | WAF_T_UA :
+		    WAF_T_HEADERS, "headers", hdrs[i][0], strlen(hdrs[i][0]),
+		    hdrs[i][1], strlen(hdrs[i][1]));
 	}
 	waf_tx_scan(&tx, WAF_T_COOKIES, "cookies", "session", 7, "abc123def", 9);
 	if (body != NULL) {
+		waf_tx_scan(&tx, WAF_T_HEADER_NAMES, "header_names",
+		    "Content-Type", 12, "Content-Type", 12);
 		waf_tx_scan(&tx, WAF_T_HEADERS, "headers", "Content-Type", 12,
 		    "application/json", 16);
 		waf_parse_json(body, strlen(body), kv, &tx);
@@ -121,5 +123,6 @@ main(int argc, char **argv)
 		score += one(&rs, body);
 	printf("benign 1 KiB JSON POST: %.2f us CPU per request\n",
 	    (cpu_us() - t0) / ROUNDS);
+	waf_rules_free(&rs);
 	return (score != 0);	/* benign requests must not score */
 }

@@ -143,7 +143,10 @@ test_sqli_attacks(void)
 		"' UNION ALL SELECT NULL--", "1; DROP TABLE users", "1 AND SLEEP(5)",
 		"') or ('a'='a", "1 or 1=1", "\" or \"\"=\"", "x' AnD 1=1#",
 		"1' waitfor delay '0:0:5'--", "1 and benchmark(1000000,md5(1))",
-		"'||(select version())||'", "1/*!50000UNION*/ SELECT 1", NULL
+		"'||(select version())||'", "1/*!50000UNION*/ SELECT 1",
+		"' drop table users--", "' or sleep(5)='", "sleep(5)",
+		"(select(0)from(select(sleep(5)))v)", "' or '1",
+		"'XOR(if(now()=sysdate(),sleep(5),0))XOR'", "abc or x=x", NULL
 	};
 	int i;
 
@@ -164,6 +167,12 @@ test_sqli_benign(void)
 		"Is 3 > 2? Yes, and 2 < 3 as well.", "where are you from?",
 		"SELECT name FROM users WHERE id = ?", "user@example.com",
 		"https://example.com/search?q=select+best", "2024-01-15", "ab",
+		"She wrote \"update your profile\" and left; nobody replied.",
+		"Use \"or\" and \"and\" carefully; they change the meaning.",
+		"The \"union\" of the two sets is {1, 2, 3}; that is all.",
+		"my sleep(5 hrs) schedule is broken", "Sleep (2023) is a film",
+		"I can't sleep (2am again) - any tips?",
+		"rock and roll/blues", "I like cats/dogs", "not bad-ish really",
 		NULL
 	};
 	int i;
@@ -281,7 +290,7 @@ test_rules_scan(void)
 	struct waf_ruleset	 rs = { 0 };
 	struct waf_tx		 tx;
 	struct errs		 e = { "" };
-	struct waf_excl		 ex[] = { { 3, "skip" } };
+	struct waf_excl		 ex[] = { { 3, 3, "skip" } };
 	const char		*f = rules_file(
 	    "1 1 5 sqli args urldecode,lowercase rx \"union\" union\\s+select\n"
 	    "2 1 3 t args none pm \"phrases\" evil|wicked\n"
@@ -326,6 +335,132 @@ test_rules_scan(void)
 	waf_rules_free(&rs);
 	CU_ASSERT_EQUAL(rs.n, 0);
 	unlink(f);
+}
+
+/* "headers:Name": a rule that looks at one field only. */
+static void
+test_rules_only(void)
+{
+	struct waf_ruleset	 rs = { 0 };
+	struct waf_tx		 tx;
+	struct errs		 e = { "" };
+	struct waf_excl		 range[] = { { 1, 2, NULL } };
+	const char		*f = rules_file(
+	    "1 1 5 t headers:Transfer-Encoding none rx \"te\" chunked.\n"
+	    "2 1 5 t header_names none eq \"httpoxy\" proxy\n"
+	    "3 1 5 t headers:a,args:b none rx \"two names\" x\n");
+
+	CU_ASSERT_EQUAL(waf_rules_load(&rs, &f, 1, err_cat, &e), 1);
+	CU_ASSERT(strstr(e.buf, ":3: \"args:\": one name per rule") != NULL);
+	CU_ASSERT_EQUAL(waf_rules_compile(&rs, err_cat, &e), 0);
+	CU_ASSERT_FATAL(waf_tx_init(&tx, &rs, 1, NULL, 0) == 0);
+	waf_tx_scan(&tx, WAF_T_HEADERS, "headers", "X-Note", 6, "chunked, x", 10);
+	CU_ASSERT_EQUAL(tx.score, 0);
+	waf_tx_scan(&tx, WAF_T_HEADERS, "headers", "transfer-encoding", 17,
+	    "chunked, x", 10);
+	CU_ASSERT_EQUAL(tx.score, 5);
+	waf_tx_scan(&tx, WAF_T_HEADER_NAMES, "header_names", "Proxy", 5,
+	    "Proxy", 5);
+	CU_ASSERT_EQUAL(tx.score, 10);
+	waf_tx_free(&tx);
+	/* a range of ids: both rules off */
+	CU_ASSERT_FATAL(waf_tx_init(&tx, &rs, 1, range, 1) == 0);
+	waf_tx_scan(&tx, WAF_T_HEADERS, "headers", "transfer-encoding", 17,
+	    "chunked, x", 10);
+	waf_tx_scan(&tx, WAF_T_HEADER_NAMES, "header_names", "Proxy", 5,
+	    "Proxy", 5);
+	CU_ASSERT_EQUAL(tx.score, 0);
+	waf_tx_free(&tx);
+	waf_rules_free(&rs);
+	unlink(f);
+}
+
+/* Random strings made of SQL-ish and plain pieces. */
+static size_t
+fuzz_string(unsigned *seed, const char *const *pieces, size_t np, char *buf,
+    size_t size)
+{
+	size_t	n = 0, k, cnt = 1 + (size_t)rand_r(seed) % 8;
+
+	for (k = 0; k < cnt; k++) {
+		const char *p = pieces[(size_t)rand_r(seed) % np];
+		size_t l = strlen(p);
+
+		if (n + l + 1 >= size)
+			break;
+		memcpy(buf + n, p, l);
+		n += l;
+	}
+	buf[n] = '\0';
+	return (n);
+}
+
+/* The prefilter lets through whatever the tokenizer would flag. */
+static void
+test_sqli_prefilter_superset(void)
+{
+	static const char *const pieces[] = {
+		"'", "\"", "`", " ", "1", "0x1f", "or", "and", "union", "select",
+		"sleep", "(", ")", ";", "--", "-", "#", "/*", "*/", "=", "/", "%",
+		":", ",", "a", "waitfor", "delay", "from", "XOR", "Union", "1union",
+		".", "@", "$", "+", "drop", "table", "like", "not", "benchmark",
+		"||", "&&", "<", ">", "!", "1e5", "deselect", "char", "word", "&",
+		"|", "*", "^", "~", "/", "?", "[", "\\", "/*!5", "*/", ".5",
+		" ", "\t", "q", "in", "set", "1select", "all", "x"
+	};
+	unsigned	seed = 42;
+	char		buf[128];
+	int		i, flagged = 0, bad = 0;
+
+	for (i = 0; i < 400000; i++) {
+		size_t n = fuzz_string(&seed, pieces, sizeof(pieces) /
+		    sizeof(pieces[0]), buf, sizeof(buf));
+
+		if (!waf_sqli_lexical(buf, n, NULL))
+			continue;
+		flagged++;
+		if (!waf_sqli_may_match(buf, n)) {
+			if (bad++ < 5)
+				printf("\n  prefilter missed: %s", buf);
+		}
+	}
+	CU_ASSERT(flagged > 1000);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(!waf_sqli_may_match("gift wrap please", 16));
+	CU_ASSERT(!waf_sqli_may_match("SKU-0001, 2024-01-15", 20));
+	CU_ASSERT(waf_sqli_may_match("1union select", 13));
+}
+
+/* The one-pass no-op mask agrees with each transformation's own test. */
+static void
+test_tf_noop_mask(void)
+{
+	static const char *const pieces[] = {
+		"a", "B", "%", "+", "&", "\xc0", "\xe0", "\xc3\xa9", "/", "*", ".",
+		"\\", " ", "9", "/*", "//", "/.", "x"
+	};
+	static const int tfs[] = {
+		WAF_TF_URLDECODE, WAF_TF_HTMLDECODE, WAF_TF_REMOVENULLS,
+		WAF_TF_UTF8, WAF_TF_LOWERCASE, WAF_TF_REPLACECOMMENTS,
+		WAF_TF_NORMPATH
+	};
+	unsigned	seed = 7, m;
+	char		buf[128];
+	int		i, k, bad = 0;
+
+	for (i = 0; i < 50000; i++) {
+		size_t n = fuzz_string(&seed, pieces, sizeof(pieces) /
+		    sizeof(pieces[0]), buf, sizeof(buf));
+
+		if (i % 7 == 0 && n > 1)
+			buf[n / 2] = '\0';	/* a NUL inside */
+		m = waf_tf_noop_mask(buf, n);
+		for (k = 0; k < (int)(sizeof(tfs) / sizeof(tfs[0])); k++)
+			if (((m >> tfs[k]) & 1) !=
+			    (unsigned)waf_tf_is_noop(tfs[k], buf, n))
+				bad++;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
 }
 
 static void
@@ -374,6 +509,10 @@ main(void)
 		{ "rules: operators, chains, paranoia, exclusions",
 		  test_rules_scan },
 		{ "rules: errors with file and line", test_rules_errors },
+		{ "rules: one field by name", test_rules_only },
+		{ "SQL prefilter: a superset of the tokenizer",
+		  test_sqli_prefilter_superset },
+		{ "transformations: the no-op mask", test_tf_noop_mask },
 		{ NULL, NULL }
 	};
 

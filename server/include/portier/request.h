@@ -64,6 +64,13 @@ PT_API int		 pt_req_header_set(struct pt_request *, const char *name,
 PT_API int		 pt_req_header_add(struct pt_request *, const char *name,
 			    const char *value);
 PT_API int		 pt_req_header_remove(struct pt_request *, const char *name);
+/*
+ * The i-th request field (0 first), as received or changed by modules,
+ * for modules that inspect all of them (mod_waf); false past the last
+ * one. Name and value are not NUL-terminated: use the lengths.
+ */
+PT_API bool		 pt_req_header_at(const struct pt_request *, size_t i,
+			    struct pt_str *name, struct pt_str *value);
 
 /* Response status and header fields (response filters, handlers). */
 PT_API int		 pt_resp_status(const struct pt_request *);

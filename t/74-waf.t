@@ -149,7 +149,7 @@ sub audit_rules_since {
 }
 
 my %rate;
-for my $f (qw(attacks-tune attacks-holdout benign-tune benign-holdout)) {
+for my $f (qw(attacks-tune attacks-holdout attacks-holdout2 benign-tune benign-holdout benign-holdout2)) {
 	my $from = -s "$p->{dir}/audit.log" // 0;
 	my ($b, $n, $cls, $odd) = run_corpus("$f.txt");
 	diag("    rules that blocked: " . audit_rules_since($from)) if $f =~ /benign/ && $b;
@@ -161,6 +161,10 @@ for my $f (qw(attacks-tune attacks-holdout benign-tune benign-holdout)) {
 }
 cmp_ok($rate{'attacks-holdout'}, '>=', 90, 'held-out attacks: at least 90% blocked');
 cmp_ok($rate{'benign-holdout'}, '<=', 2, 'held-out benign: at most 2% blocked');
+# The second held-out pair was written blind (its author never saw the
+# rules or the other corpora) after the rules were last changed.
+cmp_ok($rate{'attacks-holdout2'}, '>=', 90, 'blind held-out attacks: at least 90% blocked');
+cmp_ok($rate{'benign-holdout2'}, '<=', 2, 'blind held-out benign: at most 2% blocked');
 cmp_ok($rate{'attacks-tune'}, '>=', 90, 'tuning attacks: at least 90% blocked');
 cmp_ok($rate{'benign-tune'}, '<=', 2, 'tuning benign: at most 2% blocked');
 

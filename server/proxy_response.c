@@ -189,11 +189,11 @@ proxy_resp_fields(struct proxy_ctx *x)
 		if (name == NULL || value == NULL)
 			return (-1);
 		if (x->px->redirect_rewrite &&
-		    (strcasecmp(name, "location") == 0 ||
-		    strcasecmp(name, "content-location") == 0 ||
-		    strcasecmp(name, "refresh") == 0))
+		    (str_case_eq(f->name.p, f->name.len, "location") ||
+		    str_case_eq(f->name.p, f->name.len, "content-location") ||
+		    str_case_eq(f->name.p, f->name.len, "refresh")))
 			value = proxy_rewrite_url(x, value);
-		else if (strcasecmp(name, "set-cookie") == 0)
+		else if (str_case_eq(f->name.p, f->name.len, "set-cookie"))
 			value = proxy_rewrite_cookie(x, value);
 		if (value == NULL || resp_field_add(r, name, value) == -1)
 			return (-1);

@@ -33,6 +33,19 @@ method_idempotent(enum http_method m)
 	    m == HTTP_M_TRACE || m == HTTP_M_PUT || m == HTTP_M_DELETE);
 }
 
+/* ASCII case-insensitive equality of two n-byte tokens. */
+static bool
+proxy_token_eq(const char *a, const char *b, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if ((a[i] >= 'A' && a[i] <= 'Z' ? a[i] + 32 : a[i]) !=
+		    (b[i] >= 'A' && b[i] <= 'Z' ? b[i] + 32 : b[i]))
+			return (false);
+	return (true);
+}
+
 /* RFC 9110 7.6.1: fields that belong to one connection, never forwarded. */
 bool
 proxy_is_hop_field(const struct pt_str *name, const struct pt_str *connection)
@@ -50,7 +63,7 @@ proxy_is_hop_field(const struct pt_str *name, const struct pt_str *connection)
 	/* Runs for every field both ways: rule names out by length first. */
 	for (i = 0; hop[i].name != NULL; i++)
 		if (hop[i].len == name->len &&
-		    strncasecmp(name->p, hop[i].name, name->len) == 0)
+		    proxy_token_eq(name->p, hop[i].name, name->len))
 			return (true);
 	if (connection == NULL)
 		return (false);
@@ -62,7 +75,7 @@ proxy_is_hop_field(const struct pt_str *name, const struct pt_str *connection)
 		for (s = p; p < end && *p != ',' && *p != ' ' && *p != '\t'; p++)
 			;
 		n = (size_t)(p - s);
-		if (n > 0 && n == name->len && strncasecmp(s, name->p, n) == 0)
+		if (n > 0 && n == name->len && proxy_token_eq(s, name->p, n))
 			return (true);
 	}
 	return (false);
@@ -93,13 +106,20 @@ proxy_encode_path(struct pt_arena *a, const char *path)
 	return (out);
 }
 
+/* The upstream's request target, in pieces: prefix, "/" or "", path. */
+struct proxy_target {
+	const char	*pfx, *slash, *path;
+	size_t		 pfx_len, plen;
+};
+
 /*
  * The upstream's request target: the client's path as received (so the
  * application sees the same bytes), or the rewritten one; the route's
- * prefix stripped and/or replaced as configured; the query kept.
+ * prefix stripped and/or replaced as configured. The query is added by
+ * the caller.
  */
-static char *
-proxy_target(struct proxy_ctx *x)
+static int
+proxy_target(struct proxy_ctx *x, struct proxy_target *t)
 {
 	struct pt_request	*r = x->r;
 	const struct http_head	*h = &r->head;
@@ -110,7 +130,7 @@ proxy_target(struct proxy_ctx *x)
 
 	if (r->path_rewritten || h->form != HTTP_T_ORIGIN) {
 		if ((enc = proxy_encode_path(r->arena, r->path)) == NULL)
-			return (NULL);
+			return (-1);
 		path = enc;
 		plen = strlen(enc);
 	} else {
@@ -125,15 +145,42 @@ proxy_target(struct proxy_ctx *x)
 		plen -= pre;
 	}
 	pfx = x->px->prefix != NULL ? x->px->prefix : "";
-	if (pfx[0] != '\0' && pfx[strlen(pfx) - 1] == '/' && plen > 0 &&
+	t->pfx_len = strlen(pfx);
+	if (t->pfx_len > 0 && pfx[t->pfx_len - 1] == '/' && plen > 0 &&
 	    path[0] == '/') {
 		path++;
 		plen--;
 	}
-	return (pt_printf(r->arena, "%s%s%.*s%s%.*s", pfx,
-	    pfx[0] == '\0' && (plen == 0 || path[0] != '/') ? "/" : "",
-	    (int)plen, path,
-	    h->has_query ? "?" : "", (int)h->query.len, h->query.p));
+	t->pfx = pfx;
+	t->slash = pfx[0] == '\0' && (plen == 0 || path[0] != '/') ? "/" : "";
+	t->path = path;
+	t->plen = plen;
+	return (0);
+}
+
+/* Copies n bytes to buf at *at; the caller sized buf. */
+static void
+proxy_put(char *buf, size_t *at, const char *p, size_t n)
+{
+	memcpy(buf + *at, p, n);
+	*at += n;
+}
+
+/* "METHOD target HTTP/1.1\r\n", without printf: this runs per request. */
+static void
+proxy_request_line(const struct http_head *h, const struct proxy_target *t,
+    char *buf, size_t *at)
+{
+	proxy_put(buf, at, h->method.p, h->method.len);
+	proxy_put(buf, at, " ", 1);
+	proxy_put(buf, at, t->pfx, t->pfx_len);
+	proxy_put(buf, at, t->slash, strlen(t->slash));
+	proxy_put(buf, at, t->path, t->plen);
+	if (h->has_query) {
+		proxy_put(buf, at, "?", 1);
+		proxy_put(buf, at, h->query.p, h->query.len);
+	}
+	proxy_put(buf, at, " HTTP/1.1\r\n", 11);
 }
 
 /* Appends "Name: value\r\n" to the head being built. */
@@ -255,17 +302,19 @@ proxy_build_head(struct proxy_ctx *x, size_t *len)
 {
 	struct pt_request	*r = x->r;
 	const struct http_head	*h = &r->head;
-	char			*buf, *target, num[24];
-	size_t			 room = 1024, at, i;
+	struct proxy_target	 t;
+	char			*buf, num[24];
+	size_t			 room = 1024, at = 0, i;
 
+	if (proxy_target(x, &t) == -1)
+		return (NULL);
 	for (i = 0; i < h->nfields; i++)
 		room += h->fields[i].name.len + h->fields[i].value.len + 4;
 	room += 2 * r->head.host.len + 256 + 2 * sizeof(r->conn->client);
-	if ((target = proxy_target(x)) == NULL ||
-	    (buf = pt_alloc(r->arena, room)) == NULL)
+	room += h->method.len + t.pfx_len + t.plen + h->query.len + 16;
+	if ((buf = pt_alloc(r->arena, room)) == NULL)
 		return (NULL);
-	at = (size_t)snprintf(buf, room, "%.*s %s HTTP/1.1\r\n",
-	    (int)h->method.len, h->method.p, target);
+	proxy_request_line(h, &t, buf, &at);
 	if (x->host != NULL)
 		HEAD_ADD(buf, room, &at, "Host", x->host);
 	else if (h->host.len > 0)

@@ -166,6 +166,7 @@ proxy_resp_fields(struct proxy_ctx *x)
 {
 	struct pt_request	*r = x->r;
 	const struct http_field	*f, *conn = NULL;
+	const struct pt_str	*hops;
 	const char		*name, *value;
 	size_t			 i;
 
@@ -173,10 +174,10 @@ proxy_resp_fields(struct proxy_ctx *x)
 		if (str_case_eq(x->rs.fields[i].name.p, x->rs.fields[i].name.len,
 		    "connection"))
 			conn = &x->rs.fields[i];
+	hops = proxy_hop_list(conn);
 	for (i = 0; i < x->rs.nfields; i++) {
 		f = &x->rs.fields[i];
-		if (proxy_is_hop_field(&f->name, conn != NULL ? &conn->value :
-		    NULL) || str_case_eq(f->name.p, f->name.len,
+		if (proxy_is_hop_field(&f->name, hops) || str_case_eq(f->name.p, f->name.len,
 		    "content-length"))
 			continue;
 		if (str_case_eq(f->name.p, f->name.len, "server")) {

@@ -46,25 +46,73 @@ proxy_token_eq(const char *a, const char *b, size_t n)
 	return (true);
 }
 
+/*
+ * The Connection field's value when it names fields to drop, else NULL:
+ * tokens other than "keep-alive" (a hop field anyway) and "close" (no
+ * field has that reserved name). Saves proxy_is_hop_field a scan of the
+ * usual "Connection: keep-alive" for every field.
+ */
+const struct pt_str *
+proxy_hop_list(const struct http_field *conn)
+{
+	const char	*p, *end, *s;
+	size_t		 n;
+
+	if (conn == NULL)
+		return (NULL);
+	p = conn->value.p;
+	end = p + conn->value.len;
+	while (p < end) {
+		while (p < end && (*p == ',' || *p == ' ' || *p == '\t'))
+			p++;
+		for (s = p; p < end && *p != ',' && *p != ' ' && *p != '\t'; p++)
+			;
+		n = (size_t)(p - s);
+		if (n > 0 && !str_case_eq(s, n, "keep-alive") &&
+		    !str_case_eq(s, n, "close"))
+			return (&conn->value);
+	}
+	return (NULL);
+}
+
 /* RFC 9110 7.6.1: fields that belong to one connection, never forwarded. */
 bool
 proxy_is_hop_field(const struct pt_str *name, const struct pt_str *connection)
 {
-	static const struct { const char *name; size_t len; } hop[] = {
-		{ "connection", 10 }, { "keep-alive", 10 },
-		{ "proxy-connection", 16 }, { "te", 2 }, { "trailer", 7 },
-		{ "transfer-encoding", 17 }, { "upgrade", 7 },
-		{ "proxy-authenticate", 18 }, { "proxy-authorization", 19 },
-		{ NULL, 0 }
-	};
-	const char	*p, *end, *s;
-	size_t		 i, n;
+	const char	*p, *end, *s, *q = name->p;
+	size_t		 n, len = name->len;
 
-	/* Runs for every field both ways: rule names out by length first. */
-	for (i = 0; hop[i].name != NULL; i++)
-		if (hop[i].len == name->len &&
-		    proxy_token_eq(name->p, hop[i].name, name->len))
+	/* Runs for every field both ways: most names are ruled out by length. */
+	switch (len) {
+	case 2:
+		if (str_case_eq(q, len, "te"))
 			return (true);
+		break;
+	case 7:
+		if (str_case_eq(q, len, "trailer") ||
+		    str_case_eq(q, len, "upgrade"))
+			return (true);
+		break;
+	case 10:
+		if (str_case_eq(q, len, "connection") ||
+		    str_case_eq(q, len, "keep-alive"))
+			return (true);
+		break;
+	case 16:
+		if (str_case_eq(q, len, "proxy-connection"))
+			return (true);
+		break;
+	case 17:
+		if (str_case_eq(q, len, "transfer-encoding"))
+			return (true);
+		break;
+	case 18:
+	case 19:
+		if (str_case_eq(q, len, "proxy-authenticate") ||
+		    str_case_eq(q, len, "proxy-authorization"))
+			return (true);
+		break;
+	}
 	if (connection == NULL)
 		return (false);
 	p = connection->p;
@@ -75,7 +123,7 @@ proxy_is_hop_field(const struct pt_str *name, const struct pt_str *connection)
 		for (s = p; p < end && *p != ',' && *p != ' ' && *p != '\t'; p++)
 			;
 		n = (size_t)(p - s);
-		if (n > 0 && n == name->len && proxy_token_eq(s, name->p, n))
+		if (n > 0 && n == len && proxy_token_eq(s, q, n))
 			return (true);
 	}
 	return (false);
@@ -219,8 +267,8 @@ static void
 proxy_copy_fields(struct proxy_ctx *x, char *buf, size_t room, size_t *at)
 {
 	const struct http_head	*h = &x->r->head;
-	const struct http_field	*conn = http_head_field(h, "connection");
-	const struct pt_str	*cv = conn != NULL ? &conn->value : NULL;
+	const struct pt_str	*cv = proxy_hop_list(http_head_field(h,
+				    "connection"));
 	bool			 trusted = proxy_peer_trusted(x->r);
 	const struct pt_str	*n;
 	size_t			 i;

@@ -346,7 +346,16 @@ size_t		 addr_format(const struct sockaddr_storage *, char *host,
 static inline bool
 str_case_eq(const char *p, size_t len, const char *s)
 {
-	return (__builtin_strlen(s) == len && strncasecmp(p, s, len) == 0);
+	size_t	i;
+
+	if (__builtin_strlen(s) != len)
+		return (false);
+	/* ASCII only (field names are tokens): no locale, no libc call. */
+	for (i = 0; i < len; i++)
+		if ((p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]) !=
+		    (s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]))
+			return (false);
+	return (true);
 }
 size_t		 u64_dec(char *out, uint64_t);
 

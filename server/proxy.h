@@ -63,6 +63,8 @@ int	proxy_handler(struct pt_request *);
 /* Reads more upstream bytes into ctx->buf; > 0, 0 at EOF, -1 error/timeout. */
 ssize_t	proxy_read_more(struct proxy_ctx *);
 
+/* Connection's value when it names more than keep-alive/close, else NULL. */
+const struct pt_str *proxy_hop_list(const struct http_field *conn);
 bool	proxy_is_hop_field(const struct pt_str *name,
 	    const struct pt_str *connection);
 /*

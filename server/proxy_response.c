@@ -166,6 +166,7 @@ proxy_resp_fields(struct proxy_ctx *x)
 {
 	struct pt_request	*r = x->r;
 	const struct http_field	*f, *conn = NULL;
+	const struct pt_str	*hops;
 	const char		*name, *value;
 	size_t			 i;
 
@@ -173,10 +174,10 @@ proxy_resp_fields(struct proxy_ctx *x)
 		if (str_case_eq(x->rs.fields[i].name.p, x->rs.fields[i].name.len,
 		    "connection"))
 			conn = &x->rs.fields[i];
+	hops = proxy_hop_list(conn);
 	for (i = 0; i < x->rs.nfields; i++) {
 		f = &x->rs.fields[i];
-		if (proxy_is_hop_field(&f->name, conn != NULL ? &conn->value :
-		    NULL) || str_case_eq(f->name.p, f->name.len,
+		if (proxy_is_hop_field(&f->name, hops) || str_case_eq(f->name.p, f->name.len,
 		    "content-length"))
 			continue;
 		if (str_case_eq(f->name.p, f->name.len, "server")) {
@@ -189,11 +190,11 @@ proxy_resp_fields(struct proxy_ctx *x)
 		if (name == NULL || value == NULL)
 			return (-1);
 		if (x->px->redirect_rewrite &&
-		    (strcasecmp(name, "location") == 0 ||
-		    strcasecmp(name, "content-location") == 0 ||
-		    strcasecmp(name, "refresh") == 0))
+		    (str_case_eq(f->name.p, f->name.len, "location") ||
+		    str_case_eq(f->name.p, f->name.len, "content-location") ||
+		    str_case_eq(f->name.p, f->name.len, "refresh")))
 			value = proxy_rewrite_url(x, value);
-		else if (strcasecmp(name, "set-cookie") == 0)
+		else if (str_case_eq(f->name.p, f->name.len, "set-cookie"))
 			value = proxy_rewrite_cookie(x, value);
 		if (value == NULL || resp_field_add(r, name, value) == -1)
 			return (-1);

@@ -33,25 +33,86 @@ method_idempotent(enum http_method m)
 	    m == HTTP_M_TRACE || m == HTTP_M_PUT || m == HTTP_M_DELETE);
 }
 
+/* ASCII case-insensitive equality of two n-byte tokens. */
+static bool
+proxy_token_eq(const char *a, const char *b, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if ((a[i] >= 'A' && a[i] <= 'Z' ? a[i] + 32 : a[i]) !=
+		    (b[i] >= 'A' && b[i] <= 'Z' ? b[i] + 32 : b[i]))
+			return (false);
+	return (true);
+}
+
+/*
+ * The Connection field's value when it names fields to drop, else NULL:
+ * tokens other than "keep-alive" (a hop field anyway) and "close" (no
+ * field has that reserved name). Saves proxy_is_hop_field a scan of the
+ * usual "Connection: keep-alive" for every field.
+ */
+const struct pt_str *
+proxy_hop_list(const struct http_field *conn)
+{
+	const char	*p, *end, *s;
+	size_t		 n;
+
+	if (conn == NULL)
+		return (NULL);
+	p = conn->value.p;
+	end = p + conn->value.len;
+	while (p < end) {
+		while (p < end && (*p == ',' || *p == ' ' || *p == '\t'))
+			p++;
+		for (s = p; p < end && *p != ',' && *p != ' ' && *p != '\t'; p++)
+			;
+		n = (size_t)(p - s);
+		if (n > 0 && !str_case_eq(s, n, "keep-alive") &&
+		    !str_case_eq(s, n, "close"))
+			return (&conn->value);
+	}
+	return (NULL);
+}
+
 /* RFC 9110 7.6.1: fields that belong to one connection, never forwarded. */
 bool
 proxy_is_hop_field(const struct pt_str *name, const struct pt_str *connection)
 {
-	static const struct { const char *name; size_t len; } hop[] = {
-		{ "connection", 10 }, { "keep-alive", 10 },
-		{ "proxy-connection", 16 }, { "te", 2 }, { "trailer", 7 },
-		{ "transfer-encoding", 17 }, { "upgrade", 7 },
-		{ "proxy-authenticate", 18 }, { "proxy-authorization", 19 },
-		{ NULL, 0 }
-	};
-	const char	*p, *end, *s;
-	size_t		 i, n;
+	const char	*p, *end, *s, *q = name->p;
+	size_t		 n, len = name->len;
 
-	/* Runs for every field both ways: rule names out by length first. */
-	for (i = 0; hop[i].name != NULL; i++)
-		if (hop[i].len == name->len &&
-		    strncasecmp(name->p, hop[i].name, name->len) == 0)
+	/* Runs for every field both ways: most names are ruled out by length. */
+	switch (len) {
+	case 2:
+		if (str_case_eq(q, len, "te"))
 			return (true);
+		break;
+	case 7:
+		if (str_case_eq(q, len, "trailer") ||
+		    str_case_eq(q, len, "upgrade"))
+			return (true);
+		break;
+	case 10:
+		if (str_case_eq(q, len, "connection") ||
+		    str_case_eq(q, len, "keep-alive"))
+			return (true);
+		break;
+	case 16:
+		if (str_case_eq(q, len, "proxy-connection"))
+			return (true);
+		break;
+	case 17:
+		if (str_case_eq(q, len, "transfer-encoding"))
+			return (true);
+		break;
+	case 18:
+	case 19:
+		if (str_case_eq(q, len, "proxy-authenticate") ||
+		    str_case_eq(q, len, "proxy-authorization"))
+			return (true);
+		break;
+	}
 	if (connection == NULL)
 		return (false);
 	p = connection->p;
@@ -62,7 +123,7 @@ proxy_is_hop_field(const struct pt_str *name, const struct pt_str *connection)
 		for (s = p; p < end && *p != ',' && *p != ' ' && *p != '\t'; p++)
 			;
 		n = (size_t)(p - s);
-		if (n > 0 && n == name->len && strncasecmp(s, name->p, n) == 0)
+		if (n > 0 && n == len && proxy_token_eq(s, q, n))
 			return (true);
 	}
 	return (false);
@@ -93,13 +154,20 @@ proxy_encode_path(struct pt_arena *a, const char *path)
 	return (out);
 }
 
+/* The upstream's request target, in pieces: prefix, "/" or "", path. */
+struct proxy_target {
+	const char	*pfx, *slash, *path;
+	size_t		 pfx_len, plen;
+};
+
 /*
  * The upstream's request target: the client's path as received (so the
  * application sees the same bytes), or the rewritten one; the route's
- * prefix stripped and/or replaced as configured; the query kept.
+ * prefix stripped and/or replaced as configured. The query is added by
+ * the caller.
  */
-static char *
-proxy_target(struct proxy_ctx *x)
+static int
+proxy_target(struct proxy_ctx *x, struct proxy_target *t)
 {
 	struct pt_request	*r = x->r;
 	const struct http_head	*h = &r->head;
@@ -110,7 +178,7 @@ proxy_target(struct proxy_ctx *x)
 
 	if (r->path_rewritten || h->form != HTTP_T_ORIGIN) {
 		if ((enc = proxy_encode_path(r->arena, r->path)) == NULL)
-			return (NULL);
+			return (-1);
 		path = enc;
 		plen = strlen(enc);
 	} else {
@@ -125,15 +193,42 @@ proxy_target(struct proxy_ctx *x)
 		plen -= pre;
 	}
 	pfx = x->px->prefix != NULL ? x->px->prefix : "";
-	if (pfx[0] != '\0' && pfx[strlen(pfx) - 1] == '/' && plen > 0 &&
+	t->pfx_len = strlen(pfx);
+	if (t->pfx_len > 0 && pfx[t->pfx_len - 1] == '/' && plen > 0 &&
 	    path[0] == '/') {
 		path++;
 		plen--;
 	}
-	return (pt_printf(r->arena, "%s%s%.*s%s%.*s", pfx,
-	    pfx[0] == '\0' && (plen == 0 || path[0] != '/') ? "/" : "",
-	    (int)plen, path,
-	    h->has_query ? "?" : "", (int)h->query.len, h->query.p));
+	t->pfx = pfx;
+	t->slash = pfx[0] == '\0' && (plen == 0 || path[0] != '/') ? "/" : "";
+	t->path = path;
+	t->plen = plen;
+	return (0);
+}
+
+/* Copies n bytes to buf at *at; the caller sized buf. */
+static void
+proxy_put(char *buf, size_t *at, const char *p, size_t n)
+{
+	memcpy(buf + *at, p, n);
+	*at += n;
+}
+
+/* "METHOD target HTTP/1.1\r\n", without printf: this runs per request. */
+static void
+proxy_request_line(const struct http_head *h, const struct proxy_target *t,
+    char *buf, size_t *at)
+{
+	proxy_put(buf, at, h->method.p, h->method.len);
+	proxy_put(buf, at, " ", 1);
+	proxy_put(buf, at, t->pfx, t->pfx_len);
+	proxy_put(buf, at, t->slash, strlen(t->slash));
+	proxy_put(buf, at, t->path, t->plen);
+	if (h->has_query) {
+		proxy_put(buf, at, "?", 1);
+		proxy_put(buf, at, h->query.p, h->query.len);
+	}
+	proxy_put(buf, at, " HTTP/1.1\r\n", 11);
 }
 
 /* Appends "Name: value\r\n" to the head being built. */
@@ -172,8 +267,8 @@ static void
 proxy_copy_fields(struct proxy_ctx *x, char *buf, size_t room, size_t *at)
 {
 	const struct http_head	*h = &x->r->head;
-	const struct http_field	*conn = http_head_field(h, "connection");
-	const struct pt_str	*cv = conn != NULL ? &conn->value : NULL;
+	const struct pt_str	*cv = proxy_hop_list(http_head_field(h,
+				    "connection"));
 	bool			 trusted = proxy_peer_trusted(x->r);
 	const struct pt_str	*n;
 	size_t			 i;
@@ -255,17 +350,19 @@ proxy_build_head(struct proxy_ctx *x, size_t *len)
 {
 	struct pt_request	*r = x->r;
 	const struct http_head	*h = &r->head;
-	char			*buf, *target, num[24];
-	size_t			 room = 1024, at, i;
+	struct proxy_target	 t;
+	char			*buf, num[24];
+	size_t			 room = 1024, at = 0, i;
 
+	if (proxy_target(x, &t) == -1)
+		return (NULL);
 	for (i = 0; i < h->nfields; i++)
 		room += h->fields[i].name.len + h->fields[i].value.len + 4;
 	room += 2 * r->head.host.len + 256 + 2 * sizeof(r->conn->client);
-	if ((target = proxy_target(x)) == NULL ||
-	    (buf = pt_alloc(r->arena, room)) == NULL)
+	room += h->method.len + t.pfx_len + t.plen + h->query.len + 16;
+	if ((buf = pt_alloc(r->arena, room)) == NULL)
 		return (NULL);
-	at = (size_t)snprintf(buf, room, "%.*s %s HTTP/1.1\r\n",
-	    (int)h->method.len, h->method.p, target);
+	proxy_request_line(h, &t, buf, &at);
 	if (x->host != NULL)
 		HEAD_ADD(buf, room, &at, "Host", x->host);
 	else if (h->host.len > 0)

@@ -99,7 +99,7 @@ my $o = start_origin(sub {
 
 my $conf = <<"EOF2";
 modules = { load = [ "mod_cache" ]; };
-cache = { zones = ( { name = "main"; size = "16m"; max_object = "1m"; dir = "$cdir"; inactive = "10m"; } ); };
+cache = { zones = ( { name = "main"; size = "16m"; max_object = "1m"; dir = "$cdir"; inactive = "10m"; memory = "0"; } ); };
 upstreams = ( { name = "app"; servers = ( { address = "127.0.0.1:$o->{port}"; } ); } );
 workers = { start = 6; min_spare = 2; max_spare = 10; max = 16; };
 servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];
@@ -317,7 +317,7 @@ is(join(',', map { get($_)->{body} } qw(/pfx/b/1 /pfx/b/2 /pfx/c)), 'n=1,n=1,n=1
 is(http_request($p, PURGE => '/pfx/b/*')->{status}, 200, 'PURGE /pfx/b/*: 200');
 is(get('/pfx/b/1')->{body}, 'n=2', 'prefix purge: object under the prefix fetched again');
 ok(wait_for(sub { Portier::Test::error_log_matches($p,
-    qr/purge rules \d+-\d+ applied to the files: [1-9]/) }, 10),
+    qr/purge rules \d+-\d+ applied to the files and memory: [1-9]/) }, 10),
     'the helper applied the purge to the files');
 is(get('/pfx/b/2')->{body}, 'n=2', '... and the other one');
 is(get('/pfx/c')->{body}, 'n=1', 'object outside the prefix still cached');
@@ -455,7 +455,7 @@ is(hits('/fwd/a'), 2, '... without the origin');
 Portier::Test::stop($p);
 my $dconf = <<"EOF4";
 modules = { load = [ "mod_cache", "mod_deflate" ]; };
-cache = { zones = ( { name = "dz"; size = "16m"; dir = "$tmp/dflcache"; } ); };
+cache = { zones = ( { name = "dz"; size = "16m"; dir = "$tmp/dflcache"; memory = "0"; } ); };
 deflate = { enable = true; encodings = [ "gzip" ]; };
 upstreams = ( { name = "app"; servers = ( { address = "127.0.0.1:$o->{port}"; } ); } );
 servers = ( { listen = [ "127.0.0.1:%%PORT%%" ];

@@ -238,7 +238,7 @@ cm_alloc(struct cm_area *a, size_t len, uint32_t owner, cm_evict_fn fn,
 	uint32_t	 ref;
 	int		 c;
 
-	if (a == NULL || a->npages == 0 || owner == 0 ||
+	if (a == NULL || a->npages == 0 || owner == 0 || len > CM_MAX_RECORD ||
 	    (c = cm_class_of(a, len)) < 0)
 		return (0);
 	if (!a->cls[c].free && a->pages_used < a->npages)

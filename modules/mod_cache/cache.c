@@ -568,6 +568,14 @@ cache_post_config(struct pt_conf *cf)
 	return (0);
 }
 
+static int
+cache_child_init(const struct pt_conf *cf)
+{
+	(void)cf;
+	ci_child_init();
+	return (0);
+}
+
 static const struct pt_filter_def cache_filter = {
 	.name = "cache",
 	.head = cache_head,
@@ -578,6 +586,7 @@ static int
 cache_register(struct pt_hooks *h)
 {
 	pt_hook_post_config(h, cache_post_config, PT_ORDER_MIDDLE);
+	pt_hook_child_init(h, cache_child_init, PT_ORDER_MIDDLE);
 	/* First: a fresh hit skips every other handler. */
 	pt_hook_quick_handler(h, cache_quick, PT_ORDER_FIRST);
 	/*

@@ -69,6 +69,8 @@ struct ci_zone	*ci_zone_setup(const char *name, long long size,
 int		 ci_get(struct ci_zone *, struct cache_hash, struct ci_info *,
 		    bool touch, struct pt_arena *a);
 void		 ci_unpin(struct ci_zone *, uint32_t ref);
+/* In each worker: its process id, for claims and pins. */
+void		 ci_child_init(void);
 enum ci_claim	 ci_claim(struct ci_zone *, struct cache_hash, long long wait_ms,
 		    long long fill_ms);
 /* Ends a claim or stores: state CI_VALID, CI_PASS (for ms) or CI_FREE. */

@@ -97,6 +97,21 @@ ci_mem(struct ci_zone *z)
 	    ci_mem_off(z->nbuckets, z->nents)));
 }
 
+/* This process's id, kept by child_init: glibc asks the kernel each time. */
+static int32_t	ci_self;
+
+void
+ci_child_init(void)
+{
+	ci_self = (int32_t)getpid();
+}
+
+static int32_t
+ci_pid(void)
+{
+	return (ci_self != 0 ? ci_self : (int32_t)getpid());
+}
+
 static int64_t
 ci_now_ms(void)
 {
@@ -349,7 +364,7 @@ ci_get_mem(struct ci_zone *z, struct ci_ent *e, struct ci_info *out,
 
 	cm_touch(ci_mem(z), e->mem);
 	out->size = len;
-	if (cm_pin(ci_mem(z), e->mem, (int32_t)getpid()) == 0) {
+	if (cm_pin(ci_mem(z), e->mem, ci_pid()) == 0) {
 		out->mem = p;
 		out->mem_ref = e->mem;
 	} else if ((out->mem = pt_alloc(a, len)) != NULL)
@@ -441,7 +456,7 @@ ci_claim(struct ci_zone *z, struct cache_hash h, long long wait_ms,
 			}
 			e->state = CI_FILLING;
 			e->root = 0;
-			e->pid = (int32_t)getpid();
+			e->pid = ci_pid();
 			e->until_ms = now + fill_ms;
 			e->last_ms = now;
 			rc = CI_CLAIMED;
@@ -678,7 +693,7 @@ ci_unpin(struct ci_zone *z, uint32_t ref)
 {
 	if (ref == 0 || ci_lock(z) != 0)
 		return;
-	cm_unpin(ci_mem(z), ref, (int32_t)getpid());
+	cm_unpin(ci_mem(z), ref, ci_pid());
 	pt_mutex_unlock(&z->lock);
 }
 

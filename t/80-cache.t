@@ -565,4 +565,10 @@ my ($rc, $out) = portier_cmd('-t', '-f', "$tmp/bad.conf", '-M', $mods);
 isnt($rc, 0, 'unknown cache zone: configuration refused');
 like($out, qr/bad\.conf:\d+: .*cache\.zone: no cache zone named "mian" \(declared: "main"\)/,
     '... with file:line and the declared zones');
+(my $badmem = $mconf) =~ s/memory = "4m"/memory = "100k"/;
+$badmem =~ s/%%PORT%%/0/g;
+write_file("$tmp/badmem.conf", $badmem);
+($rc, $out) = portier_cmd('-t', '-f', "$tmp/badmem.conf", '-M', $mods);
+isnt($rc, 0, 'zone memory below 1m: configuration refused');
+like($out, qr/badmem\.conf:\d+: .*memory: 0 \(off\), or from 1m to 2g/, '... with file:line and the range');
 done_testing();

@@ -3,7 +3,10 @@
  * written under a temporary name and renamed into place when complete, so
  * a worker that dies mid-write leaves no entry. A header with a magic, the
  * lengths and a checksum lets a restart find the files again and drop
- * partial or corrupt ones. The index is cache_index.c.
+ * partial or corrupt ones. The index is cache_index.c. A zone with memory
+ * keeps small objects there instead, in the same format and with no file
+ * (cs_commit, cs_open_mem); a file is then created only once an object
+ * outgrows memory_max_object.
  */
 #include "config.h"
 

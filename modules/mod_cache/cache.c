@@ -27,6 +27,8 @@
 #include "cache_rfc.h"
 
 #define CACHE_MAX_ZONES	16
+#define CACHE_TMP_SWEEP_MS	5000	/* temporary files of dead writers */
+#define CACHE_TMP_MAX_AGE	3600	/* s: or of live ones, stuck */
 
 PT_API extern const struct pt_module portier_module;
 
@@ -276,8 +278,9 @@ cache_try_entry(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m)
 		x->swr_lock = cache_swr_lock(x->h);
 	}
 	if (use != CACHE_USE_VALIDATE) {
-		snprintf(st, sizeof(st), "hit; ttl=%lld",
-		    (long long)(life - age));
+		snprintf(st, sizeof(st), "hit; ttl=%lld%s",
+		    (long long)(life - age), m->fd == -1 ?
+		    "; detail=memory" : "");
 		return (cache_serve(r, x, m, age, st));
 	}
 	if (x->req_cc.only_if_cached && !x->revalidate) {
@@ -297,19 +300,64 @@ cache_try_entry(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m)
 	return (PT_DECLINED);
 }
 
+/*
+ * A hit in memory: the record is pinned while this runs, so the body is
+ * sent straight from it (one writev with the head); a stale entry kept
+ * for validation gets its own copy.
+ */
+static int
+cache_lookup_mem(struct pt_request *r, struct cache_ctx *x,
+    const struct ci_info *ci)
+{
+	struct cs_meta	 m;
+	char		*copy;
+	int		 rc;
+
+	memset(&m, 0, sizeof(m));
+	if (ci->mem == NULL || cs_open_mem(pt_req_arena(r), ci->mem, ci->size,
+	    x->h, &m) == -1) {
+		ci_remove(x->z->ix, x->z->dir, x->h);
+		return (PT_DECLINED);
+	}
+	if (cache_purged(x->z, x->req_ms, m.key, cache_tags(pt_req_arena(r),
+	    get_meta, &m), m.req_ms)) {
+		ci_remove(x->z->ix, x->z->dir, x->h);
+		return (PT_DECLINED);
+	}
+	rc = cache_try_entry(r, x, &m);
+	if (x->has_stale && x->stale.body_mem == m.body_mem &&
+	    m.body_len > 0) {
+		if ((copy = pt_alloc(pt_req_arena(r), m.body_len)) == NULL) {
+			x->has_stale = false;
+			return (rc);
+		}
+		memcpy(copy, m.body_mem, m.body_len);
+		x->stale.body_mem = copy;
+	}
+	return (rc);
+}
+
 /* Looks the key up; PT_DECLINED: not found (x->h set for a store). */
 static int
 cache_lookup(struct pt_request *r, struct cache_ctx *x)
 {
 	struct ci_info	 ci;
 	struct cs_meta	 m, *keep;
+	struct pt_arena	*a = pt_req_arena(r);
+	int		 rc;
 
 	x->h = x->primary;
-	if (ci_get(x->z->ix, x->primary, &ci, true) == 0 && ci.root &&
+	if (ci_get(x->z->ix, x->primary, &ci, true, a) == 0 && ci.root &&
 	    ci.state == CI_VALID) {
+		ci_unpin(x->z->ix, ci.mem_ref);
 		x->h = cache_vary_hash(r, x->key, ci.vary);
-		if (ci_get(x->z->ix, x->h, &ci, true) != 0)
+		if (ci_get(x->z->ix, x->h, &ci, true, a) != 0)
 			return (PT_DECLINED);
+	}
+	if (ci.in_mem) {
+		rc = cache_lookup_mem(r, x, &ci);
+		ci_unpin(x->z->ix, ci.mem_ref);
+		return (rc);
 	}
 	if (ci.state != CI_VALID || ci.root)
 		return (PT_DECLINED);
@@ -477,6 +525,11 @@ cache_periodic(const struct pt_conf *cf, long long now)
 			continue;
 		cache_purge_sweep(&zones[i]);
 		ci_expire(zones[i].ix, zones[i].dir, zones[i].zc->inactive);
+		ci_repair_pins(zones[i].ix);
+		if (now - zones[i].tmp_swept >= CACHE_TMP_SWEEP_MS) {
+			zones[i].tmp_swept = now;
+			cs_tmp_sweep(zones[i].dir, CACHE_TMP_MAX_AGE);
+		}
 	}
 	return (cache_swr_poll(now) ? 20 : 100);
 }
@@ -500,7 +553,8 @@ cache_post_config(struct pt_conf *cf)
 		if (mkdir(z->dir, 0700) == -1 && errno != EEXIST)
 			PT_LOG_ERRNO(PT_LOG_ERR, "cache %s: mkdir %s: the zone "
 			    "passes through", z->name, z->dir);
-		if ((z->ix = ci_zone_setup(z->name, z->zc->size, &fresh))
+		if ((z->ix = ci_zone_setup(z->name, z->zc->size,
+		    z->zc->memory, &fresh))
 		    == NULL) {
 			PT_LOG_ERRNO(PT_LOG_ERR, "cache %s: shared memory",
 			    z->name);
@@ -508,8 +562,17 @@ cache_post_config(struct pt_conf *cf)
 		}
 		if (fresh)
 			cs_rescan(z->ix, z->dir);
+		z->tmp_swept = 0;
 		nzones++;
 	}
+	return (0);
+}
+
+static int
+cache_child_init(const struct pt_conf *cf)
+{
+	(void)cf;
+	ci_child_init();
 	return (0);
 }
 
@@ -523,6 +586,7 @@ static int
 cache_register(struct pt_hooks *h)
 {
 	pt_hook_post_config(h, cache_post_config, PT_ORDER_MIDDLE);
+	pt_hook_child_init(h, cache_child_init, PT_ORDER_MIDDLE);
 	/* First: a fresh hit skips every other handler. */
 	pt_hook_quick_handler(h, cache_quick, PT_ORDER_FIRST);
 	/*

@@ -19,6 +19,8 @@ struct cache_zone_conf {
 	long long	 max_object;
 	long long	 inactive;	/* ms */
 	const char	*dir;
+	long long	 memory;	/* bytes for small objects; 0: off */
+	long long	 memory_max_object;
 };
 
 struct cache_conf {
@@ -51,13 +53,24 @@ struct ci_info {
 	bool		 root;		/* a Vary root: see vary */
 	char		 vary[96];	/* lowercase names, comma separated */
 	uint64_t	 size;
+	bool		 in_mem;	/* the body is in memory */
+	void		*mem;		/* the record, for a hit */
+	uint32_t	 mem_ref;	/* pinned: ci_unpin() it */
 };
 
 enum ci_claim { CI_CLAIMED, CI_READY, CI_GO_PASS, CI_TIMEOUT };
 
-struct ci_zone	*ci_zone_setup(const char *name, long long size, bool *fresh);
+struct ci_zone	*ci_zone_setup(const char *name, long long size,
+		    long long mem, bool *fresh);
+/*
+ * Looks h up. With a (hits), an object in memory comes back in out->mem,
+ * pinned until ci_unpin(out->mem_ref) (or copied into a).
+ */
 int		 ci_get(struct ci_zone *, struct cache_hash, struct ci_info *,
-		    bool touch);
+		    bool touch, struct pt_arena *a);
+void		 ci_unpin(struct ci_zone *, uint32_t ref);
+/* In each worker: its process id, for claims and pins. */
+void		 ci_child_init(void);
 enum ci_claim	 ci_claim(struct ci_zone *, struct cache_hash, long long wait_ms,
 		    long long fill_ms);
 /* Ends a claim or stores: state CI_VALID, CI_PASS (for ms) or CI_FREE. */
@@ -68,6 +81,17 @@ bool		 ci_remove(struct ci_zone *, const char *dir, struct cache_hash);
 /* Housekeeping: inactive entries and size; bounded work. */
 void		 ci_expire(struct ci_zone *, const char *dir, long long inactive_ms);
 void		 ci_stats(struct ci_zone *, uint64_t *count, uint64_t *bytes);
+/* Small objects in memory (cache_mem.c), see ci_get. */
+struct iovec;
+int		 ci_store_mem(struct ci_zone *, const char *dir,
+		    struct cache_hash, const struct iovec *, int n, size_t len);
+/* Helper: pins of processes that exited; how many were cleared. */
+int		 ci_repair_pins(struct ci_zone *);
+void		 ci_mem_stats(struct ci_zone *, uint64_t *used, uint64_t *count);
+/* Calls fn with a copy of each record in memory; fn true: removed. */
+typedef bool	(*ci_mem_fn)(void *arg, struct cache_hash, const void *rec,
+		    size_t len);
+int		 ci_mem_each(struct ci_zone *, ci_mem_fn, void *arg);
 /*
  * Purge generations (cache_purge.c): seen, the last purge rule this host
  * knows; swept, the last one applied to the zone's files. Setting raises
@@ -123,11 +147,28 @@ bool	cs_unlink(const char *dir, struct cache_hash);
  */
 int	cs_open(struct pt_arena *, const char *dir, struct cache_hash,
 	    uint64_t size_hint, struct cs_meta *);
+/* A record in memory (ci_get's out->mem), read like a file: fd -1. */
+int	cs_open_mem(struct pt_arena *, const void *rec, size_t len,
+	    struct cache_hash, struct cs_meta *);
+/*
+ * A writer for h. With ix, a body of up to mem_max bytes goes to the
+ * zone's memory at commit, no file made; larger ones (or when memory is
+ * full) to a file created when needed.
+ */
 struct cs_writer *cs_begin(struct pt_arena *, const char *dir,
-	    struct cache_hash, const struct cs_meta *);
+	    struct cache_hash, const struct cs_meta *, struct ci_zone *ix,
+	    uint64_t mem_max);
 int	cs_write(struct cs_writer *, const void *, size_t);
-/* Renames into place; -1 on failure (the temporary file is removed). */
-int	cs_commit(struct cs_writer *, uint64_t *size);
+/*
+ * Stores the object: in memory (*in_mem, the entry made valid) or renamed
+ * into place as a file; -1 on failure (the temporary file is removed).
+ */
+int	cs_commit(struct cs_writer *, uint64_t *size, bool *in_mem);
+/*
+ * Helper: removes temporary files of writers that exited (the pid in
+ * their name) or older than max_age_s; how many.
+ */
+int	cs_tmp_sweep(const char *dir, long long max_age_s);
 void	cs_abort(struct cs_writer *);
 /* Rescans dir after a restart: valid files go back into the index. */
 void	cs_rescan(struct ci_zone *, const char *dir);
@@ -139,6 +180,8 @@ void	cs_rescan(struct ci_zone *, const char *dir);
 typedef bool	(*cs_scan_fn)(void *arg, struct cache_hash h, const char *key,
 		    const char *tags, int64_t req_ms);
 int	cs_scan(const char *dir, cs_scan_fn fn, void *arg);
+/* The same for one record in memory (a ci_mem_fn's arguments). */
+bool	cs_scan_record(const void *rec, size_t len, cs_scan_fn fn, void *arg);
 
 /* cache.c and cache_filter.c: the request's state between the two. */
 #define CACHE_PASS_MS	3000	/* an uncacheable answer: later misses pass */
@@ -171,6 +214,7 @@ struct cache_zone {
 	struct cp_rules			 rules;		/* worker */
 	uint64_t			 stuck_gen;	/* helper */
 	int64_t				 stuck_since;
+	long long			 tmp_swept;	/* helper, ms */
 };
 
 enum cache_mode { CM_NONE, CM_MISS, CM_VALIDATE, CM_SERVED, CM_UNSAFE };

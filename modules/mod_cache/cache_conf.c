@@ -10,6 +10,7 @@
 
 #include <portier/arena.h>
 #include "cache.h"
+#include "cache_mem.h"
 
 #define C_ALL	(PT_SCOPE_GLOBAL | PT_SCOPE_SERVER | PT_SCOPE_ROUTE)
 
@@ -47,6 +48,21 @@ cz_one(struct pt_conf_ctx *cx, const config_setting_t *g,
 		pt_conf_error(cx, g, "max_object: %s", e);
 		return (-1);
 	}
+	s = cz_str(cx, g, "memory", "32m", false);
+	if ((e = pt_parse_size(s, &z->memory)) != NULL ||
+	    (z->memory != 0 && z->memory < 4 * CM_PAGE) ||
+	    z->memory > (1LL << 31)) {
+		pt_conf_error(cx, g, "memory: %s", e ? e : "0 (off), or from "
+		    "1m to 2g");
+		return (-1);
+	}
+	s = cz_str(cx, g, "memory_max_object", "32k", false);
+	if ((e = pt_parse_size(s, &z->memory_max_object)) != NULL ||
+	    z->memory_max_object > CM_MAX_BODY) {
+		pt_conf_error(cx, g, "memory_max_object: %s", e ? e :
+		    "at most 128k");
+		return (-1);
+	}
 	s = cz_str(cx, g, "inactive", "10m", false);
 	if ((e = pt_parse_duration(s, &z->inactive)) != NULL) {
 		pt_conf_error(cx, g, "inactive: %s", e);
@@ -55,7 +71,10 @@ cz_one(struct pt_conf_ctx *cx, const config_setting_t *g,
 	return (0);
 }
 
-/* zones = ( { name; size; max_object; dir; inactive; }, ... ) */
+/*
+ * zones = ( { name; size; max_object; dir; inactive; memory;
+ * memory_max_object; }, ... )
+ */
 static const char *
 cache_parse_zones(struct pt_conf_ctx *cx, const config_setting_t *s,
     void *field)
@@ -126,7 +145,8 @@ const struct pt_directive cache_directives[] = {
 	  .size = sizeof(struct cache_zone_conf *) + sizeof(size_t),
 	  .parse = cache_parse_zones,
 	  .hint = "( { name = \"main\"; size = \"64m\"; max_object = \"1m\"; "
-	  "dir = \"cache\"; inactive = \"10m\"; } )" },
+	  "dir = \"cache\"; inactive = \"10m\"; memory = \"32m\"; "
+	  "memory_max_object = \"32k\"; } )" },
 	{ .name = "zone", .type = PT_T_STRING, .scopes = C_ALL,
 	  .offset = offsetof(struct cache_conf, zone), .def = "\"\"",
 	  .check = cache_check_zone,

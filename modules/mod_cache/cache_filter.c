@@ -35,6 +35,13 @@ cache_release(struct cache_ctx *x, int state, long long ms)
 	ci_set(x->z->ix, x->z->dir, x->claim_h, state, 0, NULL, ms);
 }
 
+/* The zone's index when it keeps small objects in memory. */
+static struct ci_zone *
+cache_zone_mem(const struct cache_zone *z)
+{
+	return (z->zc->memory > 0 ? z->ix : NULL);
+}
+
 static bool
 hash_eq(struct cache_hash a, struct cache_hash b)
 {
@@ -206,7 +213,8 @@ cache_store_head(struct pt_filter *f, struct pt_request *r,
 		m.primary = x->primary;
 		memcpy(m.vary, x->vary, sizeof(m.vary));
 	}
-	if ((x->w = cs_begin(pt_req_arena(r), x->z->dir, x->store_h, &m))
+	if ((x->w = cs_begin(pt_req_arena(r), x->z->dir, x->store_h, &m,
+	    cache_zone_mem(x->z), (uint64_t)x->z->zc->memory_max_object))
 	    == NULL) {
 		if (!x->z->write_failed)
 			PT_LOG_ERRNO(PT_LOG_ERR, "cache %s: cannot write in %s: "
@@ -227,6 +235,7 @@ static void
 cache_commit(struct cache_ctx *x)
 {
 	uint64_t	size;
+	bool		in_mem;
 
 	/* A purge while this was fetched: the object is already gone. */
 	if (cache_purged(x->z, x->req_ms, x->key, x->tags, x->req_ms)) {
@@ -235,7 +244,7 @@ cache_commit(struct cache_ctx *x)
 		cache_release(x, CI_FREE, 0);
 		return;
 	}
-	if (cs_commit(x->w, &size) == -1) {
+	if (cs_commit(x->w, &size, &in_mem) == -1) {
 		if (errno == ENOSPC && !x->z->write_failed)
 			PT_LOG(PT_LOG_ERR, "cache %s: disk full: passing "
 			    "through", x->z->name);
@@ -246,7 +255,8 @@ cache_commit(struct cache_ctx *x)
 	}
 	x->w = NULL;
 	x->z->write_failed = false;
-	ci_set(x->z->ix, x->z->dir, x->store_h, CI_VALID, size, NULL, 0);
+	if (!in_mem)
+		ci_set(x->z->ix, x->z->dir, x->store_h, CI_VALID, size, NULL, 0);
 	if (x->vary[0] != '\0')
 		ci_set(x->z->ix, x->z->dir, x->primary, CI_VALID, 0, x->vary, 0);
 	else if (!hash_eq(x->store_h, x->primary))
@@ -328,14 +338,19 @@ cache_rewrite(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m,
 {
 	struct cs_writer	*w;
 	uint64_t		 size;
+	bool			 in_mem;
 
-	if ((w = cs_begin(pt_req_arena(r), x->z->dir, x->h, m)) == NULL)
+	if ((w = cs_begin(pt_req_arena(r), x->z->dir, x->h, m,
+	    cache_zone_mem(x->z), (uint64_t)x->z->zc->memory_max_object))
+	    == NULL)
 		return;
-	if (cs_write(w, body, m->body_len) == -1 || cs_commit(w, &size) == -1) {
+	if (cs_write(w, body, m->body_len) == -1 ||
+	    cs_commit(w, &size, &in_mem) == -1) {
 		cs_abort(w);
 		return;
 	}
-	ci_set(x->z->ix, x->z->dir, x->h, CI_VALID, size, NULL, 0);
+	if (!in_mem)
+		ci_set(x->z->ix, x->z->dir, x->h, CI_VALID, size, NULL, 0);
 }
 
 /* The stored response goes out in place of the origin's answer. */

@@ -4,8 +4,11 @@
  * process-shared condition variable (request collapsing). Repair rule: a
  * holder that died may have half-linked lists, so the chains, the LRU and
  * the free list are rebuilt from the entries, and claims of dead workers
- * dropped. Bodies are files (cache_store.c): an open descriptor keeps a
- * served object alive after eviction, which is the entry's pin.
+ * dropped. Small bodies live in memory after the entries (cache_mem.c):
+ * a hit pins its chunk while it is sent, eviction skips pinned chunks and
+ * the helper clears pins of processes that died (ci_repair_pins). Larger
+ * bodies are files (cache_store.c): an open descriptor keeps a served
+ * object alive after eviction, which is such an entry's pin.
  */
 #include "config.h"
 
@@ -14,14 +17,17 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <portier/arena.h>
 #include <portier/shm.h>
 #define PT_LOG_TAG "cache"
 #include <portier/log.h>
 #include "cache.h"
+#include "cache_mem.h"
 
 #define CI_MAGIC	0x50544932u	/* "PTI2" */
 
@@ -34,6 +40,7 @@ struct ci_ent {
 	int64_t		 until_ms;	/* FILLING deadline, PASS end */
 	int64_t		 last_ms;
 	uint64_t	 size;
+	uint32_t	 mem;		/* cache_mem.c chunk; 0: a file */
 	char		 vary[96];
 };
 
@@ -45,7 +52,8 @@ struct ci_zone {
 	uint64_t	 bytes, max_bytes;
 	uint64_t	 purge_seen, purge_swept;	/* atomics */
 	uint32_t	 njobs;				/* atomic */
-	/* buckets, then entries, then CI_JOBS jobs */
+	uint64_t	 mem_size;	/* bytes of small-object memory */
+	/* buckets, then entries, then CI_JOBS jobs, then cache_mem's area */
 };
 
 static uint32_t *
@@ -73,6 +81,35 @@ ci_jobs(struct ci_zone *z)
 {
 	return ((struct ci_job *)(void *)((char *)z + ci_ents_off(z->nbuckets) +
 	    (size_t)z->nents * sizeof(struct ci_ent)));
+}
+
+static size_t
+ci_mem_off(uint32_t nbuckets, uint32_t nents)
+{
+	return ((ci_ents_off(nbuckets) + (size_t)nents * sizeof(struct ci_ent) +
+	    CI_JOBS * sizeof(struct ci_job) + 63) & ~(size_t)63);
+}
+
+static struct cm_area *
+ci_mem(struct ci_zone *z)
+{
+	return (z->mem_size == 0 ? NULL : (struct cm_area *)(void *)((char *)z +
+	    ci_mem_off(z->nbuckets, z->nents)));
+}
+
+/* This process's id, kept by child_init: glibc asks the kernel each time. */
+static int32_t	ci_self;
+
+void
+ci_child_init(void)
+{
+	ci_self = (int32_t)getpid();
+}
+
+static int32_t
+ci_pid(void)
+{
+	return (ci_self != 0 ? ci_self : (int32_t)getpid());
 }
 
 static int64_t
@@ -115,20 +152,38 @@ ci_lru_front(struct ci_zone *z, struct ci_ent *e)
 		z->lru_tail = i;
 }
 
-/* The repair rule: everything rebuilt from the entries themselves. */
+/* A memory chunk's owner, as the entries say, after a repair. */
+static bool
+ci_mem_owner_ok(void *arg, uint32_t owner, uint32_t ref)
+{
+	struct ci_zone	*z = arg;
+	struct ci_ent	*e = &ci_ents(z)[owner - 1];
+
+	return (owner <= z->nents && e->state == CI_VALID && e->mem == ref);
+}
+
+/*
+ * The repair rule: everything rebuilt from the entries themselves; the
+ * memory's lists from its chunks, and entries whose chunk is not theirs
+ * dropped.
+ */
 static void
 ci_rebuild(struct ci_zone *z)
 {
 	struct ci_ent	*v = ci_ents(z), *e;
 	uint32_t	*b = ci_buckets(z), i, k;
 
+	if (ci_mem(z) != NULL)
+		cm_rebuild(ci_mem(z), ci_mem_owner_ok, z);
 	memset(b, 0, z->nbuckets * sizeof(*b));
 	z->lru_head = z->lru_tail = z->free_head = 0;
 	z->count = 0;
 	z->bytes = 0;
 	for (i = z->nents; i-- > 0; ) {
 		e = &v[i];
-		if (e->state == CI_FILLING || e->state > CI_PASS)
+		if (e->state == CI_FILLING || e->state > CI_PASS ||
+		    (e->mem != 0 && (ci_mem(z) == NULL ||
+		    cm_owner(ci_mem(z), e->mem) != i + 1)))
 			e->state = CI_FREE;
 		if (e->state == CI_FREE) {
 			e->next = z->free_head;
@@ -141,7 +196,7 @@ ci_rebuild(struct ci_zone *z)
 		e->lprev = e->lnext = 0;
 		ci_lru_front(z, e);
 		z->count++;
-		z->bytes += e->size;
+		z->bytes += e->mem ? 0 : e->size;
 	}
 	PT_LOG(PT_LOG_WARN, "cache index repaired after a process died "
 	    "holding its lock (%u entries kept)", z->count);
@@ -160,7 +215,7 @@ ci_lock(struct ci_zone *z)
 }
 
 struct ci_zone *
-ci_zone_setup(const char *name, long long size, bool *fresh)
+ci_zone_setup(const char *name, long long size, long long mem, bool *fresh)
 {
 	struct ci_zone		*z;
 	pthread_condattr_t	 ca;
@@ -170,11 +225,12 @@ ci_zone_setup(const char *name, long long size, bool *fresh)
 	nents = (uint32_t)(size / 8192);
 	nents = nents < 1024 ? 1024 : nents > (1u << 20) ? (1u << 20) : nents;
 	nb = nents;
-	bytes = ci_ents_off(nb) + (size_t)nents * sizeof(struct ci_ent) +
-	    CI_JOBS * sizeof(struct ci_job);
+	bytes = ci_mem_off(nb, nents) + cm_bytes((size_t)mem);
 	if ((z = pt_shm_segment("cache", name, bytes, fresh)) == NULL)
 		return (NULL);
-	if (!*fresh && z->magic == CI_MAGIC && z->nents == nents) {
+	if (!*fresh && z->magic == CI_MAGIC && z->nents == nents &&
+	    z->mem_size == cm_bytes((size_t)mem) && (z->mem_size == 0 ||
+	    cm_layout_ok(ci_mem(z), (size_t)mem))) {
 		z->max_bytes = (uint64_t)size;
 		return (z);
 	}
@@ -182,6 +238,9 @@ ci_zone_setup(const char *name, long long size, bool *fresh)
 	z->nbuckets = nb;
 	z->nents = nents;
 	z->max_bytes = (uint64_t)size;
+	z->mem_size = cm_bytes((size_t)mem);
+	if (z->mem_size > 0)
+		cm_init(ci_mem(z), (size_t)mem);
 	if (pt_mutex_init(&z->lock) != 0 || pthread_condattr_init(&ca) != 0)
 		return (NULL);
 	pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
@@ -217,7 +276,11 @@ ci_find(struct ci_zone *z, struct cache_hash h, uint32_t **link)
 static void
 ci_drop(struct ci_zone *z, const char *dir, struct ci_ent *e, uint32_t *link)
 {
-	if (dir != NULL && e->state == CI_VALID && !e->root)
+	if (e->mem != 0) {
+		cm_free(ci_mem(z), e->mem);	/* an orphan while pinned */
+		e->mem = 0;
+		e->size = 0;
+	} else if (dir != NULL && e->state == CI_VALID && !e->root)
 		cs_unlink(dir, e->h);
 	*link = e->next;
 	ci_lru_unlink(z, e);
@@ -228,7 +291,25 @@ ci_drop(struct ci_zone *z, const char *dir, struct ci_ent *e, uint32_t *link)
 	z->free_head = (uint32_t)(e - ci_ents(z)) + 1;
 }
 
-/* Evicts from the LRU tail until room (never a claim in progress). */
+/* cache_mem.c evicts a chunk: its entry goes. */
+static void
+ci_mem_evict(void *arg, uint32_t owner)
+{
+	struct ci_zone	*z = arg;
+	struct ci_ent	*e = &ci_ents(z)[owner - 1];
+	uint32_t	*link;
+
+	e->mem = 0;
+	e->size = 0;
+	if (ci_find(z, e->h, &link) == e)
+		ci_drop(z, NULL, e, link);
+}
+
+/*
+ * Evicts from the LRU tail until room (never a claim in progress, never
+ * an object in memory being sent; objects in memory only when entries
+ * are short, since they hold no disk space).
+ */
 static void
 ci_make_room(struct ci_zone *z, const char *dir, uint64_t need)
 {
@@ -240,7 +321,8 @@ ci_make_room(struct ci_zone *z, const char *dir, uint64_t need)
 	    z->bytes + need > z->max_bytes)) {
 		e = &v[i - 1];
 		i = e->lprev;
-		if (e->state == CI_FILLING)
+		if (e->state == CI_FILLING || (e->mem != 0 &&
+		    (z->free_head != 0 || cm_pinned(ci_mem(z), e->mem))))
 			continue;
 		if (ci_find(z, e->h, &link) == e)
 			ci_drop(z, dir, e, link);
@@ -269,9 +351,29 @@ ci_new(struct ci_zone *z, const char *dir, struct cache_hash h)
 	return (e);
 }
 
+/*
+ * An object in memory, for a hit: pinned for this process (out->mem_ref
+ * says to unpin), or copied into a when every pin slot is taken.
+ */
+static void
+ci_get_mem(struct ci_zone *z, struct ci_ent *e, struct ci_info *out,
+    struct pt_arena *a)
+{
+	size_t	 len;
+	void	*p = cm_data(ci_mem(z), e->mem, &len);
+
+	cm_touch(ci_mem(z), e->mem);
+	out->size = len;
+	if (cm_pin(ci_mem(z), e->mem, ci_pid()) == 0) {
+		out->mem = p;
+		out->mem_ref = e->mem;
+	} else if ((out->mem = pt_alloc(a, len)) != NULL)
+		memcpy(out->mem, p, len);
+}
+
 int
 ci_get(struct ci_zone *z, struct cache_hash h, struct ci_info *out,
-    bool touch)
+    bool touch, struct pt_arena *a)
 {
 	struct ci_ent	*e;
 
@@ -290,6 +392,9 @@ ci_get(struct ci_zone *z, struct cache_hash h, struct ci_info *out,
 			ci_lru_unlink(z, e);
 			ci_lru_front(z, e);
 		}
+		out->in_mem = e->mem != 0 && e->state == CI_VALID;
+		if (out->in_mem && a != NULL)
+			ci_get_mem(z, e, out, a);
 	}
 	pt_mutex_unlock(&z->lock);
 	return (e != NULL ? 0 : -1);
@@ -351,7 +456,7 @@ ci_claim(struct ci_zone *z, struct cache_hash h, long long wait_ms,
 			}
 			e->state = CI_FILLING;
 			e->root = 0;
-			e->pid = (int32_t)getpid();
+			e->pid = ci_pid();
 			e->until_ms = now + fill_ms;
 			e->last_ms = now;
 			rc = CI_CLAIMED;
@@ -384,6 +489,11 @@ ci_set(struct ci_zone *z, const char *dir, struct cache_hash h, int state,
 			ci_make_room(z, dir, size);
 		if (e == NULL)
 			e = ci_new(z, dir, h);
+		if (e != NULL && e->mem != 0) {	/* now in a file */
+			cm_free(ci_mem(z), e->mem);
+			e->mem = 0;
+			e->size = 0;
+		}
 		if (e != NULL) {
 			z->bytes -= e->size < z->bytes ? e->size : z->bytes;
 			e->state = (uint8_t)state;
@@ -515,4 +625,135 @@ ci_job_take(struct ci_zone *z, struct ci_job *out)
 		}
 	pt_mutex_unlock(&z->lock);
 	return (got);
+}
+
+/*
+ * Stores a small object's record (the file format, in iov) in memory as
+ * h's entry; -1 when memory is off or nothing could be freed for it (the
+ * caller writes a file instead). A file h had is removed.
+ */
+int
+ci_store_mem(struct ci_zone *z, const char *dir, struct cache_hash h,
+    const struct iovec *iov, int n, size_t len)
+{
+	struct ci_ent	*e;
+	uint32_t	 ref, idx;
+	bool		 had_file = false;
+	char		*p;
+	int		 i;
+
+	if (ci_mem(z) == NULL || len > CM_MAX_RECORD || ci_lock(z) != 0)
+		return (-1);
+	if ((e = ci_find(z, h, NULL)) == NULL)
+		e = ci_new(z, dir, h);
+	if (e == NULL) {
+		pt_mutex_unlock(&z->lock);
+		return (-1);
+	}
+	if (e->mem != 0)
+		cm_free(ci_mem(z), e->mem);
+	else if (e->state == CI_VALID && !e->root) {
+		had_file = true;
+		z->bytes -= e->size < z->bytes ? e->size : z->bytes;
+	}
+	e->mem = 0;
+	e->size = 0;
+	idx = (uint32_t)(e - ci_ents(z)) + 1;
+	if ((ref = cm_alloc(ci_mem(z), len, idx, ci_mem_evict, z)) == 0) {
+		if (e->state == CI_VALID)	/* its old body is gone */
+			e->state = CI_FREE;
+	} else {
+		for (p = cm_data(ci_mem(z), ref, NULL), i = 0; i < n; i++) {
+			memcpy(p, iov[i].iov_base, iov[i].iov_len);
+			p += iov[i].iov_len;
+		}
+		e->mem = ref;
+		e->size = len;
+		e->state = CI_VALID;
+		e->root = 0;
+		e->vary[0] = '\0';
+		e->last_ms = ci_now_ms();
+		e->until_ms = e->last_ms;
+	}
+	if (e->state == CI_FREE) {
+		uint32_t	*link;
+
+		if (ci_find(z, h, &link) == e)
+			ci_drop(z, NULL, e, link);
+	}
+	pthread_cond_broadcast(&z->cond);
+	pt_mutex_unlock(&z->lock);
+	if (had_file && dir != NULL)
+		cs_unlink(dir, h);
+	return (ref != 0 ? 0 : -1);
+}
+
+void
+ci_unpin(struct ci_zone *z, uint32_t ref)
+{
+	if (ref == 0 || ci_lock(z) != 0)
+		return;
+	cm_unpin(ci_mem(z), ref, ci_pid());
+	pt_mutex_unlock(&z->lock);
+}
+
+static bool
+ci_pid_alive(int32_t pid)
+{
+	return (kill(pid, 0) == 0 || errno != ESRCH);
+}
+
+int
+ci_repair_pins(struct ci_zone *z)
+{
+	int	n;
+
+	if (ci_mem(z) == NULL || ci_lock(z) != 0)
+		return (0);
+	n = cm_repair_pins(ci_mem(z), ci_pid_alive);
+	pt_mutex_unlock(&z->lock);
+	if (n > 0)
+		PT_LOG(PT_LOG_NOTICE, "cache: %d pins of exited processes "
+		    "cleared", n);
+	return (n);
+}
+
+void
+ci_mem_stats(struct ci_zone *z, uint64_t *used, uint64_t *count)
+{
+	*used = *count = 0;
+	if (ci_mem(z) == NULL || ci_lock(z) != 0)
+		return;
+	cm_stats(ci_mem(z), used, count);
+	pt_mutex_unlock(&z->lock);
+}
+
+int
+ci_mem_each(struct ci_zone *z, ci_mem_fn fn, void *arg)
+{
+	struct ci_ent		*e;
+	struct cache_hash	 h;
+	uint32_t		 i;
+	size_t			 len;
+	char			*copy;
+	int			 n = 0;
+
+	for (i = 0; ci_mem(z) != NULL && i < z->nents; i++) {
+		if (ci_lock(z) != 0)
+			break;
+		e = &ci_ents(z)[i];
+		copy = NULL;
+		if (e->state == CI_VALID && e->mem != 0) {
+			const void *p = cm_data(ci_mem(z), e->mem, &len);
+
+			if ((copy = malloc(len)) != NULL)
+				memcpy(copy, p, len);
+			h = e->h;
+		}
+		pt_mutex_unlock(&z->lock);
+		if (copy != NULL && fn(arg, h, copy, len))
+			n++;
+		free(copy);
+	}
+	return (n);
 }

@@ -235,7 +235,7 @@ cache_purge_local(struct pt_request *r, struct cache_ctx *x)
 	struct ci_info	ci;
 	bool		found = false;
 
-	if (ci_get(x->z->ix, x->primary, &ci, false) == 0 && ci.root &&
+	if (ci_get(x->z->ix, x->primary, &ci, false, NULL) == 0 && ci.root &&
 	    ci.state == CI_VALID)
 		found = ci_remove(x->z->ix, x->z->dir,
 		    cache_vary_hash(r, x->key, ci.vary));
@@ -332,6 +332,13 @@ cp_sweep_one(void *arg, struct cache_hash h, const char *key, const char *tags,
 	return (false);
 }
 
+static bool
+cp_sweep_mem(void *arg, struct cache_hash h, const void *rec, size_t len)
+{
+	(void)h;
+	return (cs_scan_record(rec, len, cp_sweep_one, arg));
+}
+
 /* Publishes the rules of the store (other hosts' too) to this host. */
 static uint64_t
 cp_publish(struct cache_zone *z, uint64_t seen)
@@ -381,12 +388,13 @@ cache_purge_sweep(struct cache_zone *z)
 	for (g = swept + 1; g <= seen; g++)
 		if (cp_load(z, g, &r) == PT_OK)
 			s.v[s.n++] = r;
-	removed = s.n > 0 ? cs_scan(z->dir, cp_sweep_one, &s) : 0;
+	removed = s.n > 0 ? cs_scan(z->dir, cp_sweep_one, &s) +
+	    ci_mem_each(z->ix, cp_sweep_mem, &s) : 0;
 	for (i = 0; i < s.n; i++)
 		free(s.v[i].pat);
 	free(s.v);
 	PT_LOG(PT_LOG_NOTICE, "cache %s: purge rules %" PRIu64 "-%" PRIu64
-	    " applied to the files: %d objects removed", z->name, swept + 1,
+	    " applied to the files and memory: %d objects removed", z->name, swept + 1,
 	    seen, removed);
 	ci_purge_raise(z->ix, 0, seen);
 }

@@ -192,6 +192,8 @@ cache_note_object(struct pt_request *r, struct cache_ctx *x,
 {
 	char	path[512], ver[48];
 
+	if (m->fd == -1)	/* in memory: nothing to keep beside */
+		return;
 	cs_path(x->z->dir, x->h, path, sizeof(path));
 	snprintf(ver, sizeof(ver), "%lld-%llu", (long long)m->req_ms,
 	    (unsigned long long)m->body_len);

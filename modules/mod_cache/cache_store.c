@@ -3,7 +3,10 @@
  * written under a temporary name and renamed into place when complete, so
  * a worker that dies mid-write leaves no entry. A header with a magic, the
  * lengths and a checksum lets a restart find the files again and drop
- * partial or corrupt ones. The index is cache_index.c.
+ * partial or corrupt ones. The index is cache_index.c. A zone with memory
+ * keeps small objects there instead, in the same format and with no file
+ * (cs_commit, cs_open_mem); a file is then created only once an object
+ * outgrows memory_max_object.
  */
 #include "config.h"
 
@@ -11,11 +14,13 @@
 #include <sys/uio.h>
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <portier/arena.h>
@@ -44,12 +49,14 @@ struct cs_hdr {
  * streams, the header being rewritten at commit.
  */
 struct cs_writer {
-	int		 fd;
-	char		 tmp[512], path[512];
+	int		 fd;		/* -1 until a file is needed */
+	char		 tmp[512], path[512], dir[400];
 	struct cs_hdr	 hdr;
 	char		*buf;
-	size_t		 blen;
-	bool		 streaming;
+	size_t		 blen, cap;
+	bool		 streaming, failed;
+	struct ci_zone	*ix;		/* memory for small bodies, or NULL */
+	uint64_t	 mem_max;
 };
 
 static uint64_t
@@ -191,6 +198,46 @@ cs_open(struct pt_arena *a, const char *dir, struct cache_hash h,
 	return (0);
 }
 
+int
+cs_open_mem(struct pt_arena *a, const void *rec, size_t len,
+    struct cache_hash h, struct cs_meta *m)
+{
+	struct cs_hdr	 hd;
+	size_t		 n;
+	char		*buf;
+
+	if (len < sizeof(hd))
+		return (-1);
+	memcpy(&hd, rec, sizeof(hd));
+	/*
+	 * Written whole under the zone's lock before the entry pointed at
+	 * it: the lengths are checked, the checksum (for files) is not.
+	 */
+	if (memcmp(hd.magic, CS_MAGIC, 8) != 0 || hd.h.a != h.a ||
+	    hd.h.b != h.b || len != sizeof(hd) + (uint64_t)hd.fields_len +
+	    hd.key_len + hd.body_len)
+		return (-1);
+	/* The fields are copied: they outlive the pin. */
+	n = (size_t)hd.fields_len + hd.key_len;
+	if ((buf = pt_alloc(a, n + 1)) == NULL)
+		return (-1);
+	memcpy(buf, (const char *)rec + sizeof(hd), n);
+	if (cs_parse(a, buf, &hd, m) == -1)
+		return (-1);
+	m->status = (int)hd.status;
+	m->req_time = hd.req_time;
+	m->resp_time = hd.resp_time;
+	m->req_ms = hd.req_ms;
+	m->primary = hd.primary;
+	memcpy(m->vary, hd.vary, sizeof(m->vary));
+	m->vary[sizeof(m->vary) - 1] = '\0';
+	m->body_len = hd.body_len;
+	m->body_off = (off_t)(sizeof(hd) + n);
+	m->body_mem = (const char *)rec + m->body_off;
+	m->fd = -1;
+	return (0);
+}
+
 bool
 cs_unlink(const char *dir, struct cache_hash h)
 {
@@ -227,22 +274,43 @@ cs_write_all(int fd, const void *p, size_t n)
 	return (0);
 }
 
+/* The temporary file, when the object will not stay in memory. */
+static int
+cs_create(struct cs_writer *w)
+{
+	static unsigned int	seq;
+
+	if (w->fd != -1)
+		return (0);
+	snprintf(w->tmp, sizeof(w->tmp), "%s/.tmp.%d.%u", w->dir, (int)getpid(),
+	    seq++);
+	if ((w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1) {
+		w->failed = true;
+		return (-1);
+	}
+	return (0);
+}
+
 struct cs_writer *
 cs_begin(struct pt_arena *a, const char *dir, struct cache_hash h,
-    const struct cs_meta *m)
+    const struct cs_meta *m, struct ci_zone *ix, uint64_t mem_max)
 {
-	static unsigned int	 seq;
 	struct cs_writer	*w;
 	size_t			 i, flen = 0, l, klen;
 	char			*fb;
 
 	if ((w = pt_calloc(a, 1, sizeof(*w))) == NULL)
 		return (NULL);
+	w->fd = -1;
+	w->ix = ix;
+	w->mem_max = ix != NULL ? mem_max : 0;
 	klen = m->key != NULL ? strlen(m->key) : 0;
 	for (i = 0; i < m->nfields; i++)
 		flen += strlen(m->names[i]) + strlen(m->values[i]) + 2;
-	if ((fb = pt_alloc(a, flen + klen > CS_SMALL ? flen + klen + 1 :
-	    CS_SMALL)) == NULL)
+	w->cap = flen + klen + w->mem_max > CS_SMALL ? flen + klen +
+	    w->mem_max : CS_SMALL;
+	if ((fb = pt_alloc(a, w->cap + 1)) == NULL)
 		return (NULL);
 	for (i = 0, flen = 0; i < m->nfields; i++) {
 		l = strlen(m->names[i]) + 1;
@@ -266,14 +334,13 @@ cs_begin(struct pt_arena *a, const char *dir, struct cache_hash h,
 	w->hdr.resp_time = m->resp_time;
 	memcpy(w->hdr.vary, m->vary, sizeof(w->hdr.vary));
 	cs_path(dir, h, w->path, sizeof(w->path));
-	snprintf(w->tmp, sizeof(w->tmp), "%s/.tmp.%d.%u", dir, (int)getpid(),
-	    seq++);
-	if ((w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1)
+	snprintf(w->dir, sizeof(w->dir), "%s", dir);
+	/* Without memory, an unwritable directory shows at once. */
+	if (ix == NULL && cs_create(w) == -1)
 		return (NULL);
 	w->buf = fb;
 	w->blen = flen + klen;
-	if (w->blen > CS_SMALL && cs_stream(w) == -1) {
+	if (w->blen > w->cap && cs_stream(w) == -1) {
 		cs_abort(w);
 		return (NULL);
 	}
@@ -283,9 +350,9 @@ cs_begin(struct pt_arena *a, const char *dir, struct cache_hash h,
 int
 cs_write(struct cs_writer *w, const void *p, size_t n)
 {
-	if (w->fd == -1)
+	if (w->failed)
 		return (-1);
-	if (!w->streaming && w->blen + n <= CS_SMALL) {
+	if (!w->streaming && w->blen + n <= w->cap) {
 		memcpy(w->buf + w->blen, p, n);
 		w->blen += n;
 	} else if ((!w->streaming && cs_stream(w) == -1) ||
@@ -298,7 +365,10 @@ cs_write(struct cs_writer *w, const void *p, size_t n)
 void
 cs_abort(struct cs_writer *w)
 {
-	if (w == NULL || w->fd == -1)
+	if (w == NULL)
+		return;
+	w->failed = true;
+	if (w->fd == -1)
 		return;
 	close(w->fd);
 	unlink(w->tmp);
@@ -310,7 +380,8 @@ static int
 cs_stream(struct cs_writer *w)
 {
 	w->streaming = true;
-	if (cs_write_all(w->fd, &w->hdr, sizeof(w->hdr)) == -1 ||
+	if (cs_create(w) == -1 ||
+	    cs_write_all(w->fd, &w->hdr, sizeof(w->hdr)) == -1 ||
 	    cs_write_all(w->fd, w->buf, w->blen) == -1)
 		return (-1);
 	w->blen = 0;
@@ -335,13 +406,37 @@ cs_write_small(struct cs_writer *w)
 	return (n == (ssize_t)(sizeof(w->hdr) + w->blen) ? 0 : -1);
 }
 
+/* A small body goes to memory; false when it does not fit there. */
+static bool
+cs_commit_mem(struct cs_writer *w, uint64_t *size)
+{
+	struct iovec	iov[2];
+
+	if (w->streaming || w->ix == NULL || w->hdr.body_len > w->mem_max)
+		return (false);
+	iov[0].iov_base = &w->hdr;
+	iov[0].iov_len = sizeof(w->hdr);
+	iov[1].iov_base = w->buf;
+	iov[1].iov_len = w->blen;
+	if (ci_store_mem(w->ix, w->dir, w->hdr.h, iov, 2, sizeof(w->hdr) +
+	    w->blen) == -1)
+		return (false);
+	*size = sizeof(w->hdr) + w->blen;
+	w->failed = true;	/* done: nothing more is written */
+	return (true);
+}
+
 int
-cs_commit(struct cs_writer *w, uint64_t *size)
+cs_commit(struct cs_writer *w, uint64_t *size, bool *in_mem)
 {
 	int	rc;
 
 	w->hdr.sum = fnv(&w->hdr, offsetof(struct cs_hdr, sum),
 	    14695981039346656037ULL);
+	if ((*in_mem = cs_commit_mem(w, size)))
+		return (0);
+	if (w->failed || cs_create(w) == -1)
+		return (-1);
 	rc = w->streaming ? (pwrite(w->fd, &w->hdr, sizeof(w->hdr), 0) ==
 	    (ssize_t)sizeof(w->hdr) ? 0 : -1) : cs_write_small(w);
 	if (rc == -1 || rename(w->tmp, w->path) == -1) {
@@ -366,9 +461,10 @@ cs_is_name(const char *n)
 	return (i == 32);
 }
 
-/* One file's key and tags (Surrogate-Key, Cache-Tag), for cs_scan. */
+/* One object's key and tags (Surrogate-Key, Cache-Tag), for cs_scan. */
 static bool
-cs_scan_one(int fd, const struct cs_hdr *hd, cs_scan_fn fn, void *arg)
+cs_scan_one(int fd, const void *rec, const struct cs_hdr *hd, cs_scan_fn fn,
+    void *arg)
 {
 	size_t	 n = (size_t)hd->fields_len + hd->key_len, i, at = 0, l;
 	char	*buf, *tags, *p, *v, *end;
@@ -378,7 +474,9 @@ cs_scan_one(int fd, const struct cs_hdr *hd, cs_scan_fn fn, void *arg)
 		free(buf);
 		return (false);
 	}
-	if (pread(fd, buf, n, sizeof(*hd)) == (ssize_t)n) {
+	if (rec != NULL)
+		memcpy(buf, (const char *)rec + sizeof(*hd), n);
+	if (rec != NULL || pread(fd, buf, n, sizeof(*hd)) == (ssize_t)n) {
 		buf[n] = '\0';		/* ends the key, after the fields */
 		end = buf + hd->fields_len;
 		for (p = buf, i = 0; i < hd->nfields && p < end; i++) {
@@ -421,11 +519,63 @@ cs_scan(const char *dir, cs_scan_fn fn, void *arg)
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 			continue;
 		if (cs_read_hdr(fd, &hd, &size) == 0 &&
-		    cs_scan_one(fd, &hd, fn, arg))
+		    cs_scan_one(fd, NULL, &hd, fn, arg))
 			n++;
 		close(fd);
 	}
 	closedir(d);
+	return (n);
+}
+
+bool
+cs_scan_record(const void *rec, size_t len, cs_scan_fn fn, void *arg)
+{
+	struct cs_hdr	hd;
+
+	if (len < sizeof(hd))
+		return (false);
+	memcpy(&hd, rec, sizeof(hd));
+	return (cs_hdr_ok(&hd, len) && cs_scan_one(-1, rec, &hd, fn, arg));
+}
+
+/* ".tmp.PID.SEQ" (ours) or "NAME.CODING.tmp.PID..." (mod_deflate's). */
+static bool
+cs_tmp_stale(const char *dir, const char *name, long long max_age_s)
+{
+	const char	*t = strstr(name, ".tmp.");
+	char		 path[512];
+	struct stat	 st;
+	long		 pid;
+
+	if (t == NULL)
+		return (false);
+	pid = strtol(t + 5, NULL, 10);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (pid > 0 && kill((pid_t)pid, 0) == -1 && errno == ESRCH)
+		return (true);
+	return (stat(path, &st) == 0 && time(NULL) - st.st_mtime > max_age_s);
+}
+
+int
+cs_tmp_sweep(const char *dir, long long max_age_s)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 path[512];
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return (0);
+	while ((de = readdir(d)) != NULL)
+		if (cs_tmp_stale(dir, de->d_name, max_age_s)) {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			if (unlink(path) == 0)
+				n++;
+		}
+	closedir(d);
+	if (n > 0)
+		PT_LOG(PT_LOG_NOTICE, "cache %s: %d temporary files of "
+		    "interrupted writers removed", dir, n);
 	return (n);
 }
 

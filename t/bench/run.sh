@@ -12,7 +12,8 @@
 #   BENCH_KEEP=1 (keep the temp dir), BENCH_MODULES (mod_status's and
 #   mod_rewrite's folder for status_ka32 and rewrite_ka32), CC, NGINX,
 #   APACHE (apache2, for rewrite_ka32 and forward_ka32), SQUID (squid,
-#   for forward_ka32), WRK.
+#   for forward_ka32), BENCH_CACHE_MEMORY (pcache's zone memory, 64m; 0:
+#   small objects in files as before), WRK.
 
 set -u
 
@@ -429,7 +430,8 @@ start_portier() {
 	if [ "${PORTIER_NAME:-}" = pcache ]; then
 		status="modules = { load = [ \"mod_cache\" ]; };
 cache = { zones = ( { name = \"main\"; size = \"256m\";
-    max_object = \"4m\"; dir = \"$d/cache\"; } ); };"
+    max_object = \"4m\"; dir = \"$d/cache\";
+    memory = \"${BENCH_CACHE_MEMORY:-64m}\"; } ); };"
 		status_args="-M $MODULES"
 		route="{ path = \"/\"; upstream = \"origin\";
 		    cache = { zone = \"main\"; }; }"

@@ -115,6 +115,8 @@ struct pt_request {
 	bool			 head_only;	/* HEAD: headers, no body */
 	bool			 keep_alive;	/* decided when the head is sent */
 	bool			 head_sent;
+	struct iovec		 head_held;	/* built, waits for the first body
+						   write (filtered bodies) */
 	struct pt_filter	*filters;	/* response filter chain, or NULL */
 	bool			 body_filtered;	/* a filter sees the body */
 	int64_t			 resp_length;	/* body length for the head, -1: unknown */

@@ -1,7 +1,7 @@
 /*
  * Responses: the status line and header block built in one buffer, sent
- * with the body in one writev (small bodies) or followed by sendfile(2)
- * (large files). Error answers reveal nothing internal: a configured page
+ * with the body in one writev (small bodies; a filtered body's first
+ * piece) or followed by sendfile(2) (large files). Error answers reveal nothing internal: a configured page
  * or a short built-in one.
  */
 #include "config.h"
@@ -344,16 +344,32 @@ resp_build_head(struct pt_request *r, int status, const char *type,
 	return (at);
 }
 
+/* The held head alone, if it has not gone with a body piece yet. */
+static int
+resp_head_flush(struct pt_request *r)
+{
+	struct iovec	head = r->head_held;
+
+	if (head.iov_len == 0)
+		return (0);
+	r->head_held.iov_len = 0;
+	return (write_full(r->conn, &head, 1));
+}
+
 /* The end of the filter chain: the body goes to the client. */
 int
 resp_body_write(struct pt_request *r, const void *buf, size_t len, bool eos)
 {
-	struct iovec	iov[3];
+	struct iovec	iov[4];
 	char		size[24];
 	int		n = 0;
 
 	if (r->head_only)
-		return (0);
+		return (resp_head_flush(r));
+	if (r->head_held.iov_len > 0) {	/* the head goes with this piece */
+		iov[n++] = r->head_held;
+		r->head_held.iov_len = 0;
+	}
 	if (r->chunked_out) {
 		if (len > 0) {
 			iov[n].iov_base = size;
@@ -377,6 +393,30 @@ resp_body_write(struct pt_request *r, const void *buf, size_t len, bool eos)
 
 static int resp_body_from(struct pt_request *, struct pt_filter *,
     const void *, size_t, bool);
+static int resp_file_filtered(struct pt_request *, int, off_t, off_t);
+
+/*
+ * A filtered body that follows in this call: the head waits for the
+ * chain's first write (one writev for both), or goes alone at the end.
+ * fd == -1: the body is buf; else len bytes of fd from off.
+ */
+static int
+resp_filtered(struct pt_request *r, const struct iovec *head,
+    const void *buf, int fd, off_t off, off_t len)
+{
+	int	rc;
+
+	r->head_held = *head;
+	if (fd == -1 || len == 0)
+		rc = resp_body_from(r, r->filters, buf, buf != NULL ?
+		    (size_t)len : 0, true);
+	else
+		rc = resp_file_filtered(r, fd, off, len);
+	if (rc == 0)
+		return (resp_head_flush(r));
+	r->head_held.iov_len = 0;	/* its buffer is the caller's */
+	return (rc);
+}
 
 /* After the head: the body a filter put in place of the handler's. */
 static int
@@ -385,12 +425,9 @@ resp_replaced(struct pt_request *r, const struct iovec *head)
 	struct iovec	iov[2];
 
 	r->repl_sent = true;
-	if (r->body_filtered && !r->head_only) {
-		if (write_full(r->conn, head, 1) == -1)
-			return (-1);
-		return (resp_body_from(r, r->filters, r->repl_body, r->repl_len,
-		    true));
-	}
+	if (r->body_filtered && !r->head_only)
+		return (resp_filtered(r, head, r->repl_body, -1, 0,
+		    (off_t)r->repl_len));
 	iov[0] = *head;
 	iov[1].iov_base = (void *)(uintptr_t)r->repl_body;
 	iov[1].iov_len = r->head_only || r->resp_length <= 0 ? 0 : r->repl_len;
@@ -476,11 +513,8 @@ resp_send(struct pt_request *r, int status, const char *type,
 	iov[0].iov_len = hl;
 	if (r->repl_body != NULL)
 		return (resp_replaced(r, iov));
-	if (r->body_filtered && !r->head_only) {
-		if (write_full(r->conn, iov, 1) == -1)
-			return (-1);
-		return (resp_body_from(r, r->filters, body, body ? len : 0, true));
-	}
+	if (r->body_filtered && !r->head_only)
+		return (resp_filtered(r, iov, body, -1, 0, (off_t)len));
 	iov[1].iov_base = (void *)(uintptr_t)body;
 	iov[1].iov_len = r->head_only || body == NULL ? 0 : len;
 	rc = write_full(r->conn, iov, iov[1].iov_len > 0 ? 2 : 1);
@@ -531,13 +565,8 @@ resp_send_file(struct pt_request *r, int status, const char *type, int fd,
 	iov[0].iov_len = hl;
 	if (r->repl_body != NULL)
 		return (resp_replaced(r, iov));
-	if (r->body_filtered && !r->head_only) {
-		if (write_full(r->conn, iov, 1) == -1)
-			return (-1);
-		if (len == 0)
-			return (resp_body_from(r, r->filters, NULL, 0, true));
-		return (resp_file_filtered(r, fd, off, len));
-	}
+	if (r->body_filtered && !r->head_only)
+		return (resp_filtered(r, iov, NULL, fd, off, len));
 	if (r->head_only || len == 0)
 		return (write_full(r->conn, iov, 1));
 	if (len <= RESP_SMALL_FILE &&
@@ -553,8 +582,7 @@ resp_send_file(struct pt_request *r, int status, const char *type, int fd,
 		return (0);
 	}
 	if (!r->conn->tp->plain)
-		return (write_full(r->conn, iov, 1) == -1 ? -1 :
-		    resp_file_filtered(r, fd, off, len));
+		return (resp_filtered(r, iov, NULL, fd, off, len));
 	while (send(r->conn->fd, head, hl, MSG_MORE) != (ssize_t)hl)
 		if (errno != EINTR || pt_stop)
 			return (-1);

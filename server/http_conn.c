@@ -61,22 +61,60 @@ conn_buf_room(struct pt_conn *c, const struct pt_conf *cf)
 }
 
 /*
+ * How long the kernel's answer about a listener's queue is reused. A
+ * request asks twice in a row (its keep-alive decision, then the wait for
+ * the next request): one getsockopt(2) serves both.
+ */
+#define SHED_FRESH_MS	5
+
+/* The last answer, per worker process (one connection at a time). */
+static struct {
+	const struct listener	*lst;
+	long long		 at;	/* CLOCK_MONOTONIC, ms */
+	bool			 queued;
+} shed_memo;
+
+static long long
+shed_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* vDSO: no system call */
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Whether connections wait in l's accept queue (TCP_INFO tcpi_unacked). */
+static bool
+conn_listener_queued(const struct listener *l)
+{
+	struct tcp_info	ti;
+	socklen_t	len = sizeof(ti);
+	long long	now = shed_clock_ms();
+
+	if (shed_memo.lst == l && now - shed_memo.at >= 0 &&
+	    now - shed_memo.at < SHED_FRESH_MS)
+		return (shed_memo.queued);
+	shed_memo.lst = l;
+	shed_memo.at = now;
+	shed_memo.queued = getsockopt(l->fd, IPPROTO_TCP, TCP_INFO, &ti,
+	    &len) == -1 || ti.tcpi_unacked > 0;
+	return (shed_memo.queued);
+}
+
+/*
  * Load-adaptive keep-alive (DESIGN.md): no worker waits in accept and
  * connections wait in this listener's queue. The queue length is the
- * listener's TCP_INFO tcpi_unacked, asked for only when no worker is idle.
+ * listener's TCP_INFO tcpi_unacked, asked for only when no worker is idle
+ * and then at most once per SHED_FRESH_MS.
  */
 bool
 conn_should_shed(const struct pt_conn *c)
 {
-	struct tcp_info	ti;
-	socklen_t	len = sizeof(ti);
-
 	if (sb_idle() > 0)
 		return (false);
-	if (c->lst == NULL || getsockopt(c->lst->fd, IPPROTO_TCP, TCP_INFO, &ti,
-	    &len) == -1)
+	if (c->lst == NULL)
 		return (true);
-	return (ti.tcpi_unacked > 0);
+	return (conn_listener_queued(c->lst));
 }
 
 /*

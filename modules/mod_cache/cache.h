@@ -71,6 +71,8 @@ int		 ci_get(struct ci_zone *, struct cache_hash, struct ci_info *,
 void		 ci_unpin(struct ci_zone *, uint32_t ref);
 /* In each worker: its process id, for claims and pins. */
 void		 ci_child_init(void);
+/* This process's id without a system call (kept by ci_child_init). */
+int32_t		 ci_pid(void);
 enum ci_claim	 ci_claim(struct ci_zone *, struct cache_hash, long long wait_ms,
 		    long long fill_ms);
 /* Ends a claim or stores: state CI_VALID, CI_PASS (for ms) or CI_FREE. */

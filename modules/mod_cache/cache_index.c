@@ -106,7 +106,7 @@ ci_child_init(void)
 	ci_self = (int32_t)getpid();
 }
 
-static int32_t
+int32_t
 ci_pid(void)
 {
 	return (ci_self != 0 ? ci_self : (int32_t)getpid());

@@ -282,7 +282,7 @@ cs_create(struct cs_writer *w)
 
 	if (w->fd != -1)
 		return (0);
-	snprintf(w->tmp, sizeof(w->tmp), "%s/.tmp.%d.%u", w->dir, (int)getpid(),
+	snprintf(w->tmp, sizeof(w->tmp), "%s/.tmp.%d.%u", w->dir, (int)ci_pid(),
 	    seq++);
 	if ((w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    0600)) == -1) {

@@ -186,9 +186,6 @@ bool		 fwd_via_parents(const struct conf_forward *,
 void		 trace_forward(struct pt_request *);
 
 /* proxy_forward.c */
-/* The access phase: authentication, the rules, CONNECT ports. PT_OK or
- * a status (403 with the block page, 407 with Proxy-Authenticate). */
-int		 forward_access(struct pt_request *);
 /* The handler: 0, PT_DONE (a tunnel), PT_ERROR or a status. */
 int		 forward_handler(struct pt_request *);
 

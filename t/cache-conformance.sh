@@ -91,5 +91,37 @@ else
 	    PT_PROXY="127.0.0.1:$PPORT" node --no-warnings pt-run.mjs) \
 	    >"$W/results.json"
 fi
+# The count: required tests passed, apart from the not applicable.
+cat >"$HCT_DIR/pt-summary.mjs" <<'EOS'
+import fs from 'fs'
+import tests from './tests/index.mjs'
+import surrogate from './tests/surrogate-control.mjs'
+tests.push(surrogate)
+const res = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'))
+const byId = {}
+for (const suite of tests) for (const t of suite.tests) byId[t.id] = t
+const passed = id => res[id] === true
+// A test whose depends_on did not pass is "not applicable", as on
+// cache-tests.fyi; it is counted apart, neither passed nor failed.
+const depOk = t => (t.depends_on || []).every(d => passed(d) && depOk(byId[d]))
+const n = { required: [0, 0, 0], optimal: [0, 0, 0], check: [0, 0, 0] }
+const failed = []
+for (const suite of tests) {
+  if (suite.id === 'surrogate-control') continue
+  for (const t of suite.tests) {
+    const k = t.kind || 'required'
+    if (t.browser_only) continue	// private (browser) caches only
+    n[k][1]++
+    if (passed(t.id)) n[k][0]++
+    else if (!depOk(t)) n[k][2]++
+    else if (k === 'required') failed.push(t.id)
+  }
+}
+for (const k of Object.keys(n)) {
+  console.log(`${k}: ${n[k][0]}/${n[k][1]} passed` +
+    (n[k][2] ? ` (${n[k][2]} not applicable: a dependency did not pass)` : ''))
+}
+if (failed.length) console.log('required tests failed: ' + failed.join(' '))
+EOS
 echo "mode: $MODE"
 (cd "$HCT_DIR" && node pt-summary.mjs "$W/results.json")

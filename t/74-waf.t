@@ -22,6 +22,8 @@ my $o = start_origin(sub {
 	    profiler => [ 'X-Debug-Token-Link' => 'http://localhost/_profiler/a1b2c3' ],
 	    banner => [ 'X-Powered-By' => 'PHP/5.6.40', 'X-AspNet-Version' => '4.0.30319' ],
 	    fine => [ 'X-Powered-By' => 'love', 'X-Note' => 'order 42 shipped' ],
+	    longname => [ ('X-' . ('a' x 300)) => 'x',
+	        'X-Error' => "SQLSTATE[42000]: Syntax error: 1064 You have an error in your SQL syntax" ],
 	);
 	if ($q->{path} =~ m{/leak/(\w+)} && $leak{$1}) {
 		return (200, [ 'Content-Type' => 'text/plain', 'Set-Cookie' => 'sid=secret1',
@@ -233,6 +235,12 @@ for my $l (qw(sql java profiler)) {
 like(get_raw('/app/leak/fine'), qr{^HTTP/1\.1 200.*origin body}s, 'a clean response passes');
 like(get_raw('/app/leak/banner'), qr{^HTTP/1\.1 200}, 'version banners pass at paranoia 1');
 like(get_raw('/pl2/leak/banner'), qr{^HTTP/1\.1 403}, 'and are blocked at paranoia 2 (two weaker signs)');
+# A blocked response whose first field has a name of 300 bytes: every
+# field goes, the worker answers (it once spun on a name cut short).
+my $lr = get_raw('/app/leak/longname');
+like($lr, qr{^HTTP/1\.1 403}, 'a field name of 300 bytes: blocked all the same');
+unlike($lr, qr{X-aaaa}, 'and no field of the origin remains');
+like(get_raw('/app/leak/fine'), qr{^HTTP/1\.1 200}, 'the worker still answers');
 like(get_raw('/detect/leak/sql'), qr{^HTTP/1\.1 200.*origin body}s, 'detect mode: the response goes out');
 ok(wait_for(sub { read_file($p->{error_log}) =~ /detected \(response\): score \d+, rules 950110/ }, 3),
     'and is logged as detected in the response phase');

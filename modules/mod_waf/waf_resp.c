@@ -65,13 +65,14 @@ waf_resp_replace(struct pt_request *r, int status)
 	static const char	 body[] = "Blocked by the web application "
 				    "firewall.\n";
 	const char		*name, *value;
-	char			 copy[256];
 
-	while (pt_resp_header_at(r, 0, &name, &value)) {
-		snprintf(copy, sizeof(copy), "%s", name);
-		if (pt_resp_header_remove(r, copy) != PT_OK)
-			break;
-	}
+	/*
+	 * The field's own name, not a copy: a copy cut short would match
+	 * nothing and leave the field first for ever. Removing moves only
+	 * the fields, so the name stays valid, and each pass removes one.
+	 */
+	while (pt_resp_header_at(r, 0, &name, &value))
+		(void)pt_resp_header_remove(r, name);
 	(void)pt_resp_set_status(r, status);
 	(void)pt_resp_header_set(r, "Content-Type", "text/plain");
 	(void)pt_resp_header_set(r, "Cache-Control", "no-store");

@@ -50,7 +50,8 @@ struct cs_hdr {
  */
 struct cs_writer {
 	int		 fd;		/* -1 until a file is needed */
-	char		 tmp[512], path[512], dir[400];
+	char		 tmp[512];	/* its name, once created */
+	const char	*dir;		/* the zone's: outlives the writer */
 	struct cs_hdr	 hdr;
 	char		*buf;
 	size_t		 blen, cap;
@@ -333,8 +334,7 @@ cs_begin(struct pt_arena *a, const char *dir, struct cache_hash h,
 	w->hdr.req_time = m->req_time;
 	w->hdr.resp_time = m->resp_time;
 	memcpy(w->hdr.vary, m->vary, sizeof(w->hdr.vary));
-	cs_path(dir, h, w->path, sizeof(w->path));
-	snprintf(w->dir, sizeof(w->dir), "%s", dir);
+	w->dir = dir;
 	/* Without memory, an unwritable directory shows at once. */
 	if (ix == NULL && cs_create(w) == -1)
 		return (NULL);
@@ -429,6 +429,7 @@ cs_commit_mem(struct cs_writer *w, uint64_t *size)
 int
 cs_commit(struct cs_writer *w, uint64_t *size, bool *in_mem)
 {
+	char	path[512];
 	int	rc;
 
 	w->hdr.sum = fnv(&w->hdr, offsetof(struct cs_hdr, sum),
@@ -439,7 +440,8 @@ cs_commit(struct cs_writer *w, uint64_t *size, bool *in_mem)
 		return (-1);
 	rc = w->streaming ? (pwrite(w->fd, &w->hdr, sizeof(w->hdr), 0) ==
 	    (ssize_t)sizeof(w->hdr) ? 0 : -1) : cs_write_small(w);
-	if (rc == -1 || rename(w->tmp, w->path) == -1) {
+	cs_path(w->dir, w->hdr.h, path, sizeof(path));
+	if (rc == -1 || rename(w->tmp, path) == -1) {
 		cs_abort(w);
 		return (-1);
 	}

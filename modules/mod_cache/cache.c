@@ -111,20 +111,6 @@ get_meta(const void *mv, const char *name)
 	return (join_field(cache_arena, m->names, m->values, m->nfields, name));
 }
 
-const char *
-get_resp(const void *rv, const char *name)
-{
-	const struct pt_request	*r = rv;
-	const char		*n, *v, *out = NULL;
-	size_t			 i;
-
-	for (i = 0; pt_resp_header_at(r, i, &n, &v); i++)
-		if (strcasecmp(n, name) == 0)
-			out = out == NULL ? v : pt_printf(cache_arena,
-			    "%s, %s", out, v);
-	return (out);
-}
-
 int64_t
 date_of(const char *v)
 {

@@ -256,7 +256,6 @@ int64_t		 now_s(void);
 void		 cache_resp_cc(const struct cache_conf *cf,
 		    const char *(*get)(const void *, const char *),
 		    const void *src, struct cache_cc *cc);
-const char	*get_resp(const void *rv, const char *name);
 const char	*get_meta(const void *mv, const char *name);
 const char	*meta_field(const struct cs_meta *m, const char *name);
 int64_t		 date_of(const char *v);

@@ -4,7 +4,8 @@
  * a worker that dies mid-write leaves no entry. A header with a magic, the
  * lengths and a checksum lets a restart find the files again and drop
  * partial or corrupt ones. The index is cache_index.c. A zone with memory
- * keeps small objects there instead, in the same format and with no file
+ * keeps small objects there instead, in the same format (the checksum
+ * left 0: written under the zone's lock) and with no file
  * (cs_commit, cs_open_mem); a file is then created only once an object
  * outgrows memory_max_object.
  */
@@ -96,14 +97,21 @@ cs_path(const char *dir, struct cache_hash h, char *out, size_t len)
 	    (unsigned long long)h.b);
 }
 
-/* The header's own checks, against the file's size. */
+/* The header's lengths, against the record's size. */
+static bool
+cs_hdr_sane(const struct cs_hdr *hd, uint64_t size)
+{
+	return (memcmp(hd->magic, CS_MAGIC, 8) == 0 &&
+	    hd->fields_len <= (1u << 20) && hd->key_len <= 65536 &&
+	    size == sizeof(*hd) + hd->fields_len + hd->key_len + hd->body_len);
+}
+
+/* A file's header: its checksum too. */
 static bool
 cs_hdr_ok(const struct cs_hdr *hd, uint64_t size)
 {
-	return (memcmp(hd->magic, CS_MAGIC, 8) == 0 && hd->sum == fnv(hd,
-	    offsetof(struct cs_hdr, sum), 14695981039346656037ULL) &&
-	    hd->fields_len <= (1u << 20) && hd->key_len <= 65536 &&
-	    size == sizeof(*hd) + hd->fields_len + hd->key_len + hd->body_len);
+	return (cs_hdr_sane(hd, size) && hd->sum == fnv(hd,
+	    offsetof(struct cs_hdr, sum), 14695981039346656037ULL));
 }
 
 static int
@@ -442,10 +450,15 @@ cs_commit(struct cs_writer *w, uint64_t *size, bool *in_mem)
 	char	path[512];
 	int	rc;
 
-	w->hdr.sum = fnv(&w->hdr, offsetof(struct cs_hdr, sum),
-	    14695981039346656037ULL);
+	/*
+	 * A memory record is copied whole under the zone's lock before its
+	 * entry points at it: only files carry (and need) the checksum.
+	 */
+	w->hdr.sum = 0;
 	if ((*in_mem = cs_commit_mem(w, size)))
 		return (0);
+	w->hdr.sum = fnv(&w->hdr, offsetof(struct cs_hdr, sum),
+	    14695981039346656037ULL);
 	if (w->failed || cs_create(w) == -1)
 		return (-1);
 	rc = w->streaming ? (pwrite(w->fd, &w->hdr, sizeof(w->hdr), 0) ==
@@ -547,7 +560,7 @@ cs_scan_record(const void *rec, size_t len, cs_scan_fn fn, void *arg)
 	if (len < sizeof(hd))
 		return (false);
 	memcpy(&hd, rec, sizeof(hd));
-	return (cs_hdr_ok(&hd, len) && cs_scan_one(-1, rec, &hd, fn, arg));
+	return (cs_hdr_sane(&hd, len) && cs_scan_one(-1, rec, &hd, fn, arg));
 }
 
 /* ".tmp.PID.SEQ" (ours) or "NAME.CODING.tmp.PID..." (mod_deflate's). */

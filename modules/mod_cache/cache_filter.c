@@ -181,21 +181,16 @@ cache_rscan(struct pt_request *r, const struct cache_conf *cf,
 	s->nfields = i;
 }
 
-/* A getter over the scan, for cache_resp_cc and cache_tags. */
-static const char *
-get_rscan(const void *sv, const char *name)
+/* Cache-Control for this cache from the scan, as cache_resp_cc reads it. */
+static void
+rscan_cc(const struct cache_rscan *s, struct cache_cc *cc)
 {
-	const struct cache_rscan	*s = sv;
+	const char	*v = s->target != NULL ? s->target :
+			    s->cdn_cc != NULL ? s->cdn_cc : s->cc;
 
-	if (strcasecmp(name, "Cache-Control") == 0)
-		return (s->cc);
-	if (strcasecmp(name, "CDN-Cache-Control") == 0)
-		return (s->cdn_cc);
-	if (strcasecmp(name, "Surrogate-Key") == 0)
-		return (s->skey);
-	if (strcasecmp(name, "Cache-Tag") == 0)
-		return (s->ctag);
-	return (s->target);	/* cache_resp_cc's targeted field */
+	cache_cc_init(cc);
+	if (v != NULL)
+		cache_cc_parse(cc, v, strlen(v));
 }
 
 /* The response's fields, for a file. */
@@ -277,7 +272,7 @@ cache_store_head(struct pt_filter *f, struct pt_request *r,
 	memset(&rs, 0, sizeof(rs));
 	rs.status = pt_resp_status(r);
 	cache_rscan(r, x->cf, &sc);
-	cache_resp_cc(x->cf, get_rscan, &sc, &rs.cc);
+	rscan_cc(&sc, &rs.cc);
 	if (sc.expires != NULL) {
 		rs.has_expires = true;
 		rs.expires = date_of(sc.expires);
@@ -293,7 +288,7 @@ cache_store_head(struct pt_filter *f, struct pt_request *r,
 	memset(&m, 0, sizeof(m));
 	if (why == NULL && cache_snapshot(r, x, sc.nfields, &m) == -1)
 		why = "memory";
-	x->tags = cache_tags(pt_req_arena(r), get_rscan, &sc);
+	x->tags = cache_tags_of(pt_req_arena(r), sc.skey, sc.ctag);
 	cache_forward_clean(r, x, &sc);
 	if (why != NULL) {
 		cache_release(x, CI_PASS, CACHE_PASS_MS);

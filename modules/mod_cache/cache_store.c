@@ -31,6 +31,7 @@
 
 #define CS_MAGIC	"PTCACHE2"
 #define CS_SMALL	(32 * 1024)	/* read whole, sent from memory */
+#define CS_HEAD_READ	2048		/* a large file's first read */
 
 struct cs_hdr {
 	char		 magic[8];
@@ -154,15 +155,17 @@ cs_parse(struct pt_arena *a, char *buf, const struct cs_hdr *hd,
 
 /*
  * Reads the head of the file: the whole file in one pread when the index
- * says it is small (the body then comes from memory), else the header
- * and the fields; *buf points at the fields. -1 when unreadable.
+ * says it is small (the body then comes from memory), else its first
+ * CS_HEAD_READ bytes, which hold the header, fields and key unless these
+ * are long; *buf points at the fields. -1 when unreadable.
  */
 static int
 cs_read(struct pt_arena *a, int fd, uint64_t size_hint, struct cs_hdr *hd,
     char **buf, const char **mem)
 {
-	off_t	size;
-	size_t	n;
+	struct stat	st;
+	ssize_t		got;
+	size_t		n;
 
 	*mem = NULL;
 	if (size_hint >= sizeof(*hd) && size_hint <= CS_SMALL &&
@@ -175,9 +178,19 @@ cs_read(struct pt_arena *a, int fd, uint64_t size_hint, struct cs_hdr *hd,
 		*buf += sizeof(*hd);
 		return (0);
 	}
-	if (cs_read_hdr(fd, hd, &size) == -1)
+	/* A large file: header, fields and key in one pread as a rule. */
+	if (fstat(fd, &st) == -1 ||
+	    (*buf = pt_alloc(a, CS_HEAD_READ + 1)) == NULL ||
+	    (got = pread(fd, *buf, CS_HEAD_READ, 0)) < (ssize_t)sizeof(*hd))
+		return (-1);
+	memcpy(hd, *buf, sizeof(*hd));
+	if (!cs_hdr_ok(hd, (uint64_t)st.st_size))
 		return (-1);
 	n = (size_t)hd->fields_len + hd->key_len;
+	if (sizeof(*hd) + n <= (size_t)got) {
+		*buf += sizeof(*hd);
+		return (0);
+	}
 	if ((*buf = pt_alloc(a, n + 1)) == NULL ||
 	    pread(fd, *buf, n, sizeof(*hd)) != (ssize_t)n)
 		return (-1);

@@ -205,11 +205,13 @@ cache_snapshot(struct pt_request *r, struct cache_ctx *x, size_t nfields,
 	m->values = pt_alloc(pt_req_arena(r), (nfields + 1) * sizeof(char *));
 	if (m->names == NULL || m->values == NULL)
 		return (-1);
-	for (i = 0; pt_resp_header_at(r, i, &n, &v); i++)
+	for (i = 0; i < nfields && pt_resp_header_at(r, i, &n, &v); i++)
 		if (!cache_skip_field(n)) {
 			m->names[k] = n;
 			m->values[k++] = v;
 		}
+	m->names[k] = NULL;
+	m->values[k] = NULL;
 	m->nfields = k;
 	m->status = pt_resp_status(r);
 	m->key = x->key;

@@ -111,20 +111,6 @@ get_meta(const void *mv, const char *name)
 	return (join_field(cache_arena, m->names, m->values, m->nfields, name));
 }
 
-const char *
-get_resp(const void *rv, const char *name)
-{
-	const struct pt_request	*r = rv;
-	const char		*n, *v, *out = NULL;
-	size_t			 i;
-
-	for (i = 0; pt_resp_header_at(r, i, &n, &v); i++)
-		if (strcasecmp(n, name) == 0)
-			out = out == NULL ? v : pt_printf(cache_arena,
-			    "%s, %s", out, v);
-	return (out);
-}
-
 int64_t
 date_of(const char *v)
 {
@@ -184,10 +170,18 @@ cache_vary_hash(struct pt_request *r, const char *key, const char *vary)
 void
 cache_set_status(struct pt_request *r, struct cache_ctx *x, const char *st)
 {
+	static const char	 pre[] = "portier; ";
+	size_t			 n = strlen(st);
+	char			*v;
+
 	x->status = st;
-	if (x->cf->status_header)
-		pt_resp_header_set(r, "Cache-Status", pt_printf(pt_req_arena(r),
-		    "portier; %s", st));
+	/* Once per response: put together without printf. */
+	if (x->cf->status_header &&
+	    (v = pt_alloc(pt_req_arena(r), sizeof(pre) + n)) != NULL) {
+		memcpy(v, pre, sizeof(pre) - 1);
+		memcpy(v + sizeof(pre) - 1, st, n + 1);
+		pt_resp_header_set(r, "Cache-Status", v);
+	}
 	if (x->cf->x_cache)
 		pt_resp_header_set(r, "X-Cache", strncmp(st, "hit", 3) == 0 ?
 		    "HIT" : "MISS");

@@ -256,7 +256,6 @@ int64_t		 now_s(void);
 void		 cache_resp_cc(const struct cache_conf *cf,
 		    const char *(*get)(const void *, const char *),
 		    const void *src, struct cache_cc *cc);
-const char	*get_resp(const void *rv, const char *name);
 const char	*get_meta(const void *mv, const char *name);
 const char	*meta_field(const struct cs_meta *m, const char *name);
 int64_t		 date_of(const char *v);
@@ -285,6 +284,8 @@ int		 cache_purge(struct pt_request *r, struct cache_ctx *x);
 /* The tags of stored fields or of a response: NULL when none. */
 const char	*cache_tags(struct pt_arena *a, const char *(*get)(const void *,
 		    const char *), const void *src);
+const char	*cache_tags_of(struct pt_arena *a, const char *skey,
+		    const char *ctag);
 /* True when a purge rule newer than req_ms removes this object. */
 bool		 cache_purged(struct cache_zone *z, int64_t req_ms,
 		    const char *key, const char *tags, int64_t obj_ms);

@@ -92,42 +92,126 @@ cache_unsafe(struct pt_request *r, struct cache_ctx *x)
 	return (PT_DECLINED);
 }
 
+/* Named n (of length len), case aside. */
 static bool
-cache_skip_field(const struct cache_conf *cf, const char *n)
+name_is(const char *n, size_t len, const char *name)
 {
-	return (strcasecmp(n, "Cache-Status") == 0 ||
-	    strcasecmp(n, "X-Cache") == 0 || strcasecmp(n, "Server") == 0 ||
-	    strcasecmp(n, "Connection") == 0 ||
-	    strcasecmp(n, "Keep-Alive") == 0 ||
-	    strcasecmp(n, "Proxy-Connection") == 0 ||
-	    strcasecmp(n, "Proxy-Authenticate") == 0 ||
-	    strcasecmp(n, "Proxy-Authentication-Info") == 0 ||
-	    strcasecmp(n, "Proxy-Authorization") == 0 ||
-	    strcasecmp(n, "TE") == 0 || strcasecmp(n, "Upgrade") == 0 ||
-	    strcasecmp(n, "Content-Length") == 0 ||
-	    strcasecmp(n, "Transfer-Encoding") == 0 ||
-	    (cf->target_field[0] != '\0' && strcasecmp(n, cf->target_field) == 0
-	    && false));
+	return (strlen(name) == len && strcasecmp(n, name) == 0);
+}
+
+/* Fields never stored: hop-by-hop, framing, and this cache's own. */
+static bool
+cache_skip_field(const char *n)
+{
+	size_t	len = strlen(n);
+
+	switch (len) {
+	case 2:
+		return (name_is(n, len, "TE"));
+	case 6:
+		return (name_is(n, len, "Server"));
+	case 7:
+		return (name_is(n, len, "X-Cache") ||
+		    name_is(n, len, "Upgrade"));
+	case 10:
+		return (name_is(n, len, "Connection") ||
+		    name_is(n, len, "Keep-Alive"));
+	case 12:
+		return (name_is(n, len, "Cache-Status"));
+	case 14:
+		return (name_is(n, len, "Content-Length"));
+	case 16:
+		return (name_is(n, len, "Proxy-Connection"));
+	case 17:
+		return (name_is(n, len, "Transfer-Encoding"));
+	case 18:
+		return (name_is(n, len, "Proxy-Authenticate"));
+	case 19:
+		return (name_is(n, len, "Proxy-Authorization"));
+	case 25:
+		return (name_is(n, len, "Proxy-Authentication-Info"));
+	default:
+		return (false);
+	}
+}
+
+/*
+ * The response fields the store reads, found in one pass over the fields
+ * (repeated lines joined with ", ", RFC 9110 5.3; Expires: the first).
+ */
+struct cache_rscan {
+	struct pt_arena	*a;
+	const char	*target, *cdn_cc, *cc, *vary, *skey, *ctag, *expires;
+	size_t		 nfields;
+};
+
+static void
+rscan_join(struct cache_rscan *s, const char **slot, const char *v)
+{
+	*slot = *slot == NULL ? v : pt_printf(s->a, "%s, %s", *slot, v);
+}
+
+static void
+cache_rscan(struct pt_request *r, const struct cache_conf *cf,
+    struct cache_rscan *s)
+{
+	const char	*n, *v;
+	size_t		 len, i;
+
+	memset(s, 0, sizeof(*s));
+	s->a = pt_req_arena(r);
+	for (i = 0; pt_resp_header_at(r, i, &n, &v); i++) {
+		len = strlen(n);
+		if (cf->target_field[0] != '\0' &&
+		    name_is(n, len, cf->target_field))
+			rscan_join(s, &s->target, v);
+		else if (name_is(n, len, "Cache-Control"))
+			rscan_join(s, &s->cc, v);
+		else if (name_is(n, len, "CDN-Cache-Control"))
+			rscan_join(s, &s->cdn_cc, v);
+		else if (name_is(n, len, "Vary"))
+			rscan_join(s, &s->vary, v);
+		else if (name_is(n, len, "Surrogate-Key"))
+			rscan_join(s, &s->skey, v);
+		else if (name_is(n, len, "Cache-Tag"))
+			rscan_join(s, &s->ctag, v);
+		else if (s->expires == NULL && name_is(n, len, "Expires"))
+			s->expires = v;
+	}
+	s->nfields = i;
+}
+
+/* Cache-Control for this cache from the scan, as cache_resp_cc reads it. */
+static void
+rscan_cc(const struct cache_rscan *s, struct cache_cc *cc)
+{
+	const char	*v = s->target != NULL ? s->target :
+			    s->cdn_cc != NULL ? s->cdn_cc : s->cc;
+
+	cache_cc_init(cc);
+	if (v != NULL)
+		cache_cc_parse(cc, v, strlen(v));
 }
 
 /* The response's fields, for a file. */
 static int
-cache_snapshot(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m)
+cache_snapshot(struct pt_request *r, struct cache_ctx *x, size_t nfields,
+    struct cs_meta *m)
 {
 	const char	*n, *v;
 	size_t		 i, k = 0;
 
-	for (i = 0; pt_resp_header_at(r, i, &n, &v); i++)
-		;
-	m->names = pt_calloc(pt_req_arena(r), i + 1, sizeof(char *));
-	m->values = pt_calloc(pt_req_arena(r), i + 1, sizeof(char *));
+	m->names = pt_alloc(pt_req_arena(r), (nfields + 1) * sizeof(char *));
+	m->values = pt_alloc(pt_req_arena(r), (nfields + 1) * sizeof(char *));
 	if (m->names == NULL || m->values == NULL)
 		return (-1);
-	for (i = 0; pt_resp_header_at(r, i, &n, &v); i++)
-		if (!cache_skip_field(x->cf, n)) {
+	for (i = 0; i < nfields && pt_resp_header_at(r, i, &n, &v); i++)
+		if (!cache_skip_field(n)) {
 			m->names[k] = n;
 			m->values[k++] = v;
 		}
+	m->names[k] = NULL;
+	m->values[k] = NULL;
 	m->nfields = k;
 	m->status = pt_resp_status(r);
 	m->key = x->key;
@@ -159,15 +243,22 @@ cache_vary_names(const char *v, char *out, size_t len)
 	return (true);
 }
 
-/* Fields for this cache alone: read (and stored), then removed. */
+/*
+ * Fields for this cache alone: read (and stored), then removed; with a
+ * scan s, only those it found.
+ */
 static void
-cache_forward_clean(struct pt_request *r, struct cache_ctx *x)
+cache_forward_clean(struct pt_request *r, struct cache_ctx *x,
+    const struct cache_rscan *s)
 {
-	if (x->cf->target_field[0] != '\0')
+	if (x->cf->target_field[0] != '\0' && (s == NULL || s->target != NULL))
 		pt_resp_header_remove(r, x->cf->target_field);
-	pt_resp_header_remove(r, "CDN-Cache-Control");
-	pt_resp_header_remove(r, "Surrogate-Key");
-	pt_resp_header_remove(r, "Cache-Tag");
+	if (s == NULL || s->cdn_cc != NULL)
+		pt_resp_header_remove(r, "CDN-Cache-Control");
+	if (s == NULL || s->skey != NULL)
+		pt_resp_header_remove(r, "Surrogate-Key");
+	if (s == NULL || s->ctag != NULL)
+		pt_resp_header_remove(r, "Cache-Tag");
 }
 
 static int
@@ -175,19 +266,20 @@ cache_store_head(struct pt_filter *f, struct pt_request *r,
     struct cache_ctx *x)
 {
 	struct cache_resp	 rs;
+	struct cache_rscan	 sc;
 	struct cs_meta		 m;
-	const char		*why = NULL, *v;
+	const char		*why = NULL;
 	int64_t			 cl = pt_resp_content_length(r);
 
 	memset(&rs, 0, sizeof(rs));
 	rs.status = pt_resp_status(r);
-	cache_resp_cc(x->cf, get_resp, r, &rs.cc);
-	if ((v = pt_resp_header(r, "Expires")) != NULL) {
+	cache_rscan(r, x->cf, &sc);
+	rscan_cc(&sc, &rs.cc);
+	if (sc.expires != NULL) {
 		rs.has_expires = true;
-		rs.expires = date_of(v);
+		rs.expires = date_of(sc.expires);
 	}
-	rs.vary_star = !cache_vary_names(get_resp(r, "Vary"), x->vary,
-	    sizeof(x->vary));
+	rs.vary_star = !cache_vary_names(sc.vary, x->vary, sizeof(x->vary));
 	if (x->head || x->no_store)
 		why = x->head ? "head" : "no-store";
 	else if (!cache_rfc_storable(&rs, pt_req_header(r, "Authorization",
@@ -196,10 +288,10 @@ cache_store_head(struct pt_filter *f, struct pt_request *r,
 	else if (cl > x->z->zc->max_object)
 		why = "too-large";
 	memset(&m, 0, sizeof(m));
-	if (why == NULL && cache_snapshot(r, x, &m) == -1)
+	if (why == NULL && cache_snapshot(r, x, sc.nfields, &m) == -1)
 		why = "memory";
-	x->tags = cache_tags(pt_req_arena(r), get_resp, r);
-	cache_forward_clean(r, x);
+	x->tags = cache_tags_of(pt_req_arena(r), sc.skey, sc.ctag);
+	cache_forward_clean(r, x, &sc);
 	if (why != NULL) {
 		cache_release(x, CI_PASS, CACHE_PASS_MS);
 		cache_set_status(r, x, pt_printf(pt_req_arena(r),
@@ -318,13 +410,13 @@ cache_merge_304(struct pt_request *r, struct cache_ctx *x, struct cs_meta *m)
 	k = 0;
 	for (i = 0; i < x->stale.nfields; i++)
 		if (pt_resp_header(r, x->stale.names[i]) == NULL ||
-		    cache_skip_field(x->cf, x->stale.names[i]) ||
+		    cache_skip_field(x->stale.names[i]) ||
 		    cache_no_update(x->stale.names[i])) {
 			m->names[k] = x->stale.names[i];
 			m->values[k++] = x->stale.values[i];
 		}
 	for (i = 0; pt_resp_header_at(r, i, &n, &v); i++)
-		if (!cache_skip_field(x->cf, n) && !cache_no_update(n)) {
+		if (!cache_skip_field(n) && !cache_no_update(n)) {
 			m->names[k] = n;
 			m->values[k++] = v;
 		}
@@ -452,11 +544,11 @@ cache_head(struct pt_filter *f, struct pt_request *r)
 	case CM_SERVED:
 		return (PT_DECLINED);
 	case CM_NONE:
-		cache_forward_clean(r, x);
+		cache_forward_clean(r, x, NULL);
 		cache_set_status(r, x, "fwd=bypass");
 		return (PT_DECLINED);
 	case CM_UNSAFE:
-		cache_forward_clean(r, x);
+		cache_forward_clean(r, x, NULL);
 		return (cache_unsafe(r, x));
 	case CM_VALIDATE:
 		if (cache_validated(r, x)) {

@@ -209,8 +209,14 @@ const char *
 cache_tags(struct pt_arena *a, const char *(*get)(const void *, const char *),
     const void *src)
 {
-	const char	*s = get(src, "Surrogate-Key"), *c = get(src, "Cache-Tag");
+	return (cache_tags_of(a, get(src, "Surrogate-Key"),
+	    get(src, "Cache-Tag")));
+}
 
+/* Both fields' tags, from their values (either may be NULL). */
+const char *
+cache_tags_of(struct pt_arena *a, const char *s, const char *c)
+{
 	if (s == NULL || c == NULL)
 		return (s != NULL ? s : c);
 	return (pt_printf(a, "%s %s", s, c));

@@ -4,7 +4,8 @@
  * a worker that dies mid-write leaves no entry. A header with a magic, the
  * lengths and a checksum lets a restart find the files again and drop
  * partial or corrupt ones. The index is cache_index.c. A zone with memory
- * keeps small objects there instead, in the same format and with no file
+ * keeps small objects there instead, in the same format (the checksum
+ * left 0: written under the zone's lock) and with no file
  * (cs_commit, cs_open_mem); a file is then created only once an object
  * outgrows memory_max_object.
  */
@@ -30,6 +31,7 @@
 
 #define CS_MAGIC	"PTCACHE2"
 #define CS_SMALL	(32 * 1024)	/* read whole, sent from memory */
+#define CS_HEAD_READ	2048		/* a large file's first read */
 
 struct cs_hdr {
 	char		 magic[8];
@@ -50,7 +52,8 @@ struct cs_hdr {
  */
 struct cs_writer {
 	int		 fd;		/* -1 until a file is needed */
-	char		 tmp[512], path[512], dir[400];
+	char		 tmp[512];	/* its name, once created */
+	const char	*dir;		/* the zone's: outlives the writer */
 	struct cs_hdr	 hdr;
 	char		*buf;
 	size_t		 blen, cap;
@@ -72,8 +75,18 @@ fnv(const void *p, size_t n, uint64_t h)
 void
 cache_hash_of(const char *s, size_t len, struct cache_hash *h)
 {
-	h->a = fnv(s, len, 14695981039346656037ULL);
-	h->b = fnv(s, len, 0x84222325cbf29ce4ULL ^ len);
+	const unsigned char	*p = (const unsigned char *)s;
+	uint64_t		 a = 14695981039346656037ULL;
+	uint64_t		 b = 0x84222325cbf29ce4ULL ^ len;
+	size_t			 i;
+
+	/* Two FNV-1a hashes of the key in one pass (the files' names). */
+	for (i = 0; i < len; i++) {
+		a = (a ^ p[i]) * 1099511628211ULL;
+		b = (b ^ p[i]) * 1099511628211ULL;
+	}
+	h->a = a;
+	h->b = b;
 	if (h->a == 0 && h->b == 0)
 		h->a = 1;
 }
@@ -85,14 +98,21 @@ cs_path(const char *dir, struct cache_hash h, char *out, size_t len)
 	    (unsigned long long)h.b);
 }
 
-/* The header's own checks, against the file's size. */
+/* The header's lengths, against the record's size. */
+static bool
+cs_hdr_sane(const struct cs_hdr *hd, uint64_t size)
+{
+	return (memcmp(hd->magic, CS_MAGIC, 8) == 0 &&
+	    hd->fields_len <= (1u << 20) && hd->key_len <= 65536 &&
+	    size == sizeof(*hd) + hd->fields_len + hd->key_len + hd->body_len);
+}
+
+/* A file's header: its checksum too. */
 static bool
 cs_hdr_ok(const struct cs_hdr *hd, uint64_t size)
 {
-	return (memcmp(hd->magic, CS_MAGIC, 8) == 0 && hd->sum == fnv(hd,
-	    offsetof(struct cs_hdr, sum), 14695981039346656037ULL) &&
-	    hd->fields_len <= (1u << 20) && hd->key_len <= 65536 &&
-	    size == sizeof(*hd) + hd->fields_len + hd->key_len + hd->body_len);
+	return (cs_hdr_sane(hd, size) && hd->sum == fnv(hd,
+	    offsetof(struct cs_hdr, sum), 14695981039346656037ULL));
 }
 
 static int
@@ -135,15 +155,17 @@ cs_parse(struct pt_arena *a, char *buf, const struct cs_hdr *hd,
 
 /*
  * Reads the head of the file: the whole file in one pread when the index
- * says it is small (the body then comes from memory), else the header
- * and the fields; *buf points at the fields. -1 when unreadable.
+ * says it is small (the body then comes from memory), else its first
+ * CS_HEAD_READ bytes, which hold the header, fields and key unless these
+ * are long; *buf points at the fields. -1 when unreadable.
  */
 static int
 cs_read(struct pt_arena *a, int fd, uint64_t size_hint, struct cs_hdr *hd,
     char **buf, const char **mem)
 {
-	off_t	size;
-	size_t	n;
+	struct stat	st;
+	ssize_t		got;
+	size_t		n;
 
 	*mem = NULL;
 	if (size_hint >= sizeof(*hd) && size_hint <= CS_SMALL &&
@@ -156,9 +178,19 @@ cs_read(struct pt_arena *a, int fd, uint64_t size_hint, struct cs_hdr *hd,
 		*buf += sizeof(*hd);
 		return (0);
 	}
-	if (cs_read_hdr(fd, hd, &size) == -1)
+	/* A large file: header, fields and key in one pread as a rule. */
+	if (fstat(fd, &st) == -1 ||
+	    (*buf = pt_alloc(a, CS_HEAD_READ + 1)) == NULL ||
+	    (got = pread(fd, *buf, CS_HEAD_READ, 0)) < (ssize_t)sizeof(*hd))
+		return (-1);
+	memcpy(hd, *buf, sizeof(*hd));
+	if (!cs_hdr_ok(hd, (uint64_t)st.st_size))
 		return (-1);
 	n = (size_t)hd->fields_len + hd->key_len;
+	if (sizeof(*hd) + n <= (size_t)got) {
+		*buf += sizeof(*hd);
+		return (0);
+	}
 	if ((*buf = pt_alloc(a, n + 1)) == NULL ||
 	    pread(fd, *buf, n, sizeof(*hd)) != (ssize_t)n)
 		return (-1);
@@ -333,8 +365,7 @@ cs_begin(struct pt_arena *a, const char *dir, struct cache_hash h,
 	w->hdr.req_time = m->req_time;
 	w->hdr.resp_time = m->resp_time;
 	memcpy(w->hdr.vary, m->vary, sizeof(w->hdr.vary));
-	cs_path(dir, h, w->path, sizeof(w->path));
-	snprintf(w->dir, sizeof(w->dir), "%s", dir);
+	w->dir = dir;
 	/* Without memory, an unwritable directory shows at once. */
 	if (ix == NULL && cs_create(w) == -1)
 		return (NULL);
@@ -429,17 +460,24 @@ cs_commit_mem(struct cs_writer *w, uint64_t *size)
 int
 cs_commit(struct cs_writer *w, uint64_t *size, bool *in_mem)
 {
+	char	path[512];
 	int	rc;
 
-	w->hdr.sum = fnv(&w->hdr, offsetof(struct cs_hdr, sum),
-	    14695981039346656037ULL);
+	/*
+	 * A memory record is copied whole under the zone's lock before its
+	 * entry points at it: only files carry (and need) the checksum.
+	 */
+	w->hdr.sum = 0;
 	if ((*in_mem = cs_commit_mem(w, size)))
 		return (0);
+	w->hdr.sum = fnv(&w->hdr, offsetof(struct cs_hdr, sum),
+	    14695981039346656037ULL);
 	if (w->failed || cs_create(w) == -1)
 		return (-1);
 	rc = w->streaming ? (pwrite(w->fd, &w->hdr, sizeof(w->hdr), 0) ==
 	    (ssize_t)sizeof(w->hdr) ? 0 : -1) : cs_write_small(w);
-	if (rc == -1 || rename(w->tmp, w->path) == -1) {
+	cs_path(w->dir, w->hdr.h, path, sizeof(path));
+	if (rc == -1 || rename(w->tmp, path) == -1) {
 		cs_abort(w);
 		return (-1);
 	}
@@ -535,7 +573,7 @@ cs_scan_record(const void *rec, size_t len, cs_scan_fn fn, void *arg)
 	if (len < sizeof(hd))
 		return (false);
 	memcpy(&hd, rec, sizeof(hd));
-	return (cs_hdr_ok(&hd, len) && cs_scan_one(-1, rec, &hd, fn, arg));
+	return (cs_hdr_sane(&hd, len) && cs_scan_one(-1, rec, &hd, fn, arg));
 }
 
 /* ".tmp.PID.SEQ" (ours) or "NAME.CODING.tmp.PID..." (mod_deflate's). */

@@ -7,8 +7,9 @@
  * answer away; the worker that gets it validates with the origin and
  * stores the result like any other request, then releases the claim.
  * Every other request meanwhile gets the stale object; the origin sees
- * one revalidation. TLS listeners (the helper speaks plain HTTP) and full
- * queues fall back to one request revalidating in the foreground.
+ * one revalidation. TLS listeners (the helper speaks plain HTTP), requests
+ * with proxy credentials and full queues fall back to one request
+ * revalidating in the foreground.
  */
 #include "config.h"
 
@@ -132,6 +133,13 @@ cache_swr_queue(struct pt_request *r, struct cache_ctx *x, const char *vary,
 	size_t			 at;
 	int			 n;
 
+	/*
+	 * Proxy credentials are not replayed (they would sit in shared
+	 * memory), and a forward proxy asks for them before the cache runs:
+	 * such a request revalidates in the foreground.
+	 */
+	if (pt_req_header(r, "Proxy-Authorization", &host))
+		return (-1);
 	if (c == NULL || pt_conn_secure(c) || getsockname(pt_conn_fd(c),
 	    (struct sockaddr *)&j.addr, &alen) == -1 ||
 	    (j.addr.ss_family != AF_INET && j.addr.ss_family != AF_INET6))

@@ -73,6 +73,7 @@ my $o = start_origin(sub {
 	if ($p eq '/slow') { sleep 1; return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n"); }
 	return (200, [ 'Cache-Control' => 'max-age=60' ], 'y' x 1500000) if $p eq '/big';
 	return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n") if $p eq '/mem/small';
+	return (200, [ 'Cache-Control' => 'max-age=60' ], "n=$n") if $p =~ m{^/many/\d+$};
 	return (200, [ 'Cache-Control' => 'max-age=60' ], 'm' x 120000) if $p eq '/mem/big';
 	return (200, [ 'Cache-Control' => 'max-age=60' ], 'f' x 200000) if $p eq '/mem/file';
 	if ($p =~ m{^/unr}) {
@@ -556,6 +557,21 @@ $p = start_portier(args => [ '-M', $mods ], conf => $mconf);
 is(get('/mem/small')->{body}, 'n=2', 'after a full restart, a memory object is fetched again');
 is(length(get('/mem/file')->{body}), 200000, '... a file object is found again');
 is(hits('/mem/file'), 1, '... without the origin');
+
+# Index entries come from memory too: a zone of size 1m (128 entries by
+# size alone, 1024 at least) with 4m of memory keeps 1100 small objects.
+Portier::Test::stop($p);
+(my $nconf = $mconf) =~ s/size = "16m"/size = "1m"/;
+$nconf =~ s/memory_max_object = "128k"/memory_max_object = "4k"/;
+$p = start_portier(args => [ '-M', $mods ], conf => $nconf);
+my $t0 = time;
+my $stored = grep { get("/many/$_")->{body} eq 'n=1' } 1 .. 1100;
+is($stored, 1100, '1100 small objects fetched') or diag(sprintf('%.1fs', time - $t0));
+my $kept = grep {
+	(get("/many/$_")->{headers}{'cache-status'} // '') =~ /hit; ttl=\d+; detail=memory/
+} 1 .. 20;
+is($kept, 20, '... the oldest still hits from memory (more entries than 1024)');
+is(hits('/many/1') + hits('/many/20'), 2, '... without the origin');
 
 # A route naming an unknown zone: refused at -t, with file:line and a hint.
 (my $bad = $conf) =~ s/zone = "main"; lock_timeout/zone = "mian"; lock_timeout/;

@@ -214,6 +214,20 @@ ci_lock(struct ci_zone *z)
 	return (0);
 }
 
+/*
+ * Entries for a zone: one per 8 KiB of disk size and one per KiB of
+ * memory (small objects are many), within [1024, 1M]. A changed count
+ * changes the segment's size and nents, so the zone starts empty.
+ */
+static uint32_t
+ci_entries(long long size, long long mem)
+{
+	long long	n = size / 8192 + mem / 1024;
+
+	return ((uint32_t)(n < 1024 ? 1024 : n > (1LL << 20) ? (1LL << 20) :
+	    n));
+}
+
 struct ci_zone *
 ci_zone_setup(const char *name, long long size, long long mem, bool *fresh)
 {
@@ -222,8 +236,7 @@ ci_zone_setup(const char *name, long long size, long long mem, bool *fresh)
 	uint32_t		 nents, nb, i;
 	size_t			 bytes;
 
-	nents = (uint32_t)(size / 8192);
-	nents = nents < 1024 ? 1024 : nents > (1u << 20) ? (1u << 20) : nents;
+	nents = ci_entries(size, mem);
 	nb = nents;
 	bytes = ci_mem_off(nb, nents) + cm_bytes((size_t)mem);
 	if ((z = pt_shm_segment("cache", name, bytes, fresh)) == NULL)

@@ -8,6 +8,7 @@ use strict; use warnings; use Test::More;
 use Time::HiRes qw(sleep time);
 use IO::Socket::INET;
 use IO::Uncompress::Gunzip qw(gunzip);
+use MIME::Base64 qw(encode_base64);
 use File::Temp qw(tempdir);
 use POSIX qw(:sys_wait_h);
 use Portier::Test qw(start_portier start_origin http_request raw_request
@@ -92,6 +93,8 @@ my $o = start_origin(sub {
 	return (200, [ 'Cache-Control' => 'max-age=60', 'ETag' => '"r1"' ], '0123456789') if $p eq '/range';
 	return (200, [ 'Cache-Control' => 'max-age=60' ], join('', map { sprintf('%07d', $_) } 1 .. 30000))
 	    if $p eq '/mid';
+	return (200, [ 'Cache-Control' => 'max-age=2, stale-while-revalidate=30' ], "n=$n")
+	    if $p eq '/pswr';
 	if ($p eq '/swr') {
 		sleep 1 if $n > 1;
 		return (200, [ 'Cache-Control' => 'max-age=3, stale-while-revalidate=30' ], "n=$n");
@@ -453,6 +456,36 @@ is(fwd(PURGE => '/fwd/a')->{status}, 200, 'PURGE through the forward proxy');
 is(fwd(GET => '/fwd/a')->{body}, 'n=2', 'purged: fetched again');
 is(fwd(HEAD => '/fwd/a')->{status}, 200, 'HEAD answered from the stored GET');
 is(hits('/fwd/a'), 2, '... without the origin');
+
+# A request with proxy credentials inside a stale-while-revalidate window
+# revalidates in the foreground (the helper's request would carry none
+# and be refused): it gets the new answer, the origin has seen it already.
+Portier::Test::stop($p);
+write_file("$tmp/htpasswd", 'alice:' . crypt('s3cret', '$6$abcdefgh') . "\n");
+(my $aconf = $fconf) =~ s/local_clients = \[ "127.0.0.0\/8" \];/local_clients = [ "127.0.0.0\/8" ];
+    auth = { realm = "Proxy"; file = "$tmp\/htpasswd"; };/;
+$aconf =~ s/acl = \(/acl = ( { name = "login"; dest = [ "origin.test" ]; action = "auth"; },/;
+$p = start_portier(args => [ '-M', $mods ], conf => $aconf);
+sub afwd {
+	my ($path, $head) = @_;
+	my $raw = raw_request($p, "GET $ou$path HTTP/1.1\r\nHost: origin.test:$o->{port}\r\n" .
+	    ($head // '') . "Connection: close\r\n\r\n");
+	return (Portier::Test::parse_response($raw))[0];
+}
+is(afwd('/pswr')->{status}, 407, 'forward proxy with auth: no credentials, 407');
+my $cred = "Proxy-Authorization: Basic " . encode_base64('alice:s3cret', '') . "\r\n";
+$r = afwd('/pswr', $cred);
+is($r->{body}, 'n=1', 'with credentials: miss relayed') or diag(read_file($p->{error_log}));
+is(afwd('/pswr', $cred)->{body}, 'n=1', '... then a hit');
+sleep 3.1;
+$r = afwd('/pswr', $cred);
+is($r->{status}, 200, 'stale in its swr window, with credentials: answered');
+is($r->{body}, 'n=2', '... with the revalidated answer, not the stale one');
+is(hits('/pswr'), 2, '... the origin saw the revalidation before the answer (foreground)');
+$r = afwd('/pswr', $cred);
+is($r->{body}, 'n=2', '... fresh afterwards');
+like($r->{headers}{'cache-status'} // '', qr/^portier; hit/, '... a hit');
+is(hits('/pswr'), 2, '... without the origin');
 
 # mod_deflate keeps the compressed form of a cached object beside it: the
 # first compressed hit makes it, the next ones send it as it is.

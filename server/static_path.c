@@ -58,17 +58,6 @@ path_force_fallback(bool on)
 	force_fallback = on;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	return (-1);
-}
-
 /*
  * Decodes %XX escapes of raw into out; returns the decoded length, or -1.
  * RFC 3986 2.2: an encoded reserved character is data, so %2F is a byte of
@@ -88,8 +77,8 @@ pct_decode(const char *raw, size_t len, char *out)
 	for (i = 0, o = 0; i < len; i++) {
 		c = (unsigned char)raw[i];
 		if (c == '%') {
-			if (len - i < 3 || (hi = hexval(raw[i + 1])) < 0 ||
-			    (lo = hexval(raw[i + 2])) < 0)
+			if (len - i < 3 || (hi = pt_hexval(raw[i + 1])) < 0 ||
+			    (lo = pt_hexval(raw[i + 2])) < 0)
 				return (-1);
 			c = hi << 4 | lo;
 			i += 2;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <portier/arena.h>
+#include <portier/types.h>
 #include "rewrite_engine.h"
 
 /*
@@ -199,18 +200,6 @@ rw_quote(char *buf, size_t size, const char *s, size_t len)
 
 /* --- maps ------------------------------------------------------------------- */
 
-static int
-rw_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
 /* The functions: the key, transformed, into buf. */
 static const char *
 rw_map_func(enum rw_map_type type, const char *key, size_t klen, char *buf,
@@ -238,8 +227,8 @@ rw_map_func(enum rw_map_type type, const char *key, size_t klen, char *buf,
 			rw_out_add(&o, enc, 3);
 			continue;
 		} else if (type == RW_MAP_UNESCAPE && c == '%' && i + 2 < klen &&
-		    (h = rw_hexval(key[i + 1])) >= 0 &&
-		    (l = rw_hexval(key[i + 2])) >= 0 && (h != 0 || l != 0)) {
+		    (h = pt_hexval(key[i + 1])) >= 0 &&
+		    (l = pt_hexval(key[i + 2])) >= 0 && (h != 0 || l != 0)) {
 			/* %00 stays as it is: no NUL in a string. */
 			c = (char)(h * 16 + l);
 			i += 2;

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include <portier/arena.h>
+#include <portier/types.h>
 #include "rewrite_engine.h"
 
 /* A rule's verdict, for the loop. */
@@ -117,30 +118,35 @@ static void	rw_state_trace(void *, const char *, ...)
 static void	rw_state_warn(void *, const char *, ...)
 		    __attribute__((__format__(printf, 2, 3)));
 
+/* One line, formatted here, to the caller's trace or warn. */
+static void
+rw_state_pass(const struct rw_state *st, bool warn, const char *fmt,
+    va_list ap)
+{
+	char line[2048];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	(warn ? st->io->warn : st->io->trace)(st->io->arg, "%s", line);
+}
+
 static void
 rw_state_trace(void *arg, const char *fmt, ...)
 {
-	struct rw_state	*st = arg;
-	char		 line[2048];
-	va_list		 ap;
+	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	rw_state_pass(arg, false, fmt, ap);
 	va_end(ap);
-	st->io->trace(st->io->arg, "%s", line);
 }
 
 static void
 rw_state_warn(void *arg, const char *fmt, ...)
 {
-	struct rw_state	*st = arg;
-	char		 line[2048];
-	va_list		 ap;
+	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	rw_state_pass(arg, true, fmt, ap);
 	va_end(ap);
-	st->io->warn(st->io->arg, "%s", line);
 }
 
 /* The path %-encoded as the proxy would send it, and the query. */
@@ -237,18 +243,6 @@ rw_is_absolute(const char *s)
 	    strncasecmp(s, "https://", 8) == 0);
 }
 
-static int
-rw_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
 /*
  * The %-decoded path part of a result, in the arena; NULL with *why set
  * when it is not a path the core may route: no leading '/', a bad
@@ -273,8 +267,8 @@ rw_path_decode(struct pt_arena *a, const char *s, size_t len, const char **why)
 	for (i = 0, o = out; i < len; i++) {
 		c = (unsigned char)s[i];
 		if (c == '%') {
-			if (i + 2 >= len || (h = rw_hex(s[i + 1])) < 0 ||
-			    (l = rw_hex(s[i + 2])) < 0) {
+			if (i + 2 >= len || (h = pt_hexval(s[i + 1])) < 0 ||
+			    (l = pt_hexval(s[i + 2])) < 0) {
 				*why = "result has a bad %-escape";
 				return (NULL);
 			}

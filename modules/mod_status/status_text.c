@@ -152,18 +152,6 @@ st_label(struct st_buf *b, const char *s)
 	}
 }
 
-static int
-st_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
 /* Decodes %XX and '+' from v[0..n) into out; -1 when bad or too long. */
 static int
 st_unescape(const char *v, size_t n, char *out, size_t outlen)
@@ -179,8 +167,9 @@ st_unescape(const char *v, size_t n, char *out, size_t outlen)
 		else if (v[i] == '%') {
 			if (i + 2 >= n)
 				return (-1);
-			if ((hi = st_hex(v[i + 1])) < 0 ||
-			    (lo = st_hex(v[i + 2])) < 0 || (hi == 0 && lo == 0))
+			if ((hi = pt_hexval(v[i + 1])) < 0 ||
+			    (lo = pt_hexval(v[i + 2])) < 0 ||
+			    (hi == 0 && lo == 0))
 				return (-1);
 			out[o++] = (char)(hi * 16 + lo);
 			i += 2;

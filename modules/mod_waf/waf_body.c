@@ -12,19 +12,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <portier/types.h>
+
 #include "waf_engine.h"
 
 #define JSON_DEPTH_MAX	64
 #define NAME_MAX_LEN	128
-
-static int
-hexv(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	c = tolower(c);
-	return (c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
-}
 
 /* Percent-decodes s into out (as long as s); false on a bad escape. */
 static bool
@@ -38,7 +31,8 @@ pct_decode(const char *s, size_t n, char *out, size_t *olen)
 		if (s[i] == '+')
 			out[o++] = ' ';
 		else if (s[i] == '%' && i + 2 < n &&
-		    (a = hexv(s[i + 1])) >= 0 && (b = hexv(s[i + 2])) >= 0) {
+		    (a = pt_hexval(s[i + 1])) >= 0 &&
+		    (b = pt_hexval(s[i + 2])) >= 0) {
 			out[o++] = (char)(a << 4 | b);
 			i += 2;
 		} else {
@@ -122,9 +116,10 @@ js_string(struct json *j)
 		case 'r': j->tmp[o++] = '\r'; break;
 		case 'b': case 'f': j->tmp[o++] = ' '; break;
 		case 'u':
-			if (j->end - j->s < 5 || (a = hexv(j->s[1])) < 0 ||
-			    (b = hexv(j->s[2])) < 0 || (c = hexv(j->s[3])) < 0 ||
-			    (d = hexv(j->s[4])) < 0)
+			if (j->end - j->s < 5 || (a = pt_hexval(j->s[1])) < 0 ||
+			    (b = pt_hexval(j->s[2])) < 0 ||
+			    (c = pt_hexval(j->s[3])) < 0 ||
+			    (d = pt_hexval(j->s[4])) < 0)
 				return (-1);
 			{
 				unsigned cp = (unsigned)(a << 12 | b << 8 |

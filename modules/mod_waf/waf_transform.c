@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <portier/types.h>
+
 #include "waf_engine.h"
 
 #define URLDECODE_PASSES	3	/* %2527 -> %27 -> ' and no further */
@@ -36,17 +38,6 @@ const char *
 waf_tf_name(int tf)
 {
 	return (tf >= 0 && tf < WAF_TF_COUNT ? tf_names[tf] : "?");
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	return (-1);
 }
 
 /* Writes code point cp as UTF-8; returns the byte count. */
@@ -90,8 +81,10 @@ url_pass(char *p, size_t *len, unsigned *flags)
 		} else if (p[i] != '%') {
 			p[o++] = p[i];
 		} else if (i + 5 < n && (p[i + 1] == 'u' || p[i + 1] == 'U') &&
-		    (a = hexval(p[i + 2])) >= 0 && (b = hexval(p[i + 3])) >= 0 &&
-		    (c = hexval(p[i + 4])) >= 0 && (d = hexval(p[i + 5])) >= 0) {
+		    (a = pt_hexval(p[i + 2])) >= 0 &&
+		    (b = pt_hexval(p[i + 3])) >= 0 &&
+		    (c = pt_hexval(p[i + 4])) >= 0 &&
+		    (d = pt_hexval(p[i + 5])) >= 0) {
 			/* IIS's %uXXXX; fullwidth forms map to ASCII. */
 			unsigned long cp = (unsigned long)(a << 12 | b << 8 |
 			    c << 4 | d);
@@ -100,8 +93,8 @@ url_pass(char *p, size_t *len, unsigned *flags)
 			o += utf8_put(p + o, cp);
 			i += 5;
 			changed = true;
-		} else if (i + 2 < n && (a = hexval(p[i + 1])) >= 0 &&
-		    (b = hexval(p[i + 2])) >= 0) {
+		} else if (i + 2 < n && (a = pt_hexval(p[i + 1])) >= 0 &&
+		    (b = pt_hexval(p[i + 2])) >= 0) {
 			p[o++] = (char)(a << 4 | b);
 			i += 2;
 			changed = true;
@@ -148,7 +141,8 @@ html_entity(const char *p, size_t n, char *out)
 		bool hex = i + 1 < n && (p[i + 1] == 'x' || p[i + 1] == 'X');
 
 		for (i += hex ? 2 : 1; i < n && digits < 8; i++, digits++) {
-			v = hex ? hexval(p[i]) : (isdigit((unsigned char)p[i]) ?
+			v = hex ? pt_hexval(p[i]) :
+			    (isdigit((unsigned char)p[i]) ?
 			    p[i] - '0' : -1);
 			if (v < 0)
 				break;
@@ -305,7 +299,8 @@ tf_hex(char *p, size_t *len, unsigned *flags)
 	int	a, b;
 
 	for (i = 0; i + 1 < *len; i += 2) {
-		if ((a = hexval(p[i])) < 0 || (b = hexval(p[i + 1])) < 0) {
+		if ((a = pt_hexval(p[i])) < 0 ||
+		    (b = pt_hexval(p[i + 1])) < 0) {
 			*flags |= WAF_TF_BAD_ENCODING;
 			break;
 		}

@@ -37,4 +37,14 @@ struct pt_strlist {
 	const char	**v;
 };
 
+/* The value of hex digit c, or -1. */
+static inline int
+pt_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	c |= 0x20;
+	return (c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
+}
+
 #endif /* PORTIER_TYPES_H */

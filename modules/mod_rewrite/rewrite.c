@@ -89,30 +89,33 @@ rw_var(void *arg, const char *name, size_t len, size_t *vlen)
 }
 
 static void
+rw_vlog(const struct rw_call *c, int level, const char *fmt, va_list ap)
+{
+	char line[1536];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	PT_RLOG(c->r, level, "%s", line);
+}
+
+static void
 rw_warn(void *arg, const char *fmt, ...)
 {
-	struct rw_call	*c = arg;
-	char		 line[1536];
-	va_list		 ap;
+	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	rw_vlog(arg, PT_LOG_WARN, fmt, ap);
 	va_end(ap);
-	PT_RLOG(c->r, PT_LOG_WARN, "%s", line);
 }
 
 /* Steps of a traced request: the tracer's output or the error log. */
 static void
 rw_trace(void *arg, const char *fmt, ...)
 {
-	struct rw_call	*c = arg;
-	char		 line[1536];
-	va_list		 ap;
+	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	rw_vlog(arg, PT_LOG_TRACE, fmt, ap);
 	va_end(ap);
-	PT_RLOG(c->r, PT_LOG_TRACE, "%s", line);
 }
 
 /* A value for a header field: nothing that could end the line. */

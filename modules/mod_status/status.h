@@ -171,6 +171,11 @@ struct st_view	*st_view_take(struct pt_arena *, const struct pt_conf *,
 		    const void *seg);
 /* The cell of server i, route j (j = nroutes: no route; i = nservers: none). */
 const struct st_cell *st_view_cell(const struct st_view *, size_t i, size_t j);
+/* fn for each route's cell, then no route and no server when they counted
+ * (labels ""). */
+void		 st_each_cell(struct st_buf *, const struct st_view *,
+		    void (*fn)(struct st_buf *, const char *srv,
+		    const char *route, const struct st_cell *));
 
 /* --- status_render.c, status_prom.c ------------------------------------ */
 

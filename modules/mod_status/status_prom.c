@@ -31,31 +31,6 @@ st_labels(struct st_buf *b, const char *srv, const char *route)
 	st_puts(b, "\"");
 }
 
-/* Calls fn for every cell that has a series: all routes, and the
- * no-route and no-server cells once they have counted something. */
-static void
-st_each_cell(struct st_buf *b, const struct st_view *v,
-    void (*fn)(struct st_buf *, const char *, const char *,
-    const struct st_cell *))
-{
-	const struct st_cell	*c;
-	size_t			 i, j, n = pt_conf_nservers(v->cf), nr;
-
-	for (i = 0; i < n; i++) {
-		nr = pt_conf_nroutes(v->cf, i);
-		for (j = 0; j <= nr; j++) {
-			c = st_view_cell(v, i, j);
-			if (j == nr && st_cell_requests(c) == 0)
-				continue;
-			fn(b, v->srv_label[i], j < nr ?
-			    pt_conf_route_label(v->cf, i, j) : "", c);
-		}
-	}
-	c = st_view_cell(v, n, 0);
-	if (st_cell_requests(c) != 0)
-		fn(b, "", "", c);
-}
-
 static void
 st_prom_requests(struct st_buf *b, const char *srv, const char *route,
     const struct st_cell *c)

@@ -196,29 +196,26 @@ st_html_cell(struct st_buf *b, const char *srv, const char *route,
 	    n ? (double)c->dur_us / (double)n / 1000 : 0.0);
 }
 
+/* The walk's cells with the page's labels for no route and no server. */
+static void
+st_html_route_cell(struct st_buf *b, const char *srv, const char *route,
+    const struct st_cell *c)
+{
+	if (srv[0] == '\0')
+		st_html_cell(b, "(none)", "", c);
+	else
+		st_html_cell(b, srv, route[0] != '\0' ? route : "(no route)",
+		    c);
+}
+
 static void
 st_html_routes(struct st_buf *b, const struct st_view *v)
 {
-	const struct st_cell	*c;
-	size_t			 i, j, n = pt_conf_nservers(v->cf), nr;
-
 	st_puts(b, "<h2>Servers and routes</h2>\n<table>\n<tr><th>server</th>"
 	    "<th>route</th><th>requests</th><th>2xx</th><th>3xx</th>"
 	    "<th>4xx</th><th>5xx</th><th>received</th><th>sent</th>"
 	    "<th>mean (ms)</th></tr>\n");
-	for (i = 0; i < n; i++) {
-		nr = pt_conf_nroutes(v->cf, i);
-		for (j = 0; j <= nr; j++) {
-			c = st_view_cell(v, i, j);
-			if (j == nr && st_cell_requests(c) == 0)
-				continue;
-			st_html_cell(b, v->srv_label[i], j < nr ?
-			    pt_conf_route_label(v->cf, i, j) : "(no route)", c);
-		}
-	}
-	c = st_view_cell(v, n, 0);
-	if (st_cell_requests(c) != 0)
-		st_html_cell(b, "(none)", "", c);
+	st_each_cell(b, v, st_html_route_cell);
 	st_puts(b, "</table>\n");
 }
 

@@ -101,3 +101,30 @@ st_view_cell(const struct st_view *v, size_t i, size_t j)
 	return (&v->cells[st_cell_index(v->seg, (int)i,
 	    j < pt_conf_nroutes(v->cf, i) ? (int)j : -1)]);
 }
+
+/*
+ * Calls fn for every cell worth showing: all routes, and the no-route and
+ * no-server cells once they have counted something. Their labels are "".
+ */
+void
+st_each_cell(struct st_buf *b, const struct st_view *v,
+    void (*fn)(struct st_buf *, const char *, const char *,
+    const struct st_cell *))
+{
+	const struct st_cell	*c;
+	size_t			 i, j, n = pt_conf_nservers(v->cf), nr;
+
+	for (i = 0; i < n; i++) {
+		nr = pt_conf_nroutes(v->cf, i);
+		for (j = 0; j <= nr; j++) {
+			c = st_view_cell(v, i, j);
+			if (j == nr && st_cell_requests(c) == 0)
+				continue;
+			fn(b, v->srv_label[i], j < nr ?
+			    pt_conf_route_label(v->cf, i, j) : "", c);
+		}
+	}
+	c = st_view_cell(v, n, 0);
+	if (st_cell_requests(c) != 0)
+		fn(b, "", "", c);
+}

@@ -197,6 +197,20 @@ cs_read(struct pt_arena *a, int fd, uint64_t size_hint, struct cs_hdr *hd,
 	return (0);
 }
 
+/* What a record's header says, into m (the fields are parsed apart). */
+static void
+cs_meta_from_hdr(struct cs_meta *m, const struct cs_hdr *hd)
+{
+	m->status = (int)hd->status;
+	m->req_time = hd->req_time;
+	m->resp_time = hd->resp_time;
+	m->req_ms = hd->req_ms;
+	m->primary = hd->primary;
+	memcpy(m->vary, hd->vary, sizeof(m->vary));
+	m->vary[sizeof(m->vary) - 1] = '\0';
+	m->body_len = hd->body_len;
+}
+
 int
 cs_open(struct pt_arena *a, const char *dir, struct cache_hash h,
     uint64_t size_hint, struct cs_meta *m)
@@ -216,14 +230,7 @@ cs_open(struct pt_arena *a, const char *dir, struct cache_hash h,
 		close(fd);
 		return (-1);
 	}
-	m->status = (int)hd.status;
-	m->req_time = hd.req_time;
-	m->resp_time = hd.resp_time;
-	m->req_ms = hd.req_ms;
-	m->primary = hd.primary;
-	memcpy(m->vary, hd.vary, sizeof(m->vary));
-	m->vary[sizeof(m->vary) - 1] = '\0';
-	m->body_len = hd.body_len;
+	cs_meta_from_hdr(m, &hd);
 	m->body_off = (off_t)(sizeof(hd) + hd.fields_len + hd.key_len);
 	m->body_mem = mem != NULL ? mem + m->body_off : NULL;
 	m->fd = fd;
@@ -256,14 +263,7 @@ cs_open_mem(struct pt_arena *a, const void *rec, size_t len,
 	memcpy(buf, (const char *)rec + sizeof(hd), n);
 	if (cs_parse(a, buf, &hd, m) == -1)
 		return (-1);
-	m->status = (int)hd.status;
-	m->req_time = hd.req_time;
-	m->resp_time = hd.resp_time;
-	m->req_ms = hd.req_ms;
-	m->primary = hd.primary;
-	memcpy(m->vary, hd.vary, sizeof(m->vary));
-	m->vary[sizeof(m->vary) - 1] = '\0';
-	m->body_len = hd.body_len;
+	cs_meta_from_hdr(m, &hd);
 	m->body_off = (off_t)(sizeof(hd) + n);
 	m->body_mem = (const char *)rec + m->body_off;
 	m->fd = -1;

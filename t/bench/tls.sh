@@ -72,32 +72,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 chmod 755 "$T"
 
-# Starts "$@" on CPU $1 in its own process group; sets PGID.
-launch() {
-	cpu=$1 name=$2
-	shift 2
-	setsid taskset -c "$cpu" "$@" >"$T/$name.out" 2>&1 &
-	PGID=$!
-	STARTED="$STARTED $PGID"
-	sleep 0.3
-}
-
-procs_of() {
-	cat /proc/[0-9]*/stat 2>/dev/null | awk -v g="$1" '{
-		s = $0; sub(/^.*\) /, "", s); split(s, a, " ")
-		if (a[3] == g && a[1] != "Z") print $1 }'
-}
-
-stop() {
-	kill -TERM -"$1" 2>/dev/null
-	i=0
-	while [ -n "$(procs_of "$1")" ] && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL -"$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
+. "$(cd "$(dirname "$0")" && pwd)/proc.sh"
 
 # CPU time (us) of process group $1: every thread's sum_exec_runtime, plus
 # the children it reaped (cutime + cstime), as run.sh measures it.
@@ -120,11 +95,6 @@ wait_ready() {
 		i=$((i + 1))
 	done
 	return 1
-}
-
-free_port() {
-	perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(
-	    Listen => 1, LocalAddr => "127.0.0.1:0", ReuseAddr => 1)->sockport'
 }
 
 # Runs the scenario's load for $1 seconds at host:port $2; output in $3;

@@ -130,6 +130,7 @@ struct pt_request {
 	bool			 log_deferred;	/* the tunnel process logs it */
 	struct req_note		*notes;		/* pt_req_set_note(), arena */
 	size_t			 nnotes;
+	const struct fwd_target	*fwd_target;	/* forward_access() let it in */
 };
 
 /* An ad-hoc upstream (pt_req_set_upstream_addr), in the request's arena. */

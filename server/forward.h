@@ -186,7 +186,15 @@ bool		 fwd_via_parents(const struct conf_forward *,
 void		 trace_forward(struct pt_request *);
 
 /* proxy_forward.c */
-/* The handler: 0, PT_DONE (a tunnel), PT_ERROR or a status. */
+/*
+ * The access phase: the target, credentials and rules, kept in
+ * r->fwd_target. PT_OK to go on, FWD_ANSWERED when the block page went
+ * out, or a status (407 with Proxy-Authenticate).
+ */
+#define FWD_ANSWERED	(-100)
+int		 forward_access(struct pt_request *);
+/* The handler, once let through: 0, PT_DONE (a tunnel), PT_ERROR or a
+ * status. */
 int		 forward_handler(struct pt_request *);
 
 #endif /* PT_FORWARD_H */

@@ -406,16 +406,17 @@ request_run_hooks(struct pt_request *r)
 	 */
 	if (r->route != NULL && r->route->ret.status != 0)
 		return (route_return(r));
-	/* The core's access rules and auth first, then the modules'. */
-	if ((rc = access_check(r)) != PT_OK ||
-	    (rc = hooks_run_all(h, H_ACCESS, r)) != PT_OK)
-		return (rc);
 	/*
-	 * A forward proxy request runs the quick handlers in forward_handler,
-	 * once the proxy's own rules let it through: a cached answer is never
-	 * served past them.
+	 * The core's access rules and auth first, then the modules', then a
+	 * forward proxy's own rules: nothing answers past them, a cached
+	 * answer included.
 	 */
-	if (!forward_is_request(r) &&
+	if ((rc = access_check(r)) != PT_OK ||
+	    (rc = hooks_run_all(h, H_ACCESS, r)) != PT_OK ||
+	    (forward_is_request(r) && (rc = forward_access(r)) != PT_OK))
+		return (rc == FWD_ANSWERED ? 0 : rc);
+	/* A tunnel has no response a module could answer from. */
+	if ((r->fwd_target == NULL || !r->fwd_target->connect) &&
 	    (rc = hooks_run_first(h, H_QUICK_HANDLER, r)) != PT_DECLINED)
 		return (rc == PT_OK ? 0 : rc);
 	if ((rc = hooks_run_first(h, H_HANDLER, r)) != PT_DECLINED)

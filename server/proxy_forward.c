@@ -26,7 +26,6 @@
 #include "auth.h"
 #include "forward.h"
 #include "origin.h"
-#include "hooks_priv.h"
 #include "proxy.h"
 #include "resolver.h"
 #include "tunnel.h"
@@ -425,32 +424,42 @@ fwd_connect(struct pt_request *r, const struct fwd_target *t)
 }
 
 int
+forward_access(struct pt_request *r)
+{
+	struct fwd_target	*t;
+	int			 rc;
+
+	if ((t = pt_alloc(r->arena, sizeof(*t))) == NULL)
+		return (500);
+	if ((rc = fwd_target_parse(r, t)) != 0)
+		return (rc);
+	if ((rc = fwd_decide(r, t)) != PT_OK)
+		return (rc == -100 ? FWD_ANSWERED : rc);
+	r->fwd_target = t;
+	return (PT_OK);
+}
+
+int
 forward_handler(struct pt_request *r)
 {
 	const struct conf_forward	*fw = r->srv->forward;
-	struct fwd_target		 t;
+	const struct fwd_target		*t = r->fwd_target;
 	size_t				 i;
 	int				 rc;
 
-	if ((rc = fwd_target_parse(r, &t)) != 0)
-		return (rc);
-	if ((rc = fwd_decide(r, &t)) != PT_OK)
-		return (rc == -100 ? 0 : rc);
-	/* Allowed: now a module may answer (a cache hit), as in http_conn.c. */
-	if (!t.connect && (rc = hooks_run_first(r->conf->hooks,
-	    H_QUICK_HANDLER, r)) != PT_DECLINED)
-		return (rc == PT_OK ? 0 : rc);
-	if (t.connect)
-		return (fwd_connect(r, &t));
-	if (fwd_via_parents(fw, &t)) {
+	if (t == NULL)
+		return (500);	/* forward_access did not let it through */
+	if (t->connect)
+		return (fwd_connect(r, t));
+	if (fwd_via_parents(fw, t)) {
 		for (i = 0; i < fw->nparents; i++) {
-			rc = fwd_relay(r, &t, &fw->parents[i]);
+			rc = fwd_relay(r, t, &fw->parents[i]);
 			if (rc != PROXY_RETRY)
 				return (rc == -100 ? 0 : rc);
 		}
 		if (fw->never_direct)
 			return (502);
 	}
-	rc = fwd_relay(r, &t, NULL);
+	rc = fwd_relay(r, t, NULL);
 	return (rc == -100 || rc == PROXY_RETRY ? (rc == -100 ? 0 : 502) : rc);
 }
